@@ -1,0 +1,296 @@
+"""The catalogue (items, genres, moods) and the marketplace (partners, offers, feed imports)."""
+
+import uuid
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Kind(models.TextChoices):
+    FILM = "film", "Film"
+    BOOK = "book", "Book"
+    TRACK = "track", "Track"
+
+
+class Genre(models.Model):
+    """A genre within one kind: film genres differ from book and music genres."""
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    code = models.SlugField(max_length=40)
+    name_ru = models.CharField(max_length=80)
+    name_en = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["kind", "name_en"]
+        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="genre_unique_kind_code")]
+
+    def __str__(self):
+        return f"{self.name_en} ({self.kind})"
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_ru
+
+
+class MusicMode(models.TextChoices):
+    MAJOR = "major", "Major"
+    MINOR = "minor", "Minor"
+
+
+class Mood(models.Model):
+    """A user-facing mood: a point on the valence/arousal plane with weights toward content."""
+
+    code = models.SlugField(max_length=30, unique=True)
+    name_ru = models.CharField(max_length=60)
+    name_en = models.CharField(max_length=60)
+    emoji = models.CharField(max_length=8, blank=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order of the mood buttons.")
+    valence = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    arousal = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    tempo_min = models.FloatField(null=True, blank=True, help_text="Music tempo range, BPM.")
+    tempo_max = models.FloatField(null=True, blank=True)
+    energy_min = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    energy_max = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    mode = models.CharField(max_length=5, choices=MusicMode.choices, blank=True, help_text="Preferred musical mode, if any.")
+    genres = models.ManyToManyField(Genre, through="MoodGenreWeight", related_name="moods", blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tempo_min__isnull=True) | Q(tempo_max__isnull=True) | Q(tempo_min__lte=models.F("tempo_max")),
+                name="mood_tempo_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(energy_min__isnull=True) | Q(energy_max__isnull=True) | Q(energy_min__lte=models.F("energy_max")),
+                name="mood_energy_range_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.emoji} {self.name_en}".strip()
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_ru
+
+
+class MoodGenreWeight(models.Model):
+    """How strongly a mood pulls toward one genre (0..1)."""
+
+    mood = models.ForeignKey(Mood, on_delete=models.CASCADE, related_name="genre_weights")
+    genre = models.ForeignKey(Genre, on_delete=models.CASCADE, related_name="mood_weights")
+    weight = models.FloatField(default=1.0, validators=[MinValueValidator(0), MaxValueValidator(1)])
+
+    class Meta:
+        ordering = ["mood", "genre__kind", "-weight"]
+        constraints = [models.UniqueConstraint(fields=["mood", "genre"], name="moodgenreweight_unique")]
+
+    def __str__(self):
+        return f"{self.mood.code} → {self.genre.code}: {self.weight}"
+
+
+class ContentItem(models.Model):
+    """One film, book or music track."""
+
+    kind = models.CharField(max_length=8, choices=Kind.choices, db_index=True)
+    title = models.CharField(max_length=500)
+    original_title = models.CharField(max_length=500, blank=True)
+    # Lower-cased, punctuation-free title used to match feed offers to items.
+    normalized_title = models.CharField(max_length=500, db_index=True, editable=False)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    cover_url = models.URLField(max_length=1000, blank=True)
+    creators = models.JSONField(default=list, blank=True, help_text="Directors, authors or artists, in order.")
+    primary_creator = models.CharField(max_length=300, blank=True, db_index=True, editable=False)
+    series = models.CharField(max_length=300, blank=True, help_text="Franchise or series, for diversity.")
+    genres = models.ManyToManyField(Genre, related_name="items", blank=True)
+    moods = models.ManyToManyField(Mood, related_name="items", blank=True, help_text="Editorial mood tags.")
+    language = models.CharField(max_length=8, blank=True)
+
+    rating = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)],
+                               help_text="Average rating on a 0-10 scale.")
+    votes = models.PositiveIntegerField(default=0)
+    popularity = models.FloatField(default=0, help_text="0-100.")
+    length_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Runtime for films, reading time for books, duration for tracks."
+    )
+
+    imdb_id = models.CharField(max_length=12, blank=True)
+    isbn13 = models.CharField(max_length=13, blank=True)
+    isrc = models.CharField(max_length=12, blank=True)
+
+    # Books
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    # Tracks
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    tempo = models.FloatField(null=True, blank=True, help_text="BPM")
+    energy = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    valence = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    danceability = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    acousticness = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    mode = models.CharField(max_length=5, choices=MusicMode.choices, blank=True)
+    album = models.CharField(max_length=300, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["kind", "title"]
+        indexes = [
+            models.Index(fields=["kind", "normalized_title", "year"], name="item_match_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["imdb_id"], condition=~Q(imdb_id=""), name="item_unique_imdb_id"),
+            models.UniqueConstraint(fields=["isbn13"], condition=~Q(isbn13=""), name="item_unique_isbn13"),
+            models.UniqueConstraint(fields=["isrc"], condition=~Q(isrc=""), name="item_unique_isrc"),
+            models.CheckConstraint(condition=Q(year__isnull=True) | Q(year__gte=1000, year__lte=2100), name="item_year_sane"),
+            models.CheckConstraint(condition=Q(pages__isnull=True) | Q(kind="book"), name="item_pages_only_books"),
+            models.CheckConstraint(
+                condition=Q(tempo__isnull=True) | Q(tempo__gt=0, tempo__lt=400), name="item_tempo_sane"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+
+class OfferType(models.TextChoices):
+    BUY = "buy", "Buy"
+    RENT = "rent", "Rent"
+    SUBSCRIPTION = "subscription", "Subscription"
+    FREE = "free", "Free"
+
+
+class FeedFormat(models.TextChoices):
+    YML = "yml", "Yandex Market YML"
+    CSV = "csv", "CSV"
+    JSON = "json", "JSON / JSON Lines"
+
+
+class Partner(models.Model):
+    """A shop that lists its goods and pays per user action (CPA)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    site_url = models.URLField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    # Payouts per action, in `payout_currency`.
+    payout_currency = models.CharField(max_length=3, default="RUB")
+    payout_click = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    payout_registration = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    payout_subscription = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    payout_purchase = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"),
+                                          help_text="Fixed payout per purchase.")
+    payout_purchase_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"),
+                                                  help_text="Share of the purchase amount, percent.")
+
+    # Secrets are stored hashed; the prefix identifies the token without revealing it.
+    api_token_prefix = models.CharField(max_length=16, blank=True, db_index=True, editable=False)
+    api_token_hash = models.CharField(max_length=128, blank=True, editable=False)
+    postback_key_hash = models.CharField(max_length=128, blank=True, editable=False)
+    click_param = models.CharField(max_length=40, default="ms_click_id",
+                                   help_text="Query parameter that carries the click id to the shop.")
+
+    feed_url = models.URLField(max_length=1000, blank=True)
+    feed_format = models.CharField(max_length=8, choices=FeedFormat.choices, default=FeedFormat.YML)
+    feed_is_full = models.BooleanField(default=True, help_text="A full feed withdraws offers missing from it.")
+    import_interval_minutes = models.PositiveIntegerField(default=0, help_text="0 = no scheduled import.")
+    last_import_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Offer(models.Model):
+    """One partner's listing of one item."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="offers")
+    item = models.ForeignKey(ContentItem, on_delete=models.CASCADE, related_name="offers")
+    sku = models.CharField(max_length=200)
+    url = models.URLField(max_length=2000)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="RUB")
+    offer_type = models.CharField(max_length=12, choices=OfferType.choices, default=OfferType.BUY)
+    available = models.BooleanField(default=True)
+    # Hash of the feed row's fields, so an unchanged row costs no write.
+    row_hash = models.CharField(max_length=32, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["partner", "sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "sku"], name="offer_unique_partner_sku"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="offer_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(url__startswith="http://") | Q(url__startswith="https://"), name="offer_url_http"
+            ),
+        ]
+        indexes = [models.Index(fields=["item", "available"], name="offer_item_available_idx")]
+
+    def __str__(self):
+        return f"{self.partner.code}:{self.sku}"
+
+
+class FeedImport(models.Model):
+    """One run of one partner feed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        SKIPPED = "skipped", "Skipped (unchanged)"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        URL = "url", "Feed URL"
+        SCHEDULE = "schedule", "Schedule"
+        UPLOAD = "upload", "Admin upload"
+        API = "api", "Partner API"
+        COMMAND = "command", "Command line"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="imports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    format = models.CharField(max_length=8, choices=FeedFormat.choices, blank=True)
+    is_full = models.BooleanField(default=True)
+    source_url = models.URLField(max_length=1000, blank=True)
+    file = models.FileField(upload_to="feeds/%Y/%m/", blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+
+    rows_total = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    withdrawn_count = models.PositiveIntegerField(default=0)
+    items_created_count = models.PositiveIntegerField(default=0)
+    rejected_rows = models.JSONField(default=list, blank=True, help_text="The first rejected rows with reasons.")
+    message = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["partner", "-created_at"], name="feedimport_partner_recent_idx")]
+
+    def __str__(self):
+        return f"{self.partner.code} import {self.created_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def duration_seconds(self):
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

@@ -1,0 +1,237 @@
+"""MoodStream settings, read from the environment (and an optional `.env` file).
+
+Every variable is documented in `.env.example`. With nothing set, the service runs on its
+embedded defaults: a SQLite file, Celery tasks executed in-process, a local-memory cache.
+With DEBUG off, a real SECRET_KEY is required and start-up stops with one line naming it.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+
+def _setting(read, name, *args, **kwargs):
+    """Read one variable; a malformed value stops start-up with a line naming it."""
+    try:
+        return read(name, *args, **kwargs)
+    except ImproperlyConfigured:
+        raise ImproperlyConfigured(f"Set the {name} environment variable.") from None
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"{name} is not valid: {exc}") from None
+
+
+DEBUG = _setting(env.bool, "DEBUG", default=False)
+
+_INSECURE_KEY = "django-insecure-moodstream-local-development-only"
+SECRET_KEY = _setting(env.str, "SECRET_KEY", default=_INSECURE_KEY if DEBUG else environ.Env.NOTSET)
+if not DEBUG and (SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 32):
+    raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 32 characters when DEBUG is off.")
+
+ALLOWED_HOSTS = _setting(env.list, "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = _setting(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "users",
+    "catalog",
+    "recommender",
+    "tracking",
+    "telegram_bot",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "moodstream.urls"
+WSGI_APPLICATION = "moodstream.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASES = {
+    "default": _setting(env.db_url, "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", _setting(env.int, "CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default is used by one developer at a time; WAL lets the bot and the
+    # web server read while an import writes.
+    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "users.User"
+
+# --- Redis: Celery broker and cache -----------------------------------------------------
+REDIS_URL = _setting(env.str, "REDIS_URL", default="")
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "moodstream",
+        }
+    }
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_TASK_ALWAYS_EAGER = False
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CELERY_BROKER_URL = "memory://"
+    CELERY_RESULT_BACKEND = None
+    # Without Redis every task runs in-process, the same code as in production.
+    CELERY_TASK_ALWAYS_EAGER = True
+    CELERY_TASK_EAGER_PROPAGATES = True
+
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 60 * 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "import-due-partner-feeds": {"task": "catalog.schedule_feed_imports", "schedule": timedelta(minutes=1)},
+    "retrain-recommender": {"task": "recommender.train_recommender", "schedule": timedelta(hours=24)},
+    "refresh-kpi": {"task": "tracking.refresh_daily_kpi", "schedule": timedelta(minutes=5)},
+}
+
+# --- Auth, i18n, static -----------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", "Русский"), ("en", "English")]
+TIME_ZONE = _setting(env.str, "TIME_ZONE", default="Europe/Moscow")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(_setting(env.str, "MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Security (production) ----------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = _setting(env.bool, "SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = _setting(env.int, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MoodStream API",
+    "DESCRIPTION": "Recommendations by mood and free time; partner feeds, conversions and statistics.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Product settings -------------------------------------------------------------------------
+PUBLIC_BASE_URL = _setting(env.str, "PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+TELEGRAM_BOT_TOKEN = _setting(env.str, "TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_WEBHOOK_SECRET = _setting(env.str, "TELEGRAM_WEBHOOK_SECRET", default="")
+TELEGRAM_API_BASE_URL = _setting(env.str, "TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
+TELEGRAM_API_FILE_URL = _setting(env.str, "TELEGRAM_API_FILE_URL", default="https://api.telegram.org/file/bot")
+if not DEBUG and TELEGRAM_BOT_TOKEN and len(TELEGRAM_WEBHOOK_SECRET) < 16:
+    raise ImproperlyConfigured("TELEGRAM_WEBHOOK_SECRET must be set (16+ characters) when the bot runs in production.")
+
+# Partner feeds
+FEED_MAX_BYTES = _setting(env.int, "FEED_MAX_BYTES", default=200 * 1024 * 1024)
+FEED_FETCH_TIMEOUT = _setting(env.float, "FEED_FETCH_TIMEOUT", default=30.0)
+FEED_ALLOW_PRIVATE_ADDRESSES = _setting(env.bool, "FEED_ALLOW_PRIVATE_ADDRESSES", default=False)
+FEED_REJECTED_ROWS_KEPT = 100
+# Minutes of reading per printed page (about 250 words a page at 200-250 words a minute).
+BOOK_MINUTES_PER_PAGE = Decimal(_setting(env.str, "BOOK_MINUTES_PER_PAGE", default="1.2"))
+
+# Tracking
+ATTRIBUTION_WINDOW_DAYS = _setting(env.int, "ATTRIBUTION_WINDOW_DAYS", default=30)
+CLICK_DEDUP_SECONDS = _setting(env.int, "CLICK_DEDUP_SECONDS", default=10)
+
+# Recommender
+RECOMMENDER_INDEX_REFRESH_SECONDS = _setting(env.int, "RECOMMENDER_INDEX_REFRESH_SECONDS", default=30)
+
+# Demo data: `load_demo` creates this superuser outside production only.
+DEMO_ADMIN_USERNAME = _setting(env.str, "DEMO_ADMIN_USERNAME", default="admin")
+DEMO_ADMIN_PASSWORD = _setting(env.str, "DEMO_ADMIN_PASSWORD", default="moodstream")
+
+LOG_LEVEL = _setting(env.str, "LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,7 @@
+from django.urls import path
+
+app_name = "telegram_bot"
+
+urlpatterns: list = [
+    # POST webhook/
+]
