@@ -3,8 +3,9 @@
 from django.db import transaction
 
 from catalog.models import ContentItem, Genre
+from moodstream.tokens import issue_secret
 
-from .models import Profile, Rating
+from .models import ApiKey, Profile, Rating
 
 
 def profile_get_or_create_for_telegram(
@@ -47,3 +48,10 @@ def rating_set(*, profile: Profile, item: ContentItem, value: int, source: str) 
     )
     return rating
 
+
+
+def api_key_issue(*, name: str) -> tuple[ApiKey, str]:
+    """Create a client API key. The key itself is returned to be shown once; only its hash is stored."""
+    issued = issue_secret()
+    api_key = ApiKey.objects.create(name=name, prefix=issued.prefix, key_hash=issued.digest)
+    return api_key, issued.secret
