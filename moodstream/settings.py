@@ -29,12 +29,23 @@ def _setting(read, name, *args, **kwargs):
         raise ImproperlyConfigured(f"{name} is not valid: {exc}") from None
 
 
-DEBUG = _setting(env.bool, "DEBUG", default=False)
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+def _bool(name: str, default: bool) -> bool:
+    """A strict boolean: a typo such as DEBUG=ture stops start-up instead of reading as False."""
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"{name} is not valid: use true or false, not {raw!r}.")
+    return raw in _TRUE
+
+
+DEBUG = _bool("DEBUG", default=False)
 
 _INSECURE_KEY = "django-insecure-moodstream-local-development-only"
 SECRET_KEY = _setting(env.str, "SECRET_KEY", default=_INSECURE_KEY if DEBUG else environ.Env.NOTSET)
-if not DEBUG and (SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 32):
-    raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 32 characters when DEBUG is off.")
+if not DEBUG and (SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters when DEBUG is off.")
 
 ALLOWED_HOSTS = _setting(env.list, "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = _setting(env.list, "CSRF_TRUSTED_ORIGINS", default=[])
@@ -90,6 +101,8 @@ TEMPLATES = [
 DATABASES = {
     "default": _setting(env.db_url, "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if not DATABASES["default"].get("ENGINE", "").startswith("django.db.backends."):
+    raise ImproperlyConfigured("DATABASE_URL is not valid: use postgres://… or sqlite:///….")
 DATABASES["default"].setdefault("CONN_MAX_AGE", _setting(env.int, "CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -167,7 +180,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security (production) ----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = _setting(env.bool, "SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -210,8 +223,14 @@ if not DEBUG and TELEGRAM_BOT_TOKEN and len(TELEGRAM_WEBHOOK_SECRET) < 16:
 # Partner feeds
 FEED_MAX_BYTES = _setting(env.int, "FEED_MAX_BYTES", default=200 * 1024 * 1024)
 FEED_FETCH_TIMEOUT = _setting(env.float, "FEED_FETCH_TIMEOUT", default=30.0)
-FEED_ALLOW_PRIVATE_ADDRESSES = _setting(env.bool, "FEED_ALLOW_PRIVATE_ADDRESSES", default=False)
+FEED_ALLOW_PRIVATE_ADDRESSES = _bool("FEED_ALLOW_PRIVATE_ADDRESSES", default=False)
 FEED_REJECTED_ROWS_KEPT = 100
+# A transient fetch failure (connection error, timeout, 5xx, 429) is retried this many times,
+# waiting FEED_FETCH_BACKOFF_SECONDS, then twice that, and so on.
+FEED_FETCH_RETRIES = _setting(env.int, "FEED_FETCH_RETRIES", default=3)
+FEED_FETCH_BACKOFF_SECONDS = _setting(env.float, "FEED_FETCH_BACKOFF_SECONDS", default=2.0)
+# A longer description rejects the row (it is a broken export, not a catalogue text).
+FEED_MAX_DESCRIPTION_CHARS = _setting(env.int, "FEED_MAX_DESCRIPTION_CHARS", default=20_000)
 # Minutes of reading per printed page (about 250 words a page at 200-250 words a minute).
 BOOK_MINUTES_PER_PAGE = Decimal(_setting(env.str, "BOOK_MINUTES_PER_PAGE", default="1.2"))
 

@@ -34,3 +34,7 @@ FEED_ALLOW_PRIVATE_ADDRESSES = True
 # Each developer (or parallel run) may point TEST_DATABASE_NAME elsewhere.
 if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ["TEST_DATABASE_NAME"]
+
+# Serve static files from the apps' folders (no collectstatic in tests).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,27 @@
+# MoodStream web / worker / beat image: gunicorn serves Django; the same image runs Celery.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+
+COPY . .
+
+# Static files are collected at build time with a throwaway key; the real one comes from the environment.
+RUN SECRET_KEY=collectstatic-only-not-a-real-secret-0123456789abcdefghijklmnop DEBUG=false \
+        python manage.py collectstatic --noinput \
+    && useradd --create-home --uid 10001 moodstream \
+    && mkdir -p /app/media \
+    && chown -R moodstream:moodstream /app/media
+
+USER 10001
+
+EXPOSE 8000
+
+CMD ["gunicorn", "moodstream.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
