@@ -1,4 +1,7 @@
-"""Tracked click-throughs to partner shops and the conversions partners report on them."""
+"""Tracked click-throughs to partner shops, the conversions partners report on them, and the
+pre-aggregated KPI rows the admin and the KPI API read."""
+
+from decimal import Decimal
 
 from django.db import models
 
@@ -10,8 +13,13 @@ class Click(models.Model):
     partner = models.ForeignKey("catalog.Partner", on_delete=models.PROTECT, related_name="clicks")
     recommendation = models.ForeignKey("recommender.Recommendation", null=True, blank=True,
                                        on_delete=models.SET_NULL, related_name="clicks")
+    # Copied from the recommendation so that KPI rows survive the log being pruned.
+    experiment = models.ForeignKey("recommender.Experiment", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
     variant = models.CharField(max_length=40, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
+    # The partner's per-click rate when the click happened: statements stay exact if rates change.
+    payout = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -57,7 +65,80 @@ class Conversion(models.Model):
             models.UniqueConstraint(fields=["partner", "event_id"], name="conversion_unique_partner_event"),
             models.CheckConstraint(condition=models.Q(payout__gte=0), name="conversion_payout_not_negative"),
         ]
-        indexes = [models.Index(fields=["partner", "occurred_at"], name="conversion_partner_time_idx")]
+        indexes = [
+            models.Index(fields=["partner", "occurred_at"], name="conversion_partner_time_idx"),
+            # The KPI refresh finds the days touched by new or re-judged conversions through it.
+            models.Index(fields=["updated_at"], name="conversion_updated_idx"),
+        ]
 
     def __str__(self):
         return f"{self.partner_id}:{self.event_id} ({self.event})"
+
+
+class DailyKpi(models.Model):
+    """One day × one experiment variant: the KPI table's row, rebuilt by `kpi_refresh_days`.
+
+    Days are calendar days in settings.TIME_ZONE. Conversions count on the day they occurred,
+    under their click's variant; rejected ones are left out. Active users are the distinct
+    profiles with a recommendation request, a click or a conversion that day.
+    """
+
+    day = models.DateField()
+    experiment = models.ForeignKey("recommender.Experiment", null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="+")
+    variant = models.CharField(max_length=40, blank=True)
+    active_users = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    registrations = models.PositiveIntegerField(default=0)
+    subscriptions = models.PositiveIntegerField(default=0)
+    purchases = models.PositiveIntegerField(default=0)
+    payouts = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"),
+                                  help_text="Click payouts plus payouts of conversions not rejected.")
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day", "experiment_id", "variant"]
+        verbose_name = "KPI by day and variant"
+        verbose_name_plural = "KPI by day and variant"
+        indexes = [models.Index(fields=["day", "experiment", "variant"], name="dailykpi_key_idx")]
+
+    def __str__(self):
+        return f"{self.day} {self.variant or '—'}"
+
+    @property
+    def conversions(self) -> int:
+        return self.registrations + self.subscriptions + self.purchases
+
+
+class DailyUserActivity(models.Model):
+    """One profile's activity on one day in one variant: the units of the per-user confidence interval."""
+
+    day = models.DateField()
+    experiment = models.ForeignKey("recommender.Experiment", null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="+")
+    variant = models.CharField(max_length=40, blank=True)
+    # A plain id, not a foreign key: these rows are statistics, not links to a person.
+    profile_id = models.BigIntegerField()
+    requests = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    conversions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "experiment", "variant", "profile_id"], name="dailyuser_key_idx")]
+
+
+class KpiRefreshState(models.Model):
+    """The single row that serialises KPI refreshes and remembers up to when rows were read."""
+
+    watermark = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+
+class MonthlyStatement(Conversion):
+    """A proxy so the monthly statement has its own entry (and URL) in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "monthly statement"
+        verbose_name_plural = "monthly statements"

@@ -1,14 +1,11 @@
-from django.http import HttpResponseNotFound
 from django.urls import path
+
+from . import api, views
 
 app_name = "tracking"
 
-
-def go(request, token):
-    # Placeholder until the tracked redirect is built; the route name is the contract.
-    return HttpResponseNotFound()
-
-
 urlpatterns = [
-    path("go/<str:token>", go, name="go"),
+    path("go/<str:token>", views.go, name="go"),
+    path("postback/<slug:partner_code>", views.postback, name="postback"),
+    path("api/v1/kpi", api.KpiView.as_view(), name="kpi-api"),
 ]

@@ -1,0 +1,301 @@
+"""Reads for tracking: the KPI report, partner statistics and monthly statements."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import numpy as np
+from django.db.models import Count, F, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from catalog.models import Partner
+from recommender.models import Experiment
+
+from .models import Click, Conversion, DailyKpi, DailyUserActivity, KpiRefreshState
+from .stats import DifferenceInterval, welch_interval
+
+EVENTS = tuple(Conversion.Event.values)  # registration, subscription, purchase
+ZERO = Decimal("0.00")
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[start, end) of a calendar day in settings.TIME_ZONE (23 or 25 hours on DST changes)."""
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(day, time.min), tz)
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), tz)
+    return start, end
+
+
+def _ratio(numerator, denominator) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+# --- KPI ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VariantKey:
+    experiment_id: int | None
+    variant: str
+    label: str
+
+    @property
+    def param(self) -> str:
+        """How the variant is named in URLs (?a=…&b=…): "<experiment id>:<variant>", 0 for none."""
+        return f"{self.experiment_id or 0}:{self.variant}"
+
+
+@dataclass
+class KpiCounts:
+    active_users: int = 0
+    requests: int = 0
+    clicks: int = 0
+    registrations: int = 0
+    subscriptions: int = 0
+    purchases: int = 0
+    payouts: Decimal = ZERO
+
+    @property
+    def conversions(self) -> int:
+        return self.registrations + self.subscriptions + self.purchases
+
+    @property
+    def actions(self) -> int:
+        return self.clicks + self.conversions
+
+    @property
+    def actions_per_user(self) -> float | None:
+        return _ratio(self.actions, self.active_users)
+
+    @property
+    def conversions_per_user(self) -> float | None:
+        return _ratio(self.conversions, self.active_users)
+
+    def add(self, row: DailyKpi) -> None:
+        self.requests += row.requests
+        self.clicks += row.clicks
+        self.registrations += row.registrations
+        self.subscriptions += row.subscriptions
+        self.purchases += row.purchases
+        self.payouts += row.payouts
+
+
+@dataclass
+class KpiRow(KpiCounts):
+    day: date | None = None
+    key: VariantKey | None = None
+
+
+@dataclass
+class VariantSummary(KpiCounts):
+    """A variant over the whole range; active users are distinct over the range, not summed per day."""
+
+    key: VariantKey | None = None
+    per_user_actions: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    per_user_conversions: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass(frozen=True)
+class VariantComparison:
+    a: VariantSummary
+    b: VariantSummary
+    actions: DifferenceInterval | None
+    conversions: DifferenceInterval | None
+
+
+@dataclass
+class KpiReport:
+    date_from: date
+    date_to: date
+    rows: list[KpiRow]
+    variants: list[VariantSummary]
+    refreshed_at: datetime | None
+
+    def variant(self, param: str) -> VariantSummary | None:
+        return next((v for v in self.variants if v.key.param == param), None)
+
+    def compare(self, a_param: str, b_param: str) -> VariantComparison | None:
+        a, b = self.variant(a_param), self.variant(b_param)
+        if a is None or b is None or a is b:
+            return None
+        return VariantComparison(
+            a=a, b=b,
+            actions=welch_interval(a.per_user_actions, b.per_user_actions),
+            conversions=welch_interval(a.per_user_conversions, b.per_user_conversions),
+        )
+
+    def default_pair(self) -> tuple[str, str] | None:
+        """The two most-used variants of one experiment (control first by name), if any."""
+        by_experiment = defaultdict(list)
+        for summary in self.variants:
+            if summary.key.experiment_id:
+                by_experiment[summary.key.experiment_id].append(summary)
+        candidates = [v for v in by_experiment.values() if len(v) >= 2] or ([self.variants] if len(self.variants) >= 2 else [])
+        if not candidates:
+            return None
+        group = sorted(max(candidates, key=lambda v: sum(s.active_users for s in v)), key=lambda s: s.key.variant)
+        return group[0].key.param, group[1].key.param
+
+
+def kpi_report(*, date_from: date, date_to: date) -> KpiReport:
+    """KPI per day and variant from the pre-aggregated rows: three queries whatever the traffic."""
+    daily = list(DailyKpi.objects.filter(day__gte=date_from, day__lte=date_to).order_by("day", "experiment_id", "variant"))
+    per_user = (
+        DailyUserActivity.objects.filter(day__gte=date_from, day__lte=date_to)
+        .values_list("experiment_id", "variant", "profile_id")
+        .annotate(actions=Sum(F("clicks") + F("conversions")), conversions=Sum("conversions"))
+        .order_by()
+    )
+    user_values: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for experiment_id, variant, _profile_id, actions, conversions in per_user:
+        values = user_values[(experiment_id, variant)]
+        values[0].append(actions)
+        values[1].append(conversions)
+
+    keys = {(r.experiment_id, r.variant) for r in daily} | set(user_values)
+    experiment_codes = dict(
+        Experiment.objects.filter(pk__in={e for e, _v in keys if e}).values_list("id", "code")
+    )
+    variant_keys = {
+        (e, v): VariantKey(e, v, f"{experiment_codes.get(e, e)} / {v or '—'}" if e else (v or "no experiment"))
+        for e, v in keys
+    }
+
+    rows = []
+    summaries: dict[tuple, VariantSummary] = {}
+    for record in daily:
+        key = (record.experiment_id, record.variant)
+        row = KpiRow(day=record.day, key=variant_keys[key], active_users=record.active_users)
+        row.add(record)
+        rows.append(row)
+        summaries.setdefault(key, VariantSummary(key=variant_keys[key])).add(record)
+    for key, (actions, conversions) in user_values.items():
+        summary = summaries.setdefault(key, VariantSummary(key=variant_keys[key]))
+        summary.per_user_actions = np.asarray(actions, dtype=float)
+        summary.per_user_conversions = np.asarray(conversions, dtype=float)
+        summary.active_users = len(actions)
+
+    state = KpiRefreshState.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()
+    return KpiReport(date_from=date_from, date_to=date_to, rows=rows,
+                     variants=sorted(summaries.values(), key=lambda s: s.key.label), refreshed_at=state)
+
+
+# --- Partner statistics ---------------------------------------------------------------------------
+
+
+@dataclass
+class PartnerDay:
+    day: date
+    clicks: int = 0
+    click_payout: Decimal = ZERO
+    conversions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EVENTS, 0))
+    approved: int = 0
+    pending: int = 0
+    rejected: int = 0
+    approved_payout: Decimal = ZERO
+    pending_payout: Decimal = ZERO
+
+    @property
+    def conversion_count(self) -> int:
+        return sum(self.conversions.values())
+
+    @property
+    def payout(self) -> Decimal:
+        """What the partner owes for the day so far: clicks plus approved conversions."""
+        return self.click_payout + self.approved_payout
+
+
+def partner_daily_stats(*, partner: Partner, date_from: date, date_to: date) -> list[PartnerDay]:
+    """One partner's clicks, conversions and payouts per day, read live from its own rows."""
+    tz = timezone.get_current_timezone()
+    start, end = local_day_bounds(date_from)[0], local_day_bounds(date_to)[1]
+    days = {date_from + timedelta(days=n): PartnerDay(day=date_from + timedelta(days=n))
+            for n in range((date_to - date_from).days + 1)}
+    clicks = (
+        Click.objects.filter(partner=partner, created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values_list("day")
+        .annotate(n=Count("id"), payout=Sum("payout"))
+        .order_by()
+    )
+    for day, n, payout in clicks:
+        days[day].clicks, days[day].click_payout = n, payout or ZERO
+    conversions = (
+        Conversion.objects.filter(partner=partner, occurred_at__gte=start, occurred_at__lt=end)
+        .annotate(day=TruncDate("occurred_at", tzinfo=tz))
+        .values_list("day", "event", "status")
+        .annotate(n=Count("id"), payout=Sum("payout"))
+        .order_by()
+    )
+    for day, event, status, n, payout in conversions:
+        entry = days[day]
+        if status == Conversion.Status.REJECTED:
+            entry.rejected += n
+            continue
+        entry.conversions[event] += n
+        if status == Conversion.Status.APPROVED:
+            entry.approved += n
+            entry.approved_payout += payout or ZERO
+        else:
+            entry.pending += n
+            entry.pending_payout += payout or ZERO
+    return [days[d] for d in sorted(days)]
+
+
+# --- Monthly statements -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    action: str  # "click" or a conversion event
+    count: int
+    payout: Decimal
+    currency: str
+
+
+@dataclass
+class Statement:
+    partner: Partner
+    month: date  # the first day
+    lines: list[StatementLine]
+    totals: dict[str, Decimal]  # owed per payout currency
+    pending_count: int
+    pending_payout: Decimal
+    rejected: list[Conversion]
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return local_day_bounds(first)[0], local_day_bounds(following)[0]
+
+
+def partner_statement(*, partner: Partner, month: date) -> Statement:
+    """What a partner owes for a calendar month: clicks and approved conversions; rejected ones apart."""
+    start, end = month_bounds(month)
+    lines: list[StatementLine] = []
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    click_totals = Click.objects.filter(partner=partner, created_at__gte=start, created_at__lt=end).aggregate(
+        n=Count("id"), payout=Sum("payout"))
+    if click_totals["n"]:
+        payout = click_totals["payout"] or ZERO
+        lines.append(StatementLine("click", click_totals["n"], payout, partner.payout_currency))
+        totals[partner.payout_currency] += payout
+    in_month = Conversion.objects.filter(partner=partner, occurred_at__gte=start, occurred_at__lt=end)
+    approved = (
+        in_month.filter(status=Conversion.Status.APPROVED)
+        .values_list("event", "payout_currency")
+        .annotate(n=Count("id"), payout=Sum("payout"))
+        .order_by()
+    )
+    for event, currency, n, payout in sorted(approved, key=lambda row: (EVENTS.index(row[0]), row[1])):
+        lines.append(StatementLine(event, n, payout or ZERO, currency))
+        totals[currency] += payout or ZERO
+    pending = in_month.filter(status=Conversion.Status.PENDING).aggregate(n=Count("id"), payout=Sum("payout"))
+    rejected = list(
+        in_month.filter(status=Conversion.Status.REJECTED).select_related("click").order_by("occurred_at", "pk")
+    )
+    return Statement(partner=partner, month=month.replace(day=1), lines=lines, totals=dict(totals),
+                     pending_count=pending["n"], pending_payout=pending["payout"] or ZERO, rejected=rejected)

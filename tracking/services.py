@@ -1,0 +1,452 @@
+"""Writes for tracking: clicks, conversions and their status, and the KPI aggregate rows."""
+
+import re
+import secrets
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
+from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Min, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from catalog.models import Offer, Partner
+from recommender.models import Recommendation
+
+from .links import LinkTarget
+from .models import Click, Conversion, DailyKpi, DailyUserActivity, KpiRefreshState
+from .selectors import local_day_bounds
+
+# --- Clicks ---------------------------------------------------------------------------------
+
+CLICK_ID_BYTES = 16  # 128 random bits, 22 url-safe characters
+
+
+class LinkTargetMissing(Exception):
+    """The token was ours but its recommendation or offer no longer exists."""
+
+
+class OfferGone(Exception):
+    """The offer was withdrawn (or can no longer be linked to): show a page instead of redirecting."""
+
+    def __init__(self, offer: Offer):
+        super().__init__(f"Offer {offer.pk} is not available.")
+        self.offer = offer
+
+
+@dataclass(frozen=True)
+class ClickResult:
+    click_id: str
+    redirect_url: str
+    created: bool  # False when a repeat within the dedup window reused the earlier click
+
+
+def is_redirectable_url(url: str) -> bool:
+    """Only absolute http(s) URLs without control characters are ever redirect targets."""
+    if not url or any(ord(ch) < 33 for ch in url):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def offer_url_with_click_id(*, url: str, param: str, click_id: str) -> str:
+    """The offer URL with `param=click_id` added; the rest of the query is kept byte for byte."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if any(name == param for name, _value in pairs):
+        # The stored URL already carries the parameter: ours replaces it, so the shop sees one value.
+        query = urlencode([(name, value) for name, value in pairs if name != param] + [(param, click_id)])
+    else:
+        added = f"{quote(param, safe='')}={quote(click_id, safe='')}"
+        query = f"{parts.query}&{added}" if parts.query else added
+    return urlunsplit(parts._replace(query=query))
+
+
+def click_record(*, target: LinkTarget, user_agent: str = "") -> ClickResult:
+    """Record a click-through on a tracked link and return where to send the user.
+
+    Raises LinkTargetMissing (→ 404) or OfferGone (→ "offer is gone" page, no redirect).
+    A repeat by the same profile on the same offer within settings.CLICK_DEDUP_SECONDS
+    reuses the earlier click, so it counts once and the shop sees one click id.
+    """
+    offer = (
+        Offer.objects.select_related("partner")
+        .only("id", "url", "available", "partner__id", "partner__is_active", "partner__click_param",
+              "partner__payout_click", "partner__name")
+        .filter(pk=target.offer_id)
+        .first()
+    )
+    recommendation = (
+        Recommendation.objects.only("id", "profile_id", "experiment_id", "variant")
+        .filter(pk=target.recommendation_id)
+        .first()
+    )
+    if offer is None or recommendation is None:
+        raise LinkTargetMissing()
+    partner = offer.partner
+    if not offer.available or not partner.is_active or not is_redirectable_url(offer.url):
+        raise OfferGone(offer)
+
+    param = partner.click_param or "ms_click_id"
+    profile_id = recommendation.profile_id
+    window_start = timezone.now() - timedelta(seconds=settings.CLICK_DEDUP_SECONDS)
+    with transaction.atomic():
+        if profile_id is not None:
+            _lock_profile_offer(profile_id=profile_id, offer_id=offer.pk)
+            earlier = (
+                Click.objects.filter(profile_id=profile_id, offer_id=offer.pk, created_at__gte=window_start)
+                .order_by("-created_at")
+                .values_list("click_id", flat=True)
+                .first()
+            )
+            if earlier is not None:
+                return ClickResult(earlier, offer_url_with_click_id(url=offer.url, param=param, click_id=earlier),
+                                   created=False)
+        click = Click.objects.create(
+            click_id=_new_click_id(),
+            profile_id=profile_id,
+            offer_id=offer.pk,
+            partner_id=partner.pk,
+            recommendation_id=recommendation.pk,
+            experiment_id=recommendation.experiment_id,
+            variant=recommendation.variant,
+            user_agent=(user_agent or "")[:400],
+            payout=partner.payout_click,
+        )
+    return ClickResult(click.click_id, offer_url_with_click_id(url=offer.url, param=param, click_id=click.click_id),
+                       created=True)
+
+
+def _new_click_id() -> str:
+    return secrets.token_urlsafe(CLICK_ID_BYTES)
+
+
+def _lock_profile_offer(*, profile_id: int, offer_id: int) -> None:
+    # Two simultaneous clicks by one user on one offer (double tap, two gunicorn workers)
+    # must not both pass the dedup check: a transaction-scoped advisory lock serialises
+    # them. A hash collision between pairs only makes one wait a moment.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [profile_id % 2**31, offer_id % 2**31])
+
+
+# --- Conversions ----------------------------------------------------------------------------
+
+SUSPICIOUS_WITHIN = timedelta(seconds=5)
+# Partners' clocks drift; a report a minute ahead of ours is not "in the future".
+FUTURE_TOLERANCE = timedelta(seconds=60)
+_AMOUNT = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CENT = Decimal("0.01")
+
+
+class ConversionRefused(Exception):
+    """A conversion report that cannot be accepted; nothing was written."""
+
+    def __init__(self, code: str, detail: str, field: str | None = None, status: int = 400):
+        super().__init__(detail)
+        self.code, self.detail, self.field, self.status = code, detail, field, status
+
+    def as_dict(self) -> dict:
+        body = {"code": self.code, "detail": self.detail}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+@dataclass(frozen=True)
+class ConversionReport:
+    click_id: str
+    event: str
+    event_id: str
+    amount: Decimal | None
+    currency: str
+    occurred_at: datetime
+
+
+def conversion_report_parse(*, data: Mapping, partner: Partner, now: datetime | None = None) -> ConversionReport:
+    """Validate a partner's report (JSON body or postback query) into typed values.
+
+    The same rules serve the REST API and the postback, so both refuse the same input the same way.
+    """
+    now = now or timezone.now()
+
+    def text(name: str, *, required: bool, max_length: int) -> str:
+        value = data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                raise ConversionRefused("missing_field", f"{name} is required.", name)
+            return ""
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise ConversionRefused("invalid_field", f"{name} must be a string.", name)
+        value = str(value).strip()
+        if len(value) > max_length:
+            raise ConversionRefused("invalid_field", f"{name} is longer than {max_length} characters.", name)
+        return value
+
+    click_id = text("click_id", required=True, max_length=40)
+    event = text("event", required=True, max_length=20)
+    if event not in Conversion.Event.values:
+        raise ConversionRefused("unknown_event", f"event must be one of: {', '.join(Conversion.Event.values)}.",
+                                "event")
+    event_id = text("event_id", required=True, max_length=100)
+
+    amount = None
+    raw_amount = data.get("amount")
+    if raw_amount is not None and raw_amount != "":
+        if isinstance(raw_amount, bool) or not isinstance(raw_amount, str | int | float):
+            raise ConversionRefused("malformed_amount", "amount must be a number such as 499.00.", "amount")
+        raw = str(raw_amount).strip()
+        if not _AMOUNT.match(raw):
+            raise ConversionRefused(
+                "malformed_amount",
+                "amount must be a non-negative number with at most two decimals, such as 499.00.", "amount")
+        amount = Decimal(raw)
+    elif event == Conversion.Event.PURCHASE:
+        raise ConversionRefused("missing_field", "amount is required for a purchase.", "amount")
+
+    currency = text("currency", required=False, max_length=3).upper() or partner.payout_currency
+    if not _CURRENCY.match(currency):
+        raise ConversionRefused("invalid_currency", "currency must be a three-letter ISO 4217 code such as RUB.",
+                                "currency")
+
+    occurred_at = _parse_moment(data.get("occurred_at"), now=now)
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise ConversionRefused("future_date", "occurred_at is in the future.", "occurred_at")
+    return ConversionReport(click_id=click_id, event=event, event_id=event_id, amount=amount, currency=currency,
+                            occurred_at=occurred_at)
+
+
+def _parse_moment(value, *, now: datetime) -> datetime:
+    """ISO 8601 (naive means UTC) or Unix seconds; absent means now."""
+    if value is None or value == "":
+        return now
+    if isinstance(value, bool):
+        raise ConversionRefused("invalid_date", "occurred_at must be ISO 8601 or Unix seconds.", "occurred_at")
+    raw = str(value).strip()
+    try:
+        if re.fullmatch(r"\d{9,11}", raw):
+            return datetime.fromtimestamp(int(raw), tz=dt_timezone.utc)
+        moment = parse_datetime(raw)
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None:
+        raise ConversionRefused("invalid_date", "occurred_at must be ISO 8601 (e.g. 2025-05-01T12:30:00+03:00) "
+                                "or Unix seconds.", "occurred_at")
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt_timezone.utc)
+
+
+def conversion_payout(*, partner: Partner, event: str, amount: Decimal | None, currency: str) -> Decimal:
+    """What MoodStream earns for one action, from the partner's current rates."""
+    if event == Conversion.Event.REGISTRATION:
+        return partner.payout_registration
+    if event == Conversion.Event.SUBSCRIPTION:
+        return partner.payout_subscription
+    payout = partner.payout_purchase
+    if partner.payout_purchase_percent:
+        if currency != partner.payout_currency:
+            raise ConversionRefused(
+                "currency_mismatch",
+                f"this partner's purchase payout is a share of the amount in {partner.payout_currency}; "
+                f"report the amount in {partner.payout_currency}.", "currency")
+        payout += (amount or Decimal(0)) * partner.payout_purchase_percent / 100
+    return payout.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def conversion_record(*, partner: Partner, report: ConversionReport) -> tuple[Conversion, bool]:
+    """Create the conversion a partner reported; a replay of (partner, event_id) returns the existing one.
+
+    Returns (conversion, created). Raises ConversionRefused for an unknown click, another
+    partner's click, or a click older than the attribution window at the time of the event.
+    """
+    existing = Conversion.objects.filter(partner=partner, event_id=report.event_id).select_related("click").first()
+    if existing is not None:
+        return existing, False
+
+    click = Click.objects.only("id", "click_id", "partner_id", "created_at").filter(click_id=report.click_id).first()
+    if click is None:
+        raise ConversionRefused("unknown_click", "click_id is not a MoodStream click.", "click_id")
+    if click.partner_id != partner.pk:
+        raise ConversionRefused("other_partner_click", "click_id belongs to another partner's offer.", "click_id")
+    window = timedelta(days=settings.ATTRIBUTION_WINDOW_DAYS)
+    if report.occurred_at > click.created_at + window:
+        raise ConversionRefused(
+            "click_expired",
+            f"the click is older than the {settings.ATTRIBUTION_WINDOW_DAYS}-day attribution window.", "click_id")
+    payout = conversion_payout(partner=partner, event=report.event, amount=report.amount, currency=report.currency)
+    # A conversion before its click, or seconds after it, is more likely a bot than a person:
+    # kept for the partner to judge, but flagged.
+    suspicious = report.occurred_at < click.created_at + SUSPICIOUS_WITHIN
+    try:
+        with transaction.atomic():
+            conversion = Conversion.objects.create(
+                partner=partner, click=click, event=report.event, event_id=report.event_id,
+                amount=report.amount, currency=report.currency if report.amount is not None else "",
+                payout=payout, payout_currency=partner.payout_currency, suspicious=suspicious,
+                occurred_at=report.occurred_at,
+            )
+    except IntegrityError:
+        # The same report arrived twice at once: the other request created it.
+        existing = Conversion.objects.filter(partner=partner, event_id=report.event_id).select_related("click").first()
+        if existing is None:
+            raise
+        return existing, False
+    return conversion, True
+
+
+def conversion_set_status(*, conversion: Conversion, status: str, reason: str = "") -> Conversion:
+    """Judge a pending conversion: approved, or rejected with a reason. Setting the same status again is a no-op."""
+    if status not in (Conversion.Status.APPROVED, Conversion.Status.REJECTED):
+        raise ConversionRefused("invalid_status", "status must be approved or rejected.", "status")
+    reason = (reason or "").strip()
+    if status == Conversion.Status.REJECTED and not reason:
+        raise ConversionRefused("reason_required", "a rejection needs a reason.", "reason")
+    if len(reason) > 300:
+        raise ConversionRefused("invalid_field", "reason is longer than 300 characters.", "reason")
+    with transaction.atomic():
+        locked = Conversion.objects.select_for_update().select_related("click").get(pk=conversion.pk)
+        if locked.status == status:
+            return locked
+        if locked.status != Conversion.Status.PENDING:
+            raise ConversionRefused("already_final", f"the conversion is already {locked.status}.", "status",
+                                    status=409)
+        locked.status, locked.status_reason = status, reason
+        locked.save(update_fields=["status", "status_reason", "updated_at"])
+    return locked
+
+
+# --- KPI aggregates ---------------------------------------------------------------------------
+
+# Rows committed a little after their timestamp (long transactions) are still picked up.
+KPI_REFRESH_OVERLAP = timedelta(minutes=10)
+
+
+def kpi_refresh_recent(*, now: datetime | None = None) -> list[date]:
+    """Rebuild the KPI rows of every day touched since the last refresh (all days the first time)."""
+    now = now or timezone.now()
+    KpiRefreshState.objects.get_or_create(pk=1)
+    with transaction.atomic():
+        # Holding the state row serialises refreshes from Celery beat, the admin button and the command.
+        state = KpiRefreshState.objects.select_for_update().get(pk=1)
+        days = _days_touched_since(state.watermark - KPI_REFRESH_OVERLAP if state.watermark else None)
+        for day in sorted(days):
+            _kpi_rebuild_day(day=day, refreshed_at=now)
+        state.watermark, state.refreshed_at = now, now
+        state.save(update_fields=["watermark", "refreshed_at"])
+    return sorted(days)
+
+
+def kpi_refresh_range(*, date_from: date, date_to: date) -> list[date]:
+    """Rebuild the KPI rows of every day in [date_from, date_to], e.g. after rows were deleted."""
+    now = timezone.now()
+    KpiRefreshState.objects.get_or_create(pk=1)
+    days = [date_from + timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    with transaction.atomic():
+        state = KpiRefreshState.objects.select_for_update().get(pk=1)
+        for day in days:
+            _kpi_rebuild_day(day=day, refreshed_at=now)
+        state.refreshed_at = now
+        state.save(update_fields=["refreshed_at"])
+    return days
+
+
+def _days_touched_since(since: datetime | None) -> set[date]:
+    tz = timezone.get_current_timezone()
+    if since is None:
+        firsts = [
+            Recommendation.objects.aggregate(m=Min("created_at"))["m"],
+            Click.objects.aggregate(m=Min("created_at"))["m"],
+            Conversion.objects.aggregate(m=Min("occurred_at"))["m"],
+        ]
+        firsts = [f for f in firsts if f is not None]
+        if not firsts:
+            return set()
+        first = timezone.localtime(min(firsts), tz).date()
+        today = timezone.localdate()
+        return {first + timedelta(days=n) for n in range((today - first).days + 1)}
+    days: set[date] = set()
+    for queryset, changed, counted in (
+        (Recommendation.objects, "created_at", "created_at"),
+        (Click.objects, "created_at", "created_at"),
+        (Conversion.objects, "updated_at", "occurred_at"),
+    ):
+        days.update(
+            queryset.filter(**{f"{changed}__gte": since})
+            .annotate(day=TruncDate(counted, tzinfo=tz))
+            .order_by()
+            .values_list("day", flat=True)
+            .distinct()
+        )
+    return days
+
+
+def _kpi_rebuild_day(*, day: date, refreshed_at: datetime) -> None:
+    start, end = local_day_bounds(day)
+    users: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])  # requests, clicks, conversions
+    totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
+
+    requests = (
+        Recommendation.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values_list("experiment_id", "variant", "profile_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for experiment_id, variant, profile_id, n in requests:
+        totals[(experiment_id, variant)]["requests"] += n
+        if profile_id is not None:
+            users[(experiment_id, variant, profile_id)][0] += n
+
+    clicks = (
+        Click.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values_list("experiment_id", "variant", "profile_id")
+        .annotate(n=Count("id"), payout=Sum("payout"))
+        .order_by()
+    )
+    for experiment_id, variant, profile_id, n, payout in clicks:
+        key = (experiment_id, variant)
+        totals[key]["clicks"] += n
+        totals[key]["payouts"] += payout or Decimal(0)
+        if profile_id is not None:
+            users[(experiment_id, variant, profile_id)][1] += n
+
+    conversions = (
+        Conversion.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .exclude(status=Conversion.Status.REJECTED)
+        .values_list("click__experiment_id", "click__variant", "click__profile_id", "event")
+        .annotate(n=Count("id"), payout=Sum("payout"))
+        .order_by()
+    )
+    event_column = {"registration": "registrations", "subscription": "subscriptions", "purchase": "purchases"}
+    for experiment_id, variant, profile_id, event, n, payout in conversions:
+        key = (experiment_id, variant)
+        totals[key][event_column[event]] += n
+        totals[key]["payouts"] += payout or Decimal(0)
+        if profile_id is not None:
+            users[(experiment_id, variant, profile_id)][2] += n
+
+    active = defaultdict(int)
+    for experiment_id, variant, _profile_id in users:
+        active[(experiment_id, variant)] += 1
+
+    DailyKpi.objects.filter(day=day).delete()
+    DailyUserActivity.objects.filter(day=day).delete()
+    DailyKpi.objects.bulk_create(
+        DailyKpi(day=day, experiment_id=experiment_id, variant=variant, active_users=active[(experiment_id, variant)],
+                 requests=t["requests"], clicks=t["clicks"], registrations=t["registrations"],
+                 subscriptions=t["subscriptions"], purchases=t["purchases"], payouts=t["payouts"] or Decimal(0),
+                 refreshed_at=refreshed_at)
+        for (experiment_id, variant), t in totals.items()
+    )
+    DailyUserActivity.objects.bulk_create(
+        (DailyUserActivity(day=day, experiment_id=experiment_id, variant=variant, profile_id=profile_id,
+                           requests=r, clicks=c, conversions=v)
+         for (experiment_id, variant, profile_id), (r, c, v) in users.items()),
+        batch_size=5000,
+    )

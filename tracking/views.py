@@ -1,0 +1,47 @@
+"""Public tracking endpoints: the tracked redirect and the partners' server-to-server postback."""
+
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from catalog.models import Partner
+from moodstream.tokens import secret_matches
+
+from .links import read_offer_link_token
+from .serializers import ConversionSerializer
+from .services import (ConversionRefused, LinkTargetMissing, OfferGone, click_record, conversion_record,
+                       conversion_report_parse)
+
+
+@never_cache
+@require_GET
+def go(request, token: str):
+    """Record the click and send the user to the offer's stored URL with the click id added."""
+    target = read_offer_link_token(token)
+    if target is None:
+        raise Http404("Unknown link.")
+    try:
+        result = click_record(target=target, user_agent=request.headers.get("user-agent", ""))
+    except LinkTargetMissing:
+        raise Http404("Unknown link.") from None
+    except OfferGone as gone:
+        return render(request, "tracking/offer_gone.html", {"partner_name": gone.offer.partner.name}, status=410)
+    return HttpResponseRedirect(result.redirect_url)
+
+
+@never_cache
+@require_GET
+def postback(request, partner_code: str):
+    """`GET /postback/<partner code>?key=…&click_id=…&event=…&event_id=…&amount=…`, as CPA networks call it."""
+    partner = Partner.objects.filter(code=partner_code).first()
+    if partner is None:
+        return JsonResponse({"code": "unknown_partner", "detail": "No partner has this code."}, status=404)
+    if not partner.is_active or not secret_matches(request.GET.get("key", ""), partner.postback_key_hash):
+        return JsonResponse({"code": "wrong_key", "detail": "The postback key is missing or wrong."}, status=403)
+    try:
+        report = conversion_report_parse(data=request.GET, partner=partner)
+        conversion, created = conversion_record(partner=partner, report=report)
+    except ConversionRefused as refused:
+        return JsonResponse(refused.as_dict(), status=refused.status)
+    return JsonResponse(ConversionSerializer(conversion).data, status=201 if created else 200)
