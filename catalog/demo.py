@@ -75,18 +75,9 @@ def demo_load() -> DemoSummary:
         (Kind.BOOK, "books.json", _book_fields),
         (Kind.TRACK, "tracks.json", _track_fields),
     ]:
-        path = FIXTURES_DIR / "demo" / file_name
-        if not path.exists():
-            continue
-        for row in _read(f"demo/{file_name}")["items"]:
-            item, created = _get_or_create_item(kind, builder(row), genres, moods, row)
-            summary.count(f"{kind}s", created)
-            for offer_fields in _offers_for(kind, item, row, partners[kind]):
-                _offer, created = Offer.objects.get_or_create(
-                    partner=offer_fields.pop("partner"), sku=offer_fields.pop("sku"),
-                    defaults={"item": item, **offer_fields},
-                )
-                summary.count("offers", created)
+        if (FIXTURES_DIR / "demo" / file_name).exists():
+            rows = _read(f"demo/{file_name}")["items"]
+            _load_items(summary, kind, rows, builder, genres, moods, partners[kind])
     return summary
 
 
@@ -157,28 +148,55 @@ def _track_fields(row: dict) -> dict:
     }
 
 
-def _get_or_create_item(kind, fields, genres, moods, row) -> tuple[ContentItem, bool]:
-    lookup = None
-    for id_field in ("imdb_id", "isbn13", "isrc"):
-        if fields.get(id_field):
-            lookup = {id_field: fields[id_field]}
-            break
-    existing = ContentItem.objects.filter(**lookup).first() if lookup else None
-    if existing is None:
-        existing = ContentItem.objects.filter(
-            kind=kind, normalized_title=normalize_title(row["title"]), year=row.get("year")
-        ).first()
-    if existing is not None:
-        return existing, False
-    item = ContentItem(
-        kind=kind, title=row["title"], year=row.get("year"), description=row.get("description", ""),
-        series=row.get("series", ""), **fields,
+def _load_items(summary, kind, rows, builder, genres, moods, partner) -> None:
+    """Create the missing items of one kind, their tags and offers, in a few bulk queries."""
+    items = ContentItem.objects.filter(kind=kind)
+    by_key = {}
+    for pk, imdb_id, isbn13, isrc, title, year in items.values_list(
+        "pk", "imdb_id", "isbn13", "isrc", "normalized_title", "year"
+    ):
+        by_key.update({key: pk for key in (imdb_id, isbn13, isrc) if key})
+        by_key[(title, year)] = pk
+
+    new_items, new_rows = [], []
+    for row in rows:
+        fields = builder(row)
+        external_ids = [fields.get(name) for name in ("imdb_id", "isbn13", "isrc") if fields.get(name)]
+        if any(key in by_key for key in external_ids) or (normalize_title(row["title"]), row.get("year")) in by_key:
+            summary.count(f"{kind}s", False)
+            continue
+        item = ContentItem(kind=kind, title=row["title"], year=row.get("year"),
+                           description=row.get("description", ""), series=row.get("series", ""), **fields)
+        item_refresh_derived_fields(item=item)
+        new_items.append(item)
+        new_rows.append(row)
+        by_key[(item.normalized_title, item.year)] = None  # a duplicate row in the file is created once
+        summary.count(f"{kind}s", True)
+    ContentItem.objects.bulk_create(new_items, batch_size=500)
+
+    # bulk_create returns primary keys on PostgreSQL and SQLite alike.
+    ContentItem.genres.through.objects.bulk_create(
+        [ContentItem.genres.through(contentitem_id=item.pk, genre_id=genres[(kind, code)].pk)
+         for item, row in zip(new_items, new_rows) for code in row.get("genres", [])],
+        batch_size=1000, ignore_conflicts=True,
     )
-    item_refresh_derived_fields(item=item)
-    item.save()
-    item.genres.set([genres[(kind, code)] for code in row.get("genres", [])])
-    item.moods.set([moods[code] for code in row.get("moods", [])])
-    return item, True
+    ContentItem.moods.through.objects.bulk_create(
+        [ContentItem.moods.through(contentitem_id=item.pk, mood_id=moods[code].pk)
+         for item, row in zip(new_items, new_rows) for code in row.get("moods", [])],
+        batch_size=1000, ignore_conflicts=True,
+    )
+
+    existing_skus = set(Offer.objects.filter(partner=partner).values_list("sku", flat=True))
+    new_offers = []
+    for item, row in zip(new_items, new_rows):
+        for offer_fields in _offers_for(kind, item, row, partner):
+            if offer_fields["sku"] in existing_skus:
+                summary.count("offers", False)
+                continue
+            existing_skus.add(offer_fields["sku"])
+            new_offers.append(Offer(item=item, **offer_fields))
+            summary.count("offers", True)
+    Offer.objects.bulk_create(new_offers, batch_size=500)
 
 
 def _offers_for(kind, item: ContentItem, row: dict, partner: Partner) -> list[dict]:
