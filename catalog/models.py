@@ -294,3 +294,28 @@ class FeedImport(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class GenreAlias(models.Model):
+    """How a source's genre or category name maps onto one of MoodStream's genres.
+
+    Editable in the admin. `source` is where the name comes from: "feed" for partner feed
+    categories, or a dataset family ("imdb", "goodreads", "spotify"). An alias without a
+    genre says "ignore this name" (e.g. "fiction", which says nothing about mood).
+    """
+
+    source = models.SlugField(max_length=20)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # Stored normalised (catalog.services.normalize_title), so "Sci-Fi" and "sci fi" are one name.
+    name = models.CharField(max_length=200)
+    genre = models.ForeignKey(Genre, on_delete=models.CASCADE, null=True, blank=True, related_name="aliases")
+
+    class Meta:
+        ordering = ["source", "kind", "name"]
+        verbose_name_plural = "genre aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "kind", "name"], name="genrealias_unique_source_kind_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.source}/{self.kind}: {self.name} → {self.genre.code if self.genre else '(ignored)'}"

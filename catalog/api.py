@@ -1,0 +1,183 @@
+"""Partner REST API for feeds: push a feed file, read an import's status and counts."""
+
+import tempfile
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .authentication import IsPartner, PartnerTokenAuthentication
+from .feeds.services import FeedRequestError, feed_import_create
+from .models import FeedFormat, FeedImport
+from .selectors import feed_import_for_partner, feed_imports_recent
+
+_TRUE = {"1", "true", "yes"}
+_FALSE = {"0", "false", "no"}
+_CHUNK = 1024 * 1024
+
+
+class RejectedRowSerializer(serializers.Serializer):
+    position = serializers.CharField(help_text='Where in the file: "offer #12 (line 80)", "line 7", "element #3 (line 9)".')
+    sku = serializers.CharField()
+    field = serializers.CharField(help_text="The field at fault (empty when the whole row is).")
+    reason = serializers.CharField()
+    value = serializers.CharField(help_text="The offending value, cut to 200 characters.")
+
+
+class FeedImportCountsSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    withdrawn = serializers.IntegerField()
+    items_created = serializers.IntegerField()
+
+
+class FeedImportSerializer(serializers.ModelSerializer):
+    counts = serializers.SerializerMethodField()
+    rejected_rows = RejectedRowSerializer(many=True)
+    duration_seconds = serializers.FloatField(allow_null=True)
+
+    class Meta:
+        model = FeedImport
+        fields = ["id", "status", "source", "format", "is_full", "message", "created_at", "started_at", "finished_at",
+                  "duration_seconds", "size_bytes", "counts", "rejected_rows"]
+
+    @extend_schema_field(FeedImportCountsSerializer)
+    def get_counts(self, obj: FeedImport) -> dict:
+        return {
+            "rows": obj.rows_total, "created": obj.created_count, "updated": obj.updated_count,
+            "unchanged": obj.unchanged_count, "rejected": obj.rejected_count, "withdrawn": obj.withdrawn_count,
+            "items_created": obj.items_created_count,
+        }
+
+
+class FeedAcceptedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    status_url = serializers.CharField()
+
+
+class FeedErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+def _error(code: str, detail: str, http_status: int) -> Response:
+    return Response({"code": code, "detail": detail}, status=http_status)
+
+
+class PartnerTokenScheme(OpenApiAuthenticationExtension):
+    """Documents partner token auth in the schema (used by every partner endpoint)."""
+
+    target_class = "catalog.authentication.PartnerTokenAuthentication"
+    name = "partnerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "The partner API token (manage.py partner_token CODE)."}
+
+
+class PartnerAPIView(APIView):
+    authentication_classes = [PartnerTokenAuthentication]
+    permission_classes = [IsPartner]
+
+
+FEED_PUSH_PARAMETERS = [
+    OpenApiParameter("format", str, enum=FeedFormat.values,
+                     description="yml, csv or json (JSON array or JSON Lines). Default: detected from the content."),
+    OpenApiParameter("full", bool, description="true: offers missing from this feed are withdrawn after it imports. "
+                                               "Default: the partner's setting (full)."),
+]
+
+
+class FeedListCreateView(PartnerAPIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="partner_feed_push",
+        summary="Push a feed",
+        parameters=FEED_PUSH_PARAMETERS,
+        request={
+            "application/xml": OpenApiTypes.BINARY, "text/csv": OpenApiTypes.BINARY,
+            "application/json": OpenApiTypes.BINARY, "application/x-ndjson": OpenApiTypes.BINARY,
+            "application/octet-stream": OpenApiTypes.BINARY,
+            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+        },
+        responses={202: FeedAcceptedSerializer, 400: FeedErrorSerializer, 413: FeedErrorSerializer},
+    )
+    def post(self, request):
+        """Send the feed file as the request body (or as the multipart field `file`).
+
+        Answers 202 with the import's id at once; the import runs in the background. Poll
+        `GET /api/v1/partner/feeds/<id>` for its status, counts and rejected rows.
+        """
+        partner = request.auth
+        feed_format = (request.query_params.get("format") or "").strip().lower()
+        if feed_format and feed_format not in FeedFormat.values:
+            return _error("invalid_format", f"format must be one of: {', '.join(FeedFormat.values)}.", 400)
+        full = (request.query_params.get("full") or "").strip().lower()
+        if full and full not in _TRUE | _FALSE:
+            return _error("invalid_full", "full must be true or false.", 400)
+        is_full = None if not full else full in _TRUE
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > settings.FEED_MAX_BYTES + 64 * 1024:
+            return _error("too_large", f"The feed is larger than the limit of {settings.FEED_MAX_BYTES:,} bytes.", 413)
+        with tempfile.TemporaryFile() as body:
+            if request.content_type.startswith("multipart/form-data"):
+                upload = request.FILES.get("file")
+                if upload is None:
+                    return _error("no_file", "Send the feed as the multipart field 'file' or as the request body.", 400)
+                for chunk in upload.chunks(_CHUNK):
+                    body.write(chunk)
+            elif not _copy_body(request, body):
+                return _error("too_large", f"The feed is larger than the limit of {settings.FEED_MAX_BYTES:,} bytes.",
+                              413)
+            body.seek(0)
+            try:
+                feed_import = feed_import_create(partner=partner, source=FeedImport.Source.API,
+                                                 feed_format=feed_format, upload=body, is_full=is_full)
+            except FeedRequestError as exc:
+                code = "too_large" if "limit" in str(exc) else "empty_feed" if "empty" in str(exc) else "invalid_feed"
+                return _error(code, str(exc), 413 if code == "too_large" else 400)
+        feed_import.refresh_from_db(fields=["status"])
+        url = reverse("catalog_partner_api:feed-detail", kwargs={"pk": feed_import.pk})
+        return Response({"id": feed_import.pk, "status": feed_import.status, "status_url": url},
+                        status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+    @extend_schema(operation_id="partner_feed_list", summary="Your recent imports",
+                   responses={200: FeedImportSerializer(many=True)})
+    def get(self, request):
+        """Your 50 most recent imports, newest first."""
+        return Response(FeedImportSerializer(feed_imports_recent(partner=request.auth), many=True).data)
+
+
+def _copy_body(request, dest) -> bool:
+    """Copy a raw request body to `dest` in chunks; False when it exceeds the size limit."""
+    stream = request.stream
+    if stream is None:
+        return True
+    size = 0
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        if size > settings.FEED_MAX_BYTES:
+            return False
+        dest.write(chunk)
+    return True
+
+
+class FeedImportDetailView(PartnerAPIView):
+    @extend_schema(operation_id="partner_feed_status", summary="An import's status and counts",
+                   responses={200: FeedImportSerializer, 404: OpenApiResponse(FeedErrorSerializer)})
+    def get(self, request, pk):
+        """Status (pending, running, succeeded, skipped, failed), counts, timings, the first rejected rows."""
+        feed_import = feed_import_for_partner(partner=request.auth, feed_import_id=pk)
+        if feed_import is None:
+            return _error("not_found", "No such import among yours.", 404)
+        return Response(FeedImportSerializer(feed_import).data)

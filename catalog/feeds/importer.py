@@ -1,0 +1,203 @@
+"""The core of one feed import: rows in, offers and items upserted in batches, a report out.
+
+`FeedRun.run()` is called by `services.feed_import_run` inside one database transaction, so
+a file that breaks halfway leaves the catalogue exactly as it was.
+"""
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.utils import timezone
+
+from catalog.models import Offer, Partner
+
+from .genres import GenreMapper
+from .items import ItemResolver
+from .rows import OfferRow
+from .validation import RowRejected, ValidOffer, validate_row
+
+BATCH_SIZE = 2000
+# Offers are written with INSERT ... ON CONFLICT (partner, sku) DO UPDATE: one statement per batch.
+OFFER_UPDATE_FIELDS = ["item", "url", "price", "currency", "offer_type", "available", "row_hash", "updated_at"]
+WITHDRAW_CHUNK = 5000
+
+
+def sku_hash(sku: str) -> int:
+    return int.from_bytes(hashlib.blake2b(sku.encode(), digest_size=8).digest(), "little")
+
+
+def row_hash(row: OfferRow) -> str:
+    return hashlib.blake2b(row.content_key().encode(), digest_size=16).hexdigest()
+
+
+class SeenSkus:
+    """The SKUs met so far in this feed, as a sorted array of 64-bit hashes (8 bytes a SKU).
+
+    A Python set of a million SKU strings would cost ~100 MB; this costs 8 MB. Two different
+    SKUs share a hash with probability ~1e-8 in a million-offer feed (the later one would be
+    reported as a duplicate).
+    """
+
+    def __init__(self):
+        self._sorted = np.empty(0, dtype=np.uint64)
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def add(self, hashes: list[int]) -> list[bool]:
+        """Add a batch; returns for each whether it was already seen (earlier, or earlier in the batch)."""
+        if not hashes:
+            return []
+        batch = np.array(hashes, dtype=np.uint64)
+        where = np.searchsorted(self._sorted, batch)
+        seen_before = (where < len(self._sorted)) & (self._sorted[np.minimum(where, len(self._sorted) - 1)] == batch) \
+            if len(self._sorted) else np.zeros(len(batch), dtype=bool)
+        duplicate = np.ones(len(batch), dtype=bool)
+        _unique, first = np.unique(batch, return_index=True)
+        duplicate[first] = False
+        duplicate |= seen_before
+        fresh = np.unique(batch[~duplicate])
+        self._sorted = np.insert(self._sorted, np.searchsorted(self._sorted, fresh), fresh)
+        return duplicate.tolist()
+
+    def contains(self, hashes: np.ndarray) -> np.ndarray:
+        if not len(self._sorted):
+            return np.zeros(len(hashes), dtype=bool)
+        where = np.minimum(np.searchsorted(self._sorted, hashes), len(self._sorted) - 1)
+        return self._sorted[where] == hashes
+
+
+@dataclass
+class FeedReport:
+    rows_total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    withdrawn: int = 0
+    items_created: int = 0
+    rejected_rows: list[dict] = field(default_factory=list)
+    withdrawal_ran: bool = False
+
+
+class FeedRun:
+    def __init__(self, *, partner: Partner, is_full: bool, progress: Callable[[int], None] | None = None):
+        self.partner = partner
+        self.is_full = is_full
+        self.progress = progress
+        self.report = FeedReport()
+        self.seen = SeenSkus()
+        self.keep_rejected = settings.FEED_REJECTED_ROWS_KEPT
+        self.max_description = settings.FEED_MAX_DESCRIPTION_CHARS
+        self.items = ItemResolver(genres=GenreMapper("feed"))
+
+    def run(self, rows: Iterable[OfferRow]) -> FeedReport:
+        batch: list[OfferRow] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH_SIZE:
+                self._batch(batch)
+                batch = []
+        if batch:
+            self._batch(batch)
+        if self.is_full:
+            self._withdraw_missing()
+        return self.report
+
+    def reject(self, row: OfferRow, field_name: str, reason: str, value: str = "") -> None:
+        self.report.rejected += 1
+        if len(self.report.rejected_rows) < self.keep_rejected:
+            self.report.rejected_rows.append({
+                "position": row.position, "sku": row.sku.strip()[:200], "field": field_name, "reason": reason,
+                "value": value[:200],
+            })
+
+    def _batch(self, rows: list[OfferRow]) -> None:
+        report = self.report
+        report.rows_total += len(rows)
+        skus = [row.sku.strip() for row in rows]
+        # Every SKU present counts as seen, even if its row is rejected below: a broken row
+        # must not withdraw the offer it describes.
+        with_sku = [index for index, sku in enumerate(skus) if sku]
+        duplicates = dict(zip(with_sku, self.seen.add([sku_hash(skus[index]) for index in with_sku])))
+        candidates: list[int] = []
+        for index, row in enumerate(rows):
+            if not skus[index]:
+                self.reject(row, "sku", "missing: every offer needs its own id (SKU)")
+            elif duplicates[index]:
+                self.reject(row, "sku", "duplicate: an earlier offer in this feed has the same SKU", skus[index])
+            else:
+                candidates.append(index)
+        existing = {
+            sku: (offer_id, stored_hash, available)
+            for sku, offer_id, stored_hash, available in Offer.objects.filter(
+                partner_id=self.partner.pk, sku__in=[skus[index] for index in candidates]
+            ).values_list("sku", "id", "row_hash", "available")
+        }
+        valid: list[tuple[ValidOffer, str, bool]] = []
+        for index in candidates:
+            row = rows[index]
+            digest = row_hash(row)
+            known = existing.get(skus[index])
+            if known is not None and known[1] == digest:
+                report.unchanged += 1
+                continue
+            try:
+                offer = validate_row(row, max_description_chars=self.max_description)
+            except RowRejected as exc:
+                self.reject(row, exc.field, exc.reason, exc.value)
+                continue
+            valid.append((offer, digest, known is not None))
+        if valid:
+            self._write(valid)
+        if self.progress:
+            self.progress(len(rows))
+
+    def _write(self, valid: list[tuple[ValidOffer, str, bool]]) -> None:
+        resolved = self.items.resolve([offer.item for offer, _digest, _exists in valid])
+        self.report.items_created += resolved.created
+        now = timezone.now()
+        offers = [
+            Offer(partner_id=self.partner.pk, item_id=item_id, sku=offer.sku, url=offer.url, price=offer.price,
+                  currency=offer.currency, offer_type=offer.offer_type, available=offer.available, row_hash=digest,
+                  created_at=now, updated_at=now)
+            for (offer, digest, _exists), item_id in zip(valid, resolved.item_ids)
+        ]
+        Offer.objects.bulk_create(offers, update_conflicts=True, unique_fields=["partner", "sku"],
+                                  update_fields=OFFER_UPDATE_FIELDS, batch_size=BATCH_SIZE)
+        updated = sum(1 for _offer, _digest, exists in valid if exists)
+        self.report.updated += updated
+        self.report.created += len(valid) - updated
+
+    def _withdraw_missing(self) -> None:
+        """Mark this partner's available offers that the full feed did not list as unavailable."""
+        if self.report.rows_total == 0:
+            return
+        self.report.withdrawal_ran = True
+        missing: list[int] = []
+        ids: list[int] = []
+        hashes: list[int] = []
+
+        def flush():
+            if ids:
+                present = self.seen.contains(np.array(hashes, dtype=np.uint64))
+                missing.extend(offer_id for offer_id, keep in zip(ids, present.tolist()) if not keep)
+                ids.clear()
+                hashes.clear()
+
+        available = Offer.objects.filter(partner_id=self.partner.pk, available=True).values_list("id", "sku")
+        for offer_id, sku in available.iterator(chunk_size=20_000):
+            ids.append(offer_id)
+            hashes.append(sku_hash(sku))
+            if len(ids) >= 20_000:
+                flush()
+        flush()
+        now = timezone.now()
+        for start in range(0, len(missing), WITHDRAW_CHUNK):
+            # Clearing row_hash makes the offer count as changed when it comes back.
+            self.report.withdrawn += Offer.objects.filter(id__in=missing[start:start + WITHDRAW_CHUNK]).update(
+                available=False, row_hash="", updated_at=now
+            )

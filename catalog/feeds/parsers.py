@@ -1,0 +1,503 @@
+"""Feed parsers: Yandex Market YML, CSV and JSON / JSON Lines behind one interface.
+
+Each parser reads a binary stream in chunks and yields `OfferRow`s one by one, so memory
+stays flat however large the feed is. A file that is not a feed of the format (or breaks off
+halfway) raises `FeedFormatError` with a message that starts "not a YML/CSV/JSON feed: ".
+"""
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import BinaryIO, Protocol
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+from django.conf import settings
+
+from catalog.models import FeedFormat
+
+from .rows import LIST_FIELDS, REQUIRED_COLUMNS, ROW_FIELDS, FeedFormatError, OfferRow
+
+CHUNK_BYTES = 256 * 1024
+_LIST_SPLIT = re.compile(r"\s*[|;]\s*")
+_CREATOR_SPLIT = re.compile(r"\s*[,;]\s*")
+
+
+class FeedParser(Protocol):
+    format: str
+
+    def rows(self, stream: BinaryIO) -> Iterator[OfferRow]:
+        """Yield the feed's offers in file order; raise FeedFormatError if it is not such a feed."""
+
+
+def parser_for(feed_format: str) -> FeedParser:
+    try:
+        return {FeedFormat.YML: YmlParser, FeedFormat.CSV: CsvParser, FeedFormat.JSON: JsonParser}[feed_format]()
+    except KeyError:
+        raise FeedFormatError(
+            f"unknown feed format {feed_format!r}: use one of {', '.join(FeedFormat.values)}"
+        ) from None
+
+
+def detect_format(head: bytes) -> str:
+    """Guess the format from the first bytes: `<` is XML, `[` or `{` is JSON, anything else CSV."""
+    text = head.lstrip(codecs.BOM_UTF8).lstrip()
+    if text.startswith(b"<"):
+        return FeedFormat.YML
+    if text[:1] in (b"[", b"{"):
+        return FeedFormat.JSON
+    return FeedFormat.CSV
+
+
+def _split_list(value: str, pattern: re.Pattern = _LIST_SPLIT) -> tuple[str, ...]:
+    return tuple(part for part in pattern.split(value.strip()) if part) if value else ()
+
+
+# --- YML --------------------------------------------------------------------------------------
+
+# <param name="..."> names (lower-cased) and the row field each one fills.
+YML_PARAMS: dict[str, str] = {
+    "kind": "kind", "вид": "kind", "тип контента": "kind", "вид контента": "kind",
+    "offer_type": "offer_type", "тип предложения": "offer_type", "тип доступа": "offer_type",
+    "year": "year", "год": "year", "год выпуска": "year",
+    "runtime": "runtime_minutes", "runtime_minutes": "runtime_minutes", "хронометраж": "runtime_minutes",
+    "duration_seconds": "duration_seconds",
+    "pages": "pages", "количество страниц": "pages", "страниц": "pages",
+    "isbn": "isbn", "imdb": "imdb_id", "imdb id": "imdb_id", "imdb_id": "imdb_id", "isrc": "isrc",
+    "album": "album", "альбом": "album", "tempo": "tempo", "bpm": "tempo", "темп": "tempo",
+    "energy": "energy", "энергия": "energy", "valence": "valence", "danceability": "danceability",
+    "acousticness": "acousticness", "mode": "mode", "лад": "mode",
+    "language": "language", "язык": "language",
+    "original_title": "original_title", "оригинальное название": "original_title",
+}
+# Parameters that name people or genres, and so add to a list.
+YML_LIST_PARAMS: dict[str, str] = {
+    "author": "creators", "автор": "creators", "director": "creators", "режиссер": "creators",
+    "режиссёр": "creators", "artist": "creators", "исполнитель": "creators",
+    "genre": "genres", "жанр": "genres",
+}
+# "Duration"/"Длительность" depends on its unit: minutes for films, seconds for tracks.
+YML_DURATION_PARAMS = frozenset({"duration", "длительность", "продолжительность"})
+_SECONDS_UNITS = frozenset({"s", "sec", "secs", "second", "seconds", "с", "сек", "секунд", "секунды"})
+
+# Offer children copied as they are (tag → row field).
+YML_FIELDS: dict[str, str] = {
+    "url": "url", "price": "price", "currencyId": "currency", "name": "title", "title": "title",
+    "model": "title", "year": "year", "description": "description", "ISBN": "isbn",
+    "page_extent": "pages", "language": "language", "album": "album", "original_title": "original_title",
+}
+# Children that name people (tag → how several are separated in one element).
+YML_CREATORS = ("author", "director", "artist")
+
+
+class _YmlTarget:
+    """Receives the expat parser's events and collects finished offers as rows."""
+
+    def __init__(self):
+        self.expat = None
+        self.path: list[str] = []
+        self.rows: list[OfferRow] = []
+        self.categories: dict[str, tuple[str, str]] = {}
+        self.offer_count = 0
+        self._offer: dict | None = None
+        self._offer_line = 0
+        self._child: tuple[str, dict] | None = None
+        self._text: list[str] = []
+
+    def _line(self) -> int:
+        return self.expat.CurrentLineNumber
+
+    def start(self, tag: str, attributes: list[str]) -> None:
+        # expat hands attributes as a flat [name, value, name, value, ...] list (ordered_attributes).
+        attrib = dict(zip(attributes[::2], attributes[1::2])) if attributes else {}
+        self.path.append(tag)
+        depth = len(self.path)
+        if depth == 1 and tag != "yml_catalog":
+            raise FeedFormatError(f"not a YML feed: the root element is <{tag}>, expected <yml_catalog>")
+        if self._offer is not None:
+            if depth == 5:
+                self._child = (tag, attrib)
+                self._text = []
+        elif depth == 4 and tag == "offer" and self.path[2] == "offers":
+            self.offer_count += 1
+            self._offer = {"attrib": attrib, "fields": [], "line": self._line()}
+        elif depth == 4 and tag == "category":
+            self._child = (tag, attrib)
+            self._text = []
+
+    def data(self, text: str) -> None:
+        if self._child is not None:
+            self._text.append(text)
+
+    def end(self, tag: str) -> None:
+        depth = len(self.path)
+        self.path.pop()
+        if self._offer is not None:
+            if depth == 5 and self._child is not None:
+                self._offer["fields"].append((self._child[0], self._child[1], "".join(self._text).strip()))
+                self._child = None
+            elif depth == 4:
+                self.rows.append(self._offer_row(self._offer))
+                self._offer = None
+        elif depth == 4 and tag == "category" and self._child is not None:
+            attrib = self._child[1]
+            self.categories[attrib.get("id", "")] = ("".join(self._text).strip(), attrib.get("parentId", ""))
+            self._child = None
+
+    def close(self) -> None:
+        return None
+
+    def _category_names(self, category_id: str) -> tuple[str, ...]:
+        """The category and its ancestors, nearest first (the genre mapping tries each)."""
+        names, seen = [], set()
+        while category_id and category_id in self.categories and category_id not in seen:
+            seen.add(category_id)
+            name, category_id = self.categories[category_id]
+            if name:
+                names.append(name)
+        return tuple(names)
+
+    def _offer_row(self, offer: dict) -> OfferRow:
+        attrib = offer["attrib"]
+        row = OfferRow(
+            position=f"offer #{self.offer_count} (line {offer['line']})",
+            sku=attrib.get("id", "").strip(),
+            available=attrib.get("available", "true"),
+        )
+        offer_type = attrib.get("type", "")
+        creators: list[str] = []
+        genres: list[str] = []
+        durations: list[tuple[str, str]] = []
+        has_director = False
+        for tag, child_attrib, text in offer["fields"]:
+            if tag == "param":
+                name = child_attrib.get("name", "").strip().casefold()
+                if name in YML_PARAMS:
+                    setattr(row, YML_PARAMS[name], text)
+                elif name in YML_LIST_PARAMS:
+                    target = creators if YML_LIST_PARAMS[name] == "creators" else genres
+                    target.extend(_split_list(text, _CREATOR_SPLIT))
+                    has_director = has_director or name in ("director", "режиссер", "режиссёр")
+                elif name in YML_DURATION_PARAMS:
+                    durations.append((text, child_attrib.get("unit", "").strip().casefold().rstrip(".")))
+                else:
+                    row.extra[name] = text
+            elif tag in YML_CREATORS:
+                creators.extend(_split_list(text, _CREATOR_SPLIT))
+                has_director = has_director or tag == "director"
+            elif tag == "categoryId":
+                genres.extend(self._category_names(text))
+            elif tag == "picture":
+                row.picture = row.picture or text
+            elif tag in YML_FIELDS:
+                field_name = YML_FIELDS[tag]
+                if not getattr(row, field_name):
+                    setattr(row, field_name, text)
+            else:
+                row.extra[tag] = text
+        row.creators = tuple(creators)
+        row.genres = tuple(genres)
+        if not row.kind:
+            row.kind = {"book": "book", "audiobook": "audiobook"}.get(offer_type, "")
+            if offer_type == "artist.title":
+                row.kind = "film" if has_director else "track"
+        for value, unit in durations:
+            seconds = unit in _SECONDS_UNITS or (not unit and row.kind == "track")
+            setattr(row, "duration_seconds" if seconds else "runtime_minutes", value)
+        return row
+
+
+class YmlParser:
+    """Yandex Market YML (`yml_catalog/shop/offers/offer`), UTF-8 or windows-1251.
+
+    Parsed with defusedxml's expat parser fed in chunks: entity declarations (XML bombs) and
+    external entities are refused, the DOCTYPE line of ordinary YML files is allowed.
+    """
+
+    format = FeedFormat.YML
+
+    def rows(self, stream: BinaryIO) -> Iterator[OfferRow]:
+        target = _YmlTarget()
+        parser = DefusedXMLParser(target=target, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        target.expat = parser.parser
+        # Bind the element handlers straight to the target: ElementTree's wrappers cost more
+        # than the parsing itself. defusedxml's entity and DTD guards stay on the expat parser.
+        parser.parser.StartElementHandler = target.start
+        parser.parser.EndElementHandler = target.end
+        parser.parser.CharacterDataHandler = target.data
+        try:
+            while chunk := stream.read(CHUNK_BYTES):
+                parser.feed(chunk)
+                if target.rows:
+                    yield from target.rows
+                    target.rows.clear()
+            parser.close()
+        except ParseError as exc:
+            raise FeedFormatError(f"not a YML feed: {exc}") from None
+        except DefusedXmlException as exc:
+            raise FeedFormatError(
+                f"not a YML feed: entity declarations and external entities are refused ({exc!r})"
+            ) from None
+        yield from target.rows
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+# Other spellings partners use for the documented columns.
+COLUMN_ALIASES: dict[str, str] = {
+    "id": "sku", "offer_id": "sku", "name": "title", "currencyid": "currency", "currency_id": "currency",
+    "type": "offer_type", "image": "picture", "cover_url": "picture", "cover": "picture",
+    "author": "creators", "authors": "creators", "director": "creators", "directors": "creators",
+    "artist": "creators", "artists": "creators", "creator": "creators",
+    "genre": "genres", "category": "genres", "categories": "genres", "isbn13": "isbn",
+    "runtime": "runtime_minutes", "pages_count": "pages", "duration": "duration_seconds",
+}
+_ROW_FIELD_SET = frozenset(ROW_FIELDS)
+
+
+def _column_field(name: str) -> str | None:
+    key = name.strip().lstrip("\ufeff").casefold().replace(" ", "_").replace("-", "_")
+    key = COLUMN_ALIASES.get(key, key)
+    return key if key in _ROW_FIELD_SET else None
+
+
+class CsvParser:
+    """CSV with a header row (comma, semicolon or tab separated, UTF-8).
+
+    Columns are named as `OfferRow` fields (docs/feeds.md); unknown columns are ignored,
+    `sku`, `title`, `url`, `price` are required. Lists (creators, genres) are separated by `|` or `;`.
+    """
+
+    format = FeedFormat.CSV
+
+    def rows(self, stream: BinaryIO) -> Iterator[OfferRow]:
+        # A 10 MB description must reach validation (and be rejected there), not break the reader.
+        csv.field_size_limit(max(csv.field_size_limit(), settings.FEED_MAX_BYTES))
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        line_number = 1
+        try:
+            header_line = text.readline()
+            delimiter = max(",;\t", key=header_line.count)
+            header = next(csv.reader([header_line], delimiter=delimiter), [])
+            columns = [_column_field(name) for name in header]
+            missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+            if missing:
+                shown = ", ".join(repr(name.strip()[:40]) for name in header[:12]) or "nothing"
+                raise FeedFormatError(
+                    f"not a CSV feed: missing required columns {', '.join(missing)} in the header (found {shown})"
+                )
+            reader = csv.reader(text, delimiter=delimiter)
+            indexed = [(index, name) for index, name in enumerate(columns) if name]
+            for values in reader:
+                line_number = reader.line_num + 1
+                if not values or not any(value.strip() for value in values):
+                    continue
+                row = OfferRow(position=f"line {line_number}")
+                for index, name in indexed:
+                    if index < len(values) and values[index]:
+                        value = values[index]
+                        if name in LIST_FIELDS:
+                            setattr(row, name, _split_list(value))
+                        else:
+                            setattr(row, name, value.strip() if name != "description" else value)
+                yield row
+        except UnicodeDecodeError as exc:
+            raise FeedFormatError(f"not a CSV feed: the text is not UTF-8 near line {line_number} ({exc.reason})") from None
+        except csv.Error as exc:
+            raise FeedFormatError(f"not a CSV feed: line {line_number}: {exc}") from None
+        finally:
+            text.detach()
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+MAX_JSON_OBJECT_CHARS = 64 * 1024 * 1024
+
+
+def _json_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value).strip()
+
+
+def _json_list(value) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(text for text in (_json_text(item) for item in value) if text)
+    return _split_list(_json_text(value))
+
+
+def _row_from_object(obj, position: str) -> OfferRow:
+    row = OfferRow(position=position)
+    if not isinstance(obj, dict):
+        row.extra["__not_an_object__"] = type(obj).__name__
+        return row
+    for key, value in obj.items():
+        name = _column_field(str(key))
+        if name is None:
+            row.extra[str(key)] = value
+        elif name in LIST_FIELDS:
+            setattr(row, name, _json_list(value))
+        else:
+            setattr(row, name, _json_text(value))
+    return row
+
+
+class JsonParser:
+    """A JSON array of offer objects, or JSON Lines (one object per line); UTF-8.
+
+    Field names are the CSV column names. The array is read object by object with
+    `raw_decode` over a sliding buffer, so the file is never held whole in memory.
+    """
+
+    format = FeedFormat.JSON
+
+    def rows(self, stream: BinaryIO) -> Iterator[OfferRow]:
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        reader = _TextChunks(stream, decoder)
+        first = reader.peek_non_space()
+        if first == "[":
+            yield from self._array(reader)
+        elif first == "{":
+            yield from self._lines(reader)
+        elif first == "":
+            raise FeedFormatError("not a JSON feed: the file is empty")
+        else:
+            raise FeedFormatError(
+                f"not a JSON feed: expected an array of offers or JSON Lines, found {first!r} at line 1"
+            )
+
+    def _array(self, reader: "_TextChunks") -> Iterator[OfferRow]:
+        decoder = json.JSONDecoder(parse_float=Decimal)
+        reader.expect("[")
+        index = 0
+        while True:
+            char = reader.peek_non_space()
+            if char == "]":
+                reader.expect("]")
+                if reader.peek_non_space():
+                    raise FeedFormatError(f"not a JSON feed: extra data after the array at line {reader.line}")
+                return
+            if index:
+                if char != ",":
+                    raise reader.error("expected ',' or ']' between offers")
+                reader.expect(",")
+            index += 1
+            line = reader.line + reader.buffer.count("\n", 0, reader.pos_after_space())
+            obj = reader.decode_value(decoder)
+            yield _row_from_object(obj, f"element #{index} (line {line})")
+
+    def _lines(self, reader: "_TextChunks") -> Iterator[OfferRow]:
+        decoder = json.JSONDecoder(parse_float=Decimal)
+        for number, line in enumerate(reader.lines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = decoder.decode(line)
+            except json.JSONDecodeError as exc:
+                raise FeedFormatError(f"not a JSON feed: line {number}: {exc.msg} (column {exc.colno})") from None
+            yield _row_from_object(obj, f"line {number}")
+
+
+class _TextChunks:
+    """A decoded text buffer over a binary stream, refilled on demand, tracking line numbers."""
+
+    def __init__(self, stream: BinaryIO, decoder):
+        self.stream = stream
+        self.decoder = decoder
+        self.buffer = ""
+        self.pos = 0
+        self.line = 1  # line number at self.pos
+        self.eof = False
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.stream.read(CHUNK_BYTES)
+        try:
+            text = self.decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            raise FeedFormatError(f"not a JSON feed: the text is not UTF-8 near line {self.line} ({exc.reason})") from None
+        if not chunk:
+            self.eof = True
+        # Drop what has been consumed so the buffer stays about one chunk long.
+        self.buffer = self.buffer[self.pos:] + text
+        self.pos = 0
+        return True
+
+    def _advance(self, new_pos: int) -> None:
+        self.line += self.buffer.count("\n", self.pos, new_pos)
+        self.pos = new_pos
+
+    def pos_after_space(self) -> int:
+        pos = self.pos
+        while pos < len(self.buffer) and self.buffer[pos] in " \t\r\n":
+            pos += 1
+        return pos
+
+    def peek_non_space(self) -> str:
+        while True:
+            pos = self.pos_after_space()
+            self._advance(pos)
+            if pos < len(self.buffer):
+                return self.buffer[pos]
+            if not self._fill():
+                return ""
+
+    def expect(self, char: str) -> None:
+        if self.peek_non_space() != char:
+            raise self.error(f"expected {char!r}")
+        self._advance(self.pos + 1)
+
+    def error(self, what: str) -> FeedFormatError:
+        found = self.buffer[self.pos:self.pos + 20]
+        return FeedFormatError(f"not a JSON feed: {what} at line {self.line}, found {found!r}" if found else
+                               f"not a JSON feed: {what} at line {self.line}, but the file ends there")
+
+    def decode_value(self, decoder: json.JSONDecoder):
+        self.peek_non_space()
+        while True:
+            try:
+                value, end = decoder.raw_decode(self.buffer, self.pos)
+            except json.JSONDecodeError as exc:
+                # Either the object continues in the next chunk or it is broken: read on to tell.
+                if len(self.buffer) - self.pos > MAX_JSON_OBJECT_CHARS:
+                    raise FeedFormatError(f"not a JSON feed: an offer at line {self.line} is not valid JSON "
+                                          f"or larger than {MAX_JSON_OBJECT_CHARS} characters") from None
+                if not self._fill():
+                    raise FeedFormatError(f"not a JSON feed: line {exc.lineno + self.line - 1 if exc.lineno else self.line}: "
+                                          f"{exc.msg}") from None
+                continue
+            if end == len(self.buffer) and not self.eof and not isinstance(value, (dict, list, str)):
+                # A number at the very end of the buffer may go on in the next chunk.
+                if self._fill():
+                    continue
+            self._advance(end)
+            return value
+
+    def lines(self) -> Iterator[str]:
+        while True:
+            newline = self.buffer.find("\n", self.pos)
+            if newline >= 0:
+                line = self.buffer[self.pos:newline]
+                self._advance(newline + 1)
+                yield line
+            elif not self._fill():
+                rest = self.buffer[self.pos:]
+                self._advance(len(self.buffer))
+                if rest:
+                    yield rest
+                return
+
+
+PARSERS: dict[str, Callable[[], FeedParser]] = {
+    FeedFormat.YML: YmlParser, FeedFormat.CSV: CsvParser, FeedFormat.JSON: JsonParser,
+}

@@ -1,0 +1,328 @@
+"""Writes for partner feeds: requesting an import, running it, scheduling, genre alias seeds.
+
+Every way a feed arrives (admin upload, API push, command, schedule, "import now") calls
+`feed_import_create`, which records a FeedImport and starts the Celery task
+`catalog.import_partner_feed` after the transaction commits; the task calls `feed_import_run`.
+"""
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F, Q
+from django.dispatch import Signal
+from django.utils import timezone
+
+from catalog.models import FeedFormat, FeedImport, Genre, GenreAlias, Partner
+from catalog.services import normalize_title
+
+from .fetch import FeedFetchError, feed_fetch
+from .importer import FeedReport, FeedRun
+from .parsers import detect_format, parser_for
+from .rows import FeedFormatError
+
+logger = logging.getLogger(__name__)
+
+# Sent after each batch with `feed_import_id`, `rows` (read so far), `bytes_read`, `bytes_total`;
+# the import_feed command draws its progress bar from it.
+feed_import_progress = Signal()
+
+
+class FeedRequestError(ValueError):
+    """The request for an import is unusable (no file, too large, unknown format)."""
+
+
+def feed_import_create(
+    *,
+    partner: Partner,
+    source: str,
+    feed_format: str = "",
+    upload: BinaryIO | None = None,
+    filename: str = "feed",
+    url: str = "",
+    is_full: bool | None = None,
+    enqueue: bool = True,
+) -> FeedImport:
+    """Record an import of an uploaded file (`upload`) or of a URL, and start it after commit.
+
+    The file is copied to the media storage so that any worker can read it.
+    """
+    if feed_format and feed_format not in FeedFormat.values:
+        raise FeedRequestError(f"Unknown format {feed_format!r}: use one of {', '.join(FeedFormat.values)}.")
+    if (upload is None) == (not url):
+        raise FeedRequestError("Give either a feed file or a feed URL.")
+    feed_import = FeedImport(
+        partner=partner, source=source, format=feed_format, source_url=url,
+        is_full=partner.feed_is_full if is_full is None else is_full,
+    )
+    if upload is not None:
+        size = _size_of(upload)
+        if size == 0:
+            raise FeedRequestError("The feed file is empty.")
+        if size > settings.FEED_MAX_BYTES:
+            raise FeedRequestError(f"The feed file is {size:,} bytes; the limit is {settings.FEED_MAX_BYTES:,} bytes.")
+        feed_import.size_bytes = size
+        with transaction.atomic():
+            feed_import.save()
+            # Saved under the import's id, never under a name the partner chose.
+            suffix = Path(filename).suffix.lower()[:10] if Path(filename).suffix[1:].isalnum() else ""
+            feed_import.file.save(f"{feed_import.pk}{suffix}", File(upload), save=False)
+            feed_import.save(update_fields=["file"])
+    else:
+        feed_import.save()
+    if enqueue:
+        from catalog.tasks import import_partner_feed
+
+        transaction.on_commit(partial(import_partner_feed.delay, str(feed_import.pk)))
+    return feed_import
+
+
+def _size_of(upload: BinaryIO) -> int:
+    size = getattr(upload, "size", None)
+    if size is None:
+        position = upload.tell()
+        size = upload.seek(0, os.SEEK_END)
+        upload.seek(position)
+    return size
+
+
+def feed_import_run(*, feed_import_id) -> FeedImport:
+    """Run a pending import to its end: succeeded, skipped (identical to the last one) or failed.
+
+    The rows are written in one transaction with the partner row locked, so two imports of
+    one partner never interleave and a failure changes nothing.
+    """
+    claimed = FeedImport.objects.filter(pk=feed_import_id, status=FeedImport.Status.PENDING).update(
+        status=FeedImport.Status.RUNNING, started_at=timezone.now()
+    )
+    feed_import = FeedImport.objects.select_related("partner").get(pk=feed_import_id)
+    if not claimed:
+        logger.info("Feed import %s is %s already; not run again.", feed_import.pk, feed_import.status)
+        return feed_import
+    report = FeedReport()
+    try:
+        with _feed_file(feed_import) as path:
+            digest, size = _digest(path)
+            feed_import.content_sha256, feed_import.size_bytes = digest, size
+            if size > settings.FEED_MAX_BYTES:
+                raise FeedFetchError(f"the feed is {size:,} bytes; the limit is {settings.FEED_MAX_BYTES:,} bytes")
+            previous = _last_success(feed_import)
+            if previous is not None and previous.content_sha256 == digest:
+                return _finish(feed_import, FeedImport.Status.SKIPPED, report,
+                               f"Skipped: byte-identical to the import of "
+                               f"{timezone.localtime(previous.finished_at):%Y-%m-%d %H:%M} "
+                               f"({previous.pk}); nothing changed.")
+            with open(path, "rb") as stream:
+                feed_format = feed_import.format or detect_format(stream.read(4096))
+                feed_import.format = feed_format
+                stream.seek(0)
+                report = _import_rows(feed_import, stream, size)
+    except (FeedFormatError, FeedFetchError) as exc:
+        return _finish(feed_import, FeedImport.Status.FAILED, report, _sentence(str(exc)) + " Nothing was changed.")
+    except Exception as exc:  # noqa: BLE001 — any fault fails this import, never the worker
+        logger.exception("Feed import %s failed", feed_import.pk)
+        return _finish(feed_import, FeedImport.Status.FAILED, report,
+                       f"Internal error ({type(exc).__name__}); nothing was changed. The error is in the server log.")
+    notes = [f"{report.rows_total:,} offers read."]
+    if feed_import.is_full:
+        notes.append(f"Full feed: {report.withdrawn:,} offers missing from it were marked unavailable.")
+    else:
+        notes.append("Partial feed: offers missing from it were left as they were.")
+    if report.rejected:
+        notes.append(f"{report.rejected:,} rows rejected; the first {len(report.rejected_rows)} are listed with reasons.")
+    return _finish(feed_import, FeedImport.Status.SUCCEEDED, report, " ".join(notes))
+
+
+def _import_rows(feed_import: FeedImport, stream: BinaryIO, size: int) -> FeedReport:
+    counting = _CountingReader(stream)
+    rows_read = 0
+
+    def progress(rows: int) -> None:
+        nonlocal rows_read
+        rows_read += rows
+        feed_import_progress.send(sender=FeedImport, feed_import_id=feed_import.pk, rows=rows_read,
+                                  bytes_read=counting.bytes_read, bytes_total=size)
+
+    parser = parser_for(feed_import.format)
+    genre_aliases_seed(source="feed")
+    with transaction.atomic():
+        partner = Partner.objects.select_for_update().get(pk=feed_import.partner_id)
+        run = FeedRun(partner=partner, is_full=feed_import.is_full, progress=progress)
+        report = run.run(parser.rows(counting))
+        if report.rows_total == 0:
+            raise FeedFormatError(f"not a {feed_import.format.upper()} feed: it lists no offers")
+    return report
+
+
+def _finish(feed_import: FeedImport, status: str, report: FeedReport, message: str) -> FeedImport:
+    feed_import.status = status
+    feed_import.message = message
+    feed_import.finished_at = timezone.now()
+    if status == FeedImport.Status.SUCCEEDED:
+        feed_import.rows_total = report.rows_total
+        feed_import.created_count = report.created
+        feed_import.updated_count = report.updated
+        feed_import.unchanged_count = report.unchanged
+        feed_import.rejected_count = report.rejected
+        feed_import.withdrawn_count = report.withdrawn
+        feed_import.items_created_count = report.items_created
+        feed_import.rejected_rows = report.rejected_rows
+    feed_import.save(update_fields=[
+        "status", "message", "finished_at", "format", "content_sha256", "size_bytes", "rows_total", "created_count",
+        "updated_count", "unchanged_count", "rejected_count", "withdrawn_count", "items_created_count",
+        "rejected_rows",
+    ])
+    return feed_import
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def _last_success(feed_import: FeedImport) -> FeedImport | None:
+    return (
+        FeedImport.objects.filter(partner_id=feed_import.partner_id, status=FeedImport.Status.SUCCEEDED,
+                                  is_full=feed_import.is_full)
+        .exclude(pk=feed_import.pk)
+        .order_by("-finished_at")
+        .first()
+    )
+
+
+@contextmanager
+def _feed_file(feed_import: FeedImport) -> Iterator[str]:
+    """A local path to the feed's bytes: the stored upload, or the URL fetched to a temp file."""
+    if feed_import.file:
+        try:
+            yield feed_import.file.path
+            return
+        except NotImplementedError:  # a remote storage: copy it down first
+            pass
+    with tempfile.NamedTemporaryFile(prefix="feed-", suffix=".tmp") as temp:
+        if feed_import.file:
+            with feed_import.file.open("rb") as stored:
+                shutil.copyfileobj(stored, temp, 1024 * 1024)
+        else:
+            feed_fetch(feed_import.source_url, temp)
+        temp.flush()
+        yield temp.name
+
+
+def _digest(path: str) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+class _CountingReader:
+    """A binary stream that counts the bytes handed to the parser (for the progress bar)."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.bytes_read += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.stream.readinto(buffer)
+        self.bytes_read += count or 0
+        return count
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    @property
+    def closed(self) -> bool:
+        return self.stream.closed
+
+    def seekable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        return None
+
+
+def feed_imports_schedule_due(*, now=None) -> list[FeedImport]:
+    """Create an import for every partner whose feed URL is due by its own interval."""
+    now = now or timezone.now()
+    created = []
+    with transaction.atomic():
+        partners = (
+            Partner.objects.select_for_update(skip_locked=True)
+            .filter(is_active=True, import_interval_minutes__gt=0)
+            .exclude(feed_url="")
+            .filter(Q(last_import_started_at__isnull=True)
+                    | Q(last_import_started_at__lte=now - timedelta(minutes=1) * F("import_interval_minutes")))
+        )
+        busy = set(
+            FeedImport.objects.filter(status__in=[FeedImport.Status.PENDING, FeedImport.Status.RUNNING],
+                                      created_at__gte=now - timedelta(hours=6))
+            .values_list("partner_id", flat=True)
+        )
+        for partner in partners:
+            if partner.pk in busy:
+                continue
+            created.append(feed_import_create(partner=partner, source=FeedImport.Source.SCHEDULE,
+                                              feed_format=partner.feed_format, url=partner.feed_url))
+            partner.last_import_started_at = now
+            partner.save(update_fields=["last_import_started_at"])
+    return created
+
+
+def partner_import_feed_now(*, partner: Partner) -> FeedImport:
+    """The admin's "Import feed now": fetch the partner's feed URL at once."""
+    if not partner.feed_url:
+        raise FeedRequestError(f"{partner.name} has no feed URL.")
+    feed_import = feed_import_create(partner=partner, source=FeedImport.Source.URL, feed_format=partner.feed_format,
+                                     url=partner.feed_url)
+    return feed_import
+
+
+def genre_aliases_seed(*, source: str) -> int:
+    """Copy the default aliases of `source` into the GenreAlias table, once.
+
+    Only a source with no aliases at all is seeded, so edits and deletions made in the
+    admin are never undone. Aliases whose genre does not exist yet are skipped.
+    """
+    from catalog.datasets.genre_aliases import DEFAULT_ALIASES
+
+    if GenreAlias.objects.filter(source=source).exists():
+        return 0
+    genres = {(kind, code): genre_id for genre_id, kind, code in Genre.objects.values_list("id", "kind", "code")}
+    if not genres:
+        return 0
+    aliases = {}
+    for kind, names in DEFAULT_ALIASES.get(source, {}).items():
+        for name, code in names.items():
+            if code is None or (kind, code) in genres:
+                key = (kind, normalize_title(name))
+                aliases[key] = GenreAlias(source=source, kind=kind, name=key[1],
+                                          genre_id=genres.get((kind, code)) if code else None)
+    GenreAlias.objects.bulk_create(aliases.values(), ignore_conflicts=True)
+    return len(aliases)

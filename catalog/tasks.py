@@ -1,0 +1,17 @@
+"""Celery tasks of the catalogue: they take ids, and each calls one service."""
+
+from celery import shared_task
+
+from catalog.feeds.services import feed_import_run, feed_imports_schedule_due
+
+
+@shared_task(name="catalog.import_partner_feed")
+def import_partner_feed(feed_import_id: str) -> str:
+    """Run one FeedImport (any source: URL, schedule, upload, API push, command)."""
+    return feed_import_run(feed_import_id=feed_import_id).status
+
+
+@shared_task(name="catalog.schedule_feed_imports")
+def schedule_feed_imports() -> int:
+    """Run by Celery beat every minute: start the imports whose partner interval has passed."""
+    return len(feed_imports_schedule_due())
