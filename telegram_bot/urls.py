@@ -1,7 +1,9 @@
 from django.urls import path
 
+from . import views
+
 app_name = "telegram_bot"
 
-urlpatterns: list = [
-    # POST webhook/
+urlpatterns = [
+    path("webhook/", views.webhook, name="webhook"),
 ]

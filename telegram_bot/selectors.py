@@ -1,0 +1,94 @@
+"""Reads the bot's screens need: genres, moods, warm-up cards."""
+
+from django.db.models import Prefetch
+
+from catalog.models import ContentItem, Genre, Kind, Mood
+from users.models import Profile
+
+# Registration asks about kinds in this order (films, music, books — as the product's flow shows).
+KIND_ORDER = (Kind.FILM, Kind.TRACK, Kind.BOOK)
+
+
+def genres_of_kind(*, kind: str, language: str) -> list[Genre]:
+    genres = list(Genre.objects.filter(kind=kind))
+    return sorted(genres, key=lambda genre: genre.name(language).lower())
+
+
+def chosen_genre_ids(*, profile: Profile, kind: str | None = None) -> set[int]:
+    chosen = profile.genres.all()
+    if kind is not None:
+        chosen = chosen.filter(kind=kind)
+    return set(chosen.values_list("id", flat=True))
+
+
+def chosen_genre_names(*, profile: Profile, language: str) -> dict[str, list[str]]:
+    """The profile's genres per kind, in the user's language."""
+    names: dict[str, list[str]] = {kind: [] for kind in KIND_ORDER}
+    for genre in profile.genres.all():
+        names.setdefault(genre.kind, []).append(genre.name(language))
+    return {kind: sorted(values) for kind, values in names.items()}
+
+
+def active_moods() -> list[Mood]:
+    return list(Mood.objects.filter(is_active=True).order_by("position", "code"))
+
+
+def mood_get(mood_id: int) -> Mood | None:
+    return Mood.objects.filter(pk=mood_id, is_active=True).first()
+
+
+def items_with_genres(*, item_ids: list[int]) -> dict[int, ContentItem]:
+    items = ContentItem.objects.filter(pk__in=item_ids).prefetch_related("genres")
+    return {item.pk: item for item in items}
+
+
+def warmup_items(*, profile: Profile, count: int) -> list[ContentItem]:
+    """Well-known items to rate at sign-up, mixing kinds: film, track, book, film, …
+
+    Per kind: the most-voted items, some from the user's chosen genres (to confirm the taste)
+    and some from outside them (to learn what they dislike), at most one per creator or series.
+    """
+    chosen = chosen_genre_ids(profile=profile)
+    per_kind = -(-count // len(KIND_ORDER))
+    picks: dict[str, list[ContentItem]] = {}
+    for kind in KIND_ORDER:
+        candidates = list(
+            ContentItem.objects.filter(kind=kind)
+            .order_by("-votes", "-popularity", "pk")
+            .prefetch_related(Prefetch("genres", queryset=Genre.objects.only("id", "kind", "name_ru", "name_en")))
+            [: per_kind * 10]
+        )
+        inside = [item for item in candidates if chosen & {g.pk for g in item.genres.all()}]
+        outside = [item for item in candidates if item not in inside]
+        ordered = _alternate(inside, outside, inside_share=2 if chosen else 0)
+        picks[kind] = _distinct_creators(ordered, per_kind)
+    mixed = [picks[kind][i] for i in range(per_kind) for kind in KIND_ORDER if i < len(picks[kind])]
+    return mixed[:count]
+
+
+def _alternate(inside: list, outside: list, *, inside_share: int) -> list:
+    """`inside_share` items from inside, then one from outside, repeated; leftovers at the end."""
+    result, inside, outside = [], list(inside), list(outside)
+    while inside or outside:
+        for _ in range(inside_share):
+            if inside:
+                result.append(inside.pop(0))
+        if outside:
+            result.append(outside.pop(0))
+        elif not inside_share:
+            break
+    return result + inside + outside
+
+
+def _distinct_creators(items: list[ContentItem], limit: int) -> list[ContentItem]:
+    seen: set[str] = set()
+    picked: list[ContentItem] = []
+    for item in items:
+        key = (item.series or item.primary_creator or f"#{item.pk}").lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        picked.append(item)
+        if len(picked) == limit:
+            break
+    return picked
