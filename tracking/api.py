@@ -21,6 +21,11 @@ DATE_RANGE_PARAMETERS = [
 ]
 
 
+def money(value) -> str:
+    """Money leaves as a string ("82.00"): a JSON float would lose cents."""
+    return str(value.quantize(ZERO))
+
+
 def _invalid(error: InvalidParameter) -> Response:
     return Response({"code": "invalid_parameter", "detail": error.detail, "field": error.field},
                     status=status.HTTP_400_BAD_REQUEST)
@@ -83,8 +88,9 @@ class PartnerStatsView(PartnerAPIView):
             "payout_currency": partner.payout_currency,
             "days": [
                 {"date": d.day, "clicks": d.clicks, "conversions": d.conversions, "approved": d.approved,
-                 "pending": d.pending, "rejected": d.rejected, "click_payout": d.click_payout,
-                 "approved_payout": d.approved_payout, "pending_payout": d.pending_payout, "payout": d.payout}
+                 "pending": d.pending, "rejected": d.rejected, "click_payout": money(d.click_payout),
+                 "approved_payout": money(d.approved_payout), "pending_payout": money(d.pending_payout),
+                 "payout": money(d.payout)}
                 for d in days
             ],
             "totals": {
@@ -93,8 +99,8 @@ class PartnerStatsView(PartnerAPIView):
                 "approved": sum(d.approved for d in days),
                 "pending": sum(d.pending for d in days),
                 "rejected": sum(d.rejected for d in days),
-                "payout": sum((d.payout for d in days), ZERO),
-                "pending_payout": sum((d.pending_payout for d in days), ZERO),
+                "payout": money(sum((d.payout for d in days), ZERO)),
+                "pending_payout": money(sum((d.pending_payout for d in days), ZERO)),
             },
         })
 
@@ -140,7 +146,7 @@ def _counts(counts) -> dict:
         "conversions": {"registration": counts.registrations, "subscription": counts.subscriptions,
                         "purchase": counts.purchases},
         "actions_per_user": counts.actions_per_user, "conversions_per_user": counts.conversions_per_user,
-        "payouts": counts.payouts,
+        "payouts": money(counts.payouts),
     }
 
 
