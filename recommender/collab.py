@@ -1,0 +1,152 @@
+"""Item-to-item collaborative signal from every user's stored ratings.
+
+Per kind, a sparse users × items matrix with unit-length item columns: cosine similarity of
+two items is the dot product of their columns. For a user with answers (item, ±1), the signal
+of every item is Σ_answers sim(item, answer) · value / number of answers — computed as two
+sparse products (items → users → items), never as an items × items matrix, so it stays cheap
+at hundreds of thousands of items. The user's own row is left out, so the signal only says
+what *other* people's ratings imply (and training features match serving features).
+
+Like the catalogue index, the matrix is cached per process and rebuilt when the ratings'
+stamp (count and latest change) moves, checked at most every RECOMMENDER_INDEX_REFRESH_SECONDS.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from django.conf import settings
+from django.db.models import Count, Max
+
+from users.models import Rating
+
+from .index import CatalogueIndex, KindIndex, _ProcessCache, catalogue_index
+
+
+def collab_min_ratings() -> int:
+    """Below this many opinions (likes + dislikes) of a kind the signal is too noisy and stays off."""
+    return getattr(settings, "RECOMMENDER_COLLAB_MIN_RATINGS", 500)
+
+
+@dataclass
+class KindCollab:
+    user_ids: np.ndarray  # int64 ascending: row -> profile id (or dataset user id)
+    like: sp.csc_matrix  # users × items, ±1 scaled to unit columns
+    seen: sp.csc_matrix  # users × items, 1 for any opinion, unit columns
+    opinions: int
+    like_t: sp.csr_matrix = None
+    seen_t: sp.csr_matrix = None
+
+    def __post_init__(self):
+        self.like_t = self.like.T.tocsr()
+        self.seen_t = self.seen.T.tocsr()
+
+    @property
+    def enabled(self) -> bool:
+        return self.opinions >= collab_min_ratings()
+
+    def row_of(self, user_id) -> int | None:
+        if user_id is None or not len(self.user_ids):
+            return None
+        pos = int(np.searchsorted(self.user_ids, user_id))
+        return pos if pos < len(self.user_ids) and self.user_ids[pos] == user_id else None
+
+    @property
+    def nbytes(self) -> int:
+        total = self.user_ids.nbytes
+        for m in (self.like, self.seen, self.like_t, self.seen_t):
+            total += m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+        return total
+
+    def signals(self, positions: np.ndarray, values: np.ndarray, own_row: int | None, n: int):
+        """(collab_like, collab_seen) for all n items given the user's answers (positions, ±1 values)."""
+        zeros = np.zeros(n, dtype=np.float32)
+        if not self.enabled or positions.size == 0:
+            return zeros, zeros
+        weights = values.astype(np.float32)
+        like_users = np.asarray(self.like[:, positions] @ weights).ravel()
+        seen_users = np.asarray(self.seen[:, positions] @ np.ones(len(positions), dtype=np.float32)).ravel()
+        if own_row is not None:
+            like_users[own_row] = 0.0
+            seen_users[own_row] = 0.0
+        scale = 1.0 / len(positions)
+        like = (self.like_t @ like_users).astype(np.float32) * scale
+        seen = (self.seen_t @ seen_users).astype(np.float32) * scale
+        return like, seen
+
+
+def kind_collab_from_triples(users: np.ndarray, positions: np.ndarray, values: np.ndarray, n_items: int) -> KindCollab:
+    """Build one kind's matrices from (user id, item position, value in -1/0/1) triples; 0 (don't know) is no opinion."""
+    keep = values != 0
+    users, positions, values = users[keep], positions[keep], values[keep].astype(np.float32)
+    user_ids, rows = np.unique(users, return_inverse=True)
+    shape = (len(user_ids), n_items)
+    like = sp.csc_matrix((values, (rows, positions)), shape=shape, dtype=np.float32)
+    seen = sp.csc_matrix((np.ones_like(values), (rows, positions)), shape=shape, dtype=np.float32)
+    return KindCollab(user_ids=user_ids.astype(np.int64), like=_unit_columns(like), seen=_unit_columns(seen),
+                      opinions=int(len(values)))
+
+
+def _unit_columns(matrix: sp.csc_matrix) -> sp.csc_matrix:
+    matrix.sum_duplicates()
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=0)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csc_matrix(matrix @ sp.diags(1.0 / norms).astype(np.float32), dtype=np.float32)
+
+
+@dataclass
+class CollabIndex:
+    kinds: dict[str, KindCollab]
+    stamp: tuple
+    built_at: float
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.kinds.values())
+
+
+def ratings_stamp() -> tuple:
+    agg = Rating.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+    return (agg["n"], agg["last"])
+
+
+def collab_from_database(catalogue: CatalogueIndex) -> CollabIndex:
+    stamp = (ratings_stamp(), catalogue.stamp)
+    triples = list(Rating.objects.exclude(value=Rating.Value.UNKNOWN).values_list("profile_id", "item_id", "value",
+                                                                                   "item__kind"))
+    kinds = {}
+    for kind, ix in catalogue.kinds.items():
+        kind_triples = [t for t in triples if t[3] == kind]
+        kinds[kind] = kind_collab_for_index(
+            ix, np.array([t[0] for t in kind_triples], dtype=np.int64),
+            np.array([t[1] for t in kind_triples], dtype=np.int64),
+            np.array([t[2] for t in kind_triples], dtype=np.int64))
+    return CollabIndex(kinds=kinds, stamp=stamp, built_at=time.monotonic())
+
+
+def kind_collab_for_index(ix: KindIndex, users: np.ndarray, item_ids: np.ndarray, values: np.ndarray) -> KindCollab:
+    """Map item ids to the index's rows (dropping items without an offer) and build the matrices."""
+    if ix.size and len(item_ids):
+        pos = np.minimum(np.searchsorted(ix.item_ids, item_ids), ix.size - 1)
+        hit = ix.item_ids[pos] == item_ids
+    else:
+        pos, hit = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    return kind_collab_from_triples(users[hit], pos[hit], values[hit], ix.size)
+
+
+def _current_stamp():
+    return (ratings_stamp(), catalogue_index().stamp)
+
+
+_collab_cache = _ProcessCache(lambda: collab_from_database(catalogue_index()), _current_stamp)
+
+
+def collab_index() -> CollabIndex:
+    return _collab_cache.get()
+
+
+def collab_index_clear() -> None:
+    _collab_cache.clear()

@@ -1,0 +1,286 @@
+"""The prepared item index: one set of numpy arrays per kind, scored in one pass per request.
+
+The index holds only items with an available offer (only those earn money). It is built from
+the database (`index_from_database`) or from plain arrays (`KindIndex.from_arrays`, used by
+the offline evaluation), so the service and the evaluation score with the same code.
+
+Each process keeps the last index it built and checks a cheap version stamp of the catalogue
+(counts and the latest `updated_at` of items and offers) at most every
+`settings.RECOMMENDER_INDEX_REFRESH_SECONDS`; when the stamp changes it rebuilds. Every web and
+worker process therefore sees catalogue changes within that interval, without a restart. The
+ratings used by the collaborative signal have their own stamp and matrix (`collab.py`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Count, Exists, Max, OuterRef
+
+from catalog.models import ContentItem, Genre, Kind, Mood, Offer
+
+KINDS = (Kind.FILM.value, Kind.BOOK.value, Kind.TRACK.value)
+
+MODE_MAJOR, MODE_MINOR, MODE_UNKNOWN = 1, -1, 0
+
+
+@dataclass(frozen=True)
+class GenreInfo:
+    id: int
+    code: str
+    name_ru: str
+    name_en: str
+
+
+@dataclass
+class KindIndex:
+    """The items of one kind as parallel arrays; row i of every array is item `item_ids[i]`."""
+
+    kind: str
+    item_ids: np.ndarray  # int64, ascending, so a position is a searchsorted away
+    genre_ids: np.ndarray  # int64: the column of `genres` -> Genre pk (or a dataset's genre number)
+    genres: np.ndarray  # float32 [n, g] one-hot
+    mood_ids: np.ndarray  # int64: the column of `mood_tags` -> Mood pk
+    mood_tags: np.ndarray  # bool [n, m] editorial mood tags
+    length: np.ndarray  # float32 minutes (films: runtime, books: reading time, tracks: duration); NaN unknown
+    duration_seconds: np.ndarray  # float32, tracks; NaN unknown
+    tempo: np.ndarray  # float32 BPM; NaN unknown
+    energy: np.ndarray  # float32 0..1; NaN unknown
+    valence: np.ndarray  # float32 0..1; NaN unknown
+    mode: np.ndarray  # int8: 1 major, -1 minor, 0 unknown
+    rating: np.ndarray  # float32 0..10; NaN unknown
+    votes: np.ndarray  # float32
+    popularity_raw: np.ndarray  # float32 0..100
+    series: np.ndarray  # int32 code, -1 none
+    creator: np.ndarray  # int32 code, -1 none
+    year: np.ndarray  # float32; NaN unknown
+    genre_info: dict[int, GenreInfo] = field(default_factory=dict)
+    # Derived in __post_init__:
+    quality: np.ndarray = field(init=False)
+    rating_mean: np.ndarray = field(init=False)
+    popularity: np.ndarray = field(init=False)
+    genre_unit: np.ndarray = field(init=False)
+    content: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        self.quality, self.rating_mean = quality_priors(self.rating, self.votes)
+        self.popularity = np.clip(self.popularity_raw / 100.0, 0, 1).astype(np.float32)
+        self.genre_unit = _rows_unit(self.genres)
+        self.content = content_vectors(self.genres, self.mood_tags)
+
+    def __len__(self):
+        return len(self.item_ids)
+
+    @property
+    def size(self) -> int:
+        return len(self.item_ids)
+
+    def positions(self, item_ids) -> np.ndarray:
+        """Rows of the given item ids that are in this index (others are dropped)."""
+        ids = np.asarray(list(item_ids), dtype=np.int64)
+        if ids.size == 0 or self.size == 0:
+            return np.empty(0, dtype=np.int64)
+        pos = np.searchsorted(self.item_ids, ids)
+        pos = np.minimum(pos, self.size - 1)
+        return pos[self.item_ids[pos] == ids]
+
+    def genre_columns(self, genre_ids) -> np.ndarray:
+        wanted = set(int(g) for g in genre_ids)
+        return np.array([c for c, gid in enumerate(self.genre_ids) if int(gid) in wanted], dtype=np.int64)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+
+
+def quality_priors(rating: np.ndarray, votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vote-weighted (Bayesian) ratings on 0..1, so a 9.0 from 12 votes does not beat 8.5 from 2 million.
+
+    WR = (v·R + m·C) / (v + m), with C the vote-weighted mean rating of the kind and m the mean
+    number of votes of the kind's rated items (the IMDb top-250 formula with a catalogue-relative
+    m, so no number depends on one dataset). The second array uses m = 5: almost the raw mean,
+    which the learned model may weigh against the first.
+    """
+    r = np.nan_to_num(rating.astype(np.float64), nan=0.0)
+    v = np.where(np.isnan(rating), 0.0, votes.astype(np.float64))
+    total = v.sum()
+    if total <= 0:
+        fallback = np.where(np.isnan(rating), 0.5, r / 10.0).astype(np.float32)
+        return fallback, fallback
+    c = float((r * v).sum() / total)
+    m = float(v[v > 0].mean())
+    bayes = (v * r + m * c) / (v + m) / 10.0
+    light = (v * r + 5.0 * c) / (v + 5.0) / 10.0
+    return bayes.astype(np.float32), light.astype(np.float32)
+
+
+def _rows_unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-6)).astype(np.float32)
+
+
+def content_vectors(genres: np.ndarray, mood_tags: np.ndarray) -> np.ndarray:
+    """Unit content vectors: genres weighted by rarity (tf-idf) plus the editorial mood tags at half weight."""
+    n = max(genres.shape[0], 1)
+    df = genres.sum(axis=0)
+    idf = np.log((1 + n) / (1 + df)) + 1.0
+    parts = [genres * idf.astype(np.float32)]
+    if mood_tags.shape[1]:
+        parts.append(mood_tags.astype(np.float32) * 0.5)
+    return _rows_unit(np.hstack(parts))
+
+
+def _codes(values: list[str]) -> np.ndarray:
+    """Integer codes for strings (case-insensitive); empty strings get -1."""
+    table: dict[str, int] = {}
+    out = np.full(len(values), -1, dtype=np.int32)
+    for i, value in enumerate(values):
+        key = (value or "").strip().casefold()
+        if key:
+            out[i] = table.setdefault(key, len(table))
+    return out
+
+
+def _floats(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float32)
+
+
+@dataclass
+class CatalogueIndex:
+    """Every kind's index, plus the stamp it was built from."""
+
+    kinds: dict[str, KindIndex]
+    stamp: tuple
+    built_at: float
+
+    @property
+    def nbytes(self) -> int:
+        return sum(ix.nbytes for ix in self.kinds.values())
+
+
+def catalogue_stamp() -> tuple:
+    """A cheap fingerprint of everything the index reads: two aggregate queries."""
+    items = ContentItem.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+    offers = Offer.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+    return (items["n"], items["last"], offers["n"], offers["last"])
+
+
+def index_from_database() -> CatalogueIndex:
+    """Build every kind's index from the catalogue: items with an available offer only."""
+    stamp = catalogue_stamp()
+    genres_by_kind: dict[str, dict[int, GenreInfo]] = {kind: {} for kind in KINDS}
+    for gid, kind, code, name_ru, name_en in Genre.objects.values_list("id", "kind", "code", "name_ru", "name_en"):
+        genres_by_kind.setdefault(kind, {})[gid] = GenreInfo(gid, code, name_ru, name_en)
+    mood_ids = np.array(sorted(Mood.objects.values_list("id", flat=True)), dtype=np.int64)
+    minutes_per_page = float(settings.BOOK_MINUTES_PER_PAGE)
+    with_offer = Exists(Offer.objects.filter(item=OuterRef("pk"), available=True))
+    fields = ("id", "kind", "length_minutes", "pages", "duration_seconds", "tempo", "energy", "valence", "mode",
+              "rating", "votes", "popularity", "series", "primary_creator", "year")
+    rows = list(ContentItem.objects.filter(with_offer).order_by("id").values_list(*fields))
+    item_genres = list(ContentItem.genres.through.objects.filter(contentitem__in=ContentItem.objects.filter(with_offer))
+                       .values_list("contentitem_id", "genre_id"))
+    item_moods = list(ContentItem.moods.through.objects.filter(contentitem__in=ContentItem.objects.filter(with_offer))
+                      .values_list("contentitem_id", "mood_id"))
+    kinds = {}
+    for kind in KINDS:
+        kind_rows = [r for r in rows if r[1] == kind]
+        kinds[kind] = _kind_from_rows(kind, kind_rows, item_genres, item_moods, genres_by_kind[kind], mood_ids,
+                                      minutes_per_page)
+    return CatalogueIndex(kinds=kinds, stamp=stamp, built_at=time.monotonic())
+
+
+def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minutes_per_page) -> KindIndex:
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    n = len(ids)
+    kind_genre_ids = np.array(sorted(genres), dtype=np.int64)
+    genre_col = {int(g): c for c, g in enumerate(kind_genre_ids)}
+    genre_matrix = np.zeros((n, len(kind_genre_ids)), dtype=np.float32)
+    mood_col = {int(m): c for c, m in enumerate(mood_ids)}
+    mood_matrix = np.zeros((n, len(mood_ids)), dtype=bool)
+    if n:
+        pair_items = np.array([p[0] for p in item_genres], dtype=np.int64)
+        pair_cols = np.array([genre_col.get(p[1], -1) for p in item_genres], dtype=np.int64)
+        _fill(genre_matrix, ids, pair_items, pair_cols, 1.0)
+        pair_items = np.array([p[0] for p in item_moods], dtype=np.int64)
+        pair_cols = np.array([mood_col.get(p[1], -1) for p in item_moods], dtype=np.int64)
+        _fill(mood_matrix, ids, pair_items, pair_cols, True)
+
+    length = _floats([r[2] for r in rows])
+    duration = _floats([r[4] for r in rows])
+    if kind == Kind.BOOK:
+        pages = _floats([r[3] for r in rows])
+        reading = np.ceil(pages * minutes_per_page)
+        length = np.where(np.isnan(pages), length, reading).astype(np.float32)
+    if kind == Kind.TRACK:
+        length = np.where(np.isnan(duration), length, duration / 60.0).astype(np.float32)
+        duration = np.where(np.isnan(duration), length * 60.0, duration).astype(np.float32)
+    mode = np.array([MODE_MAJOR if r[8] == "major" else MODE_MINOR if r[8] == "minor" else MODE_UNKNOWN
+                     for r in rows], dtype=np.int8)
+    return KindIndex(
+        kind=kind, item_ids=ids, genre_ids=kind_genre_ids, genres=genre_matrix, mood_ids=mood_ids,
+        mood_tags=mood_matrix, length=length, duration_seconds=duration,
+        tempo=_floats([r[5] for r in rows]), energy=_floats([r[6] for r in rows]),
+        valence=_floats([r[7] for r in rows]), mode=mode, rating=_floats([r[9] for r in rows]),
+        votes=_floats([r[10] or 0 for r in rows]), popularity_raw=_floats([r[11] or 0 for r in rows]),
+        series=_codes([r[12] for r in rows]), creator=_codes([r[13] for r in rows]),
+        year=_floats([r[14] for r in rows]),
+        genre_info={int(g): genres[int(g)] for g in kind_genre_ids},
+    )
+
+
+def _fill(matrix, ids, pair_items, pair_cols, value):
+    keep = pair_cols >= 0
+    pair_items, pair_cols = pair_items[keep], pair_cols[keep]
+    if not len(pair_items):
+        return
+    pos = np.searchsorted(ids, pair_items)
+    pos = np.minimum(pos, len(ids) - 1)
+    hit = ids[pos] == pair_items
+    matrix[pos[hit], pair_cols[hit]] = value
+
+
+class _ProcessCache:
+    """The last index this process built, re-validated against the stamp every few seconds."""
+
+    def __init__(self, build, stamp):
+        self._build = build
+        self._stamp = stamp
+        self._lock = threading.Lock()
+        self._value = None
+        self._checked_at = -math.inf
+
+    def get(self):
+        interval = settings.RECOMMENDER_INDEX_REFRESH_SECONDS
+        now = time.monotonic()
+        if self._value is not None and now - self._checked_at < interval:
+            return self._value
+        with self._lock:
+            if self._value is not None and time.monotonic() - self._checked_at < interval:
+                return self._value
+            if self._value is None or self._stamp() != self._value.stamp:
+                self._value = self._build()
+            self._checked_at = time.monotonic()
+            return self._value
+
+    def clear(self):
+        with self._lock:
+            self._value = None
+            self._checked_at = -math.inf
+
+
+_catalogue_cache = _ProcessCache(index_from_database, catalogue_stamp)
+
+
+def catalogue_index() -> CatalogueIndex:
+    """This process's current index (rebuilt when the catalogue has changed)."""
+    return _catalogue_cache.get()
+
+
+def catalogue_index_clear() -> None:
+    """Forget the cached index (tests and the benchmark use this to measure a cold build)."""
+    _catalogue_cache.clear()

@@ -1,0 +1,130 @@
+"""Why an item was picked, in Russian and English, from the signals that picked it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .index import KindIndex
+from .scoring import KindScores
+from .signals import FEATURES, KindTaste, MoodProfile
+from .types import Reason
+
+MAX_REASONS = 4
+GOOD_RATING = 7.0
+POPULAR = 70.0
+# Hours a "several evenings" read is counted in.
+EVENING_MINUTES = 90
+
+
+def duration_ru(minutes: float) -> str:
+    minutes = int(round(minutes))
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} ч {rest} мин"
+    return f"{hours} ч" if hours else f"{rest} мин"
+
+
+def duration_en(minutes: float) -> str:
+    minutes = int(round(minutes))
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def item_reasons(ix: KindIndex, pos: int, scores: KindScores, *, mood: MoodProfile | None, minutes: int | None,
+                 taste: KindTaste, liked_titles: dict[int, str], chosen_genres: set[int]) -> list[Reason]:
+    reasons: list[Reason] = []
+    item_genres = [int(ix.genre_ids[c]) for c in np.flatnonzero(ix.genres[pos])] if ix.genres.shape[1] else []
+
+    if mood is not None and scores.mood is not None:
+        reasons.extend(_mood_reasons(ix, pos, scores, mood, item_genres))
+    if minutes is not None:
+        reason = _time_reason(ix, pos, scores, minutes)
+        if reason:
+            reasons.append(reason)
+
+    liked_genres = [g for g in item_genres if g in chosen_genres]
+    if liked_genres:
+        info = ix.genre_info.get(liked_genres[0])
+        if info:
+            reasons.append(Reason("your_genre", f"вы любите жанр «{info.name_ru}»", f"you like {info.name_en.lower()}"))
+    if scores.features is not None:
+        reasons.extend(_taste_reasons(ix, pos, scores, taste, liked_titles))
+
+    rating, votes = ix.rating[pos], ix.votes[pos]
+    if not math.isnan(rating) and rating >= GOOD_RATING and votes > 0:
+        reasons.append(Reason("top_rated", f"высокий рейтинг: {rating:.1f}".replace(".", ","),
+                              f"highly rated: {rating:.1f}"))
+    elif ix.popularity_raw[pos] >= POPULAR:
+        reasons.append(Reason("popular", "сейчас популярно", "popular right now"))
+    return reasons[:MAX_REASONS]
+
+
+def _mood_reasons(ix, pos, scores, mood, item_genres) -> list[Reason]:
+    out = []
+    fit = scores.mood
+    mood_ru, mood_en = mood.name_ru.lower(), mood.name_en.lower()
+    if fit.audio is not None and fit.in_audio_range is not None and fit.in_audio_range[pos]:
+        tempo = ix.tempo[pos]
+        if not math.isnan(tempo):
+            pace_ru = "бодрый" if tempo >= 110 else "спокойный"
+            pace_en = "upbeat" if tempo >= 110 else "calm"
+            out.append(Reason("mood_audio", f"{pace_ru} темп ({tempo:.0f} уд/мин) под настроение «{mood_ru}»",
+                              f"{pace_en} tempo ({tempo:.0f} BPM) for a {mood_en} mood"))
+        else:
+            out.append(Reason("mood_audio", f"звучание под настроение «{mood_ru}»", f"sounds right for a {mood_en} mood"))
+    weighted = sorted(((mood.genre_weights.get(g, 0.0), g) for g in item_genres), reverse=True)
+    if weighted and weighted[0][0] > 0:
+        info = ix.genre_info.get(weighted[0][1])
+        if info:
+            out.append(Reason("mood_genre", f"«{info.name_ru}» — под настроение «{mood_ru}»",
+                              f"{info.name_en.lower()} suits a {mood_en} mood"))
+    elif fit.tag[pos] > 0:
+        out.append(Reason("mood_tag", f"подходит под настроение «{mood_ru}»", f"fits a {mood_en} mood"))
+    return out
+
+
+def _time_reason(ix, pos, scores, minutes) -> Reason | None:
+    length = float(ix.length[pos])
+    if math.isnan(length):
+        return None
+    if ix.kind == "film":
+        return Reason("time_fits", f"уложится в ваши {duration_ru(minutes)} ({duration_ru(length)})",
+                      f"fits your {duration_en(minutes)} ({duration_en(length)})")
+    if ix.kind == "book":
+        if scores.time.long_read[pos]:
+            hours = max(2, math.ceil(length / 60))
+            return Reason("several_evenings", f"чтение на несколько вечеров (около {hours} ч)",
+                          f"a read for several evenings (about {hours} h)")
+        return Reason("time_fits", f"прочитаете за {duration_ru(length)}", f"a read of about {duration_en(length)}")
+    return None
+
+
+def _taste_reasons(ix, pos, scores, taste, liked_titles) -> list[Reason]:
+    out = []
+    features = scores.features
+    collab = features[pos, FEATURES.index("collab_like")]
+    liked = taste.liked
+    if liked.size:
+        similarity = ix.content[liked] @ ix.content[pos]
+        best = int(np.argmax(similarity))
+        title = liked_titles.get(int(ix.item_ids[liked[best]]))
+        if title and similarity[best] >= 0.6:
+            out.append(Reason("similar_to_liked", f"похоже на «{title}», что вам понравилось",
+                              f"similar to “{title}”, which you liked"))
+    if collab > 0 and collab >= np.percentile(features[:, FEATURES.index("collab_like")], 99):
+        out.append(Reason("people_like", "нравится людям с похожим вкусом", "liked by people with your taste"))
+    return out
+
+
+def empty_reason(kind: str, minutes: int, *, any_allowed: bool) -> Reason:
+    if not any_allowed:
+        what_ru = {"film": "ни один фильм не уложится", "book": "нет подходящих книг",
+                   "track": "ни один трек не уложится"}[kind]
+        what_en = {"film": "no film fits", "book": "no book fits", "track": "no track fits"}[kind]
+        return Reason("nothing_fits", f"{what_ru} в {duration_ru(minutes)}", f"{what_en} in {duration_en(minutes)}")
+    return Reason("nothing_left", "больше нечего предложить: всё подходящее уже исключено",
+                  "nothing else to offer: everything that fits was excluded")

@@ -1,0 +1,214 @@
+"""Strategies that turn the signals into one score per item, and the picking rules.
+
+A strategy combines the *preference* features (taste, collaborative, priors: what ratings can
+teach) into one number; the request's context — mood and time — is then added with hand-set
+weights, because ratings carry no mood or time to learn them from:
+
+    score = z(preference) + MOOD_WEIGHT · mood fit + TIME_WEIGHT · time fit
+
+z() standardises the preference over the kind's items, so the mood weight means the same
+(three standard deviations of preference for a perfect mood fit) whatever the strategy.
+
+- `heuristic`: hand-set preference weights, serving until a ModelVersion is active;
+- `model`: the preference weights of a trained ModelVersion (a logistic regression);
+- `baseline`: the vote-weighted rating alone (ignores mood and taste; the time rules still hold);
+- `popularity`: the popularity prior alone (the evaluation's second reference).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from .collab import KindCollab
+from .index import KindIndex
+from .signals import FEATURES, KindTaste, MoodFit, MoodProfile, Priors, TimeFit, mood_fit, preference_features, time_fit
+
+HEURISTIC, MODEL, BASELINE, POPULARITY = "heuristic", "model", "baseline", "popularity"
+STRATEGIES = (HEURISTIC, MODEL, BASELINE, POPULARITY)
+
+MOOD_WEIGHT = 3.0
+TIME_WEIGHT = 0.5
+
+# Hand-set weights over standardised preference features (the learned model replaces them).
+HAND_WEIGHTS = {"genre_taste": 1.0, "content_taste": 0.7, "collab_like": 1.0, "collab_seen": 0.3,
+                "quality": 1.0, "rating_mean": 0.0, "popularity": 0.5}
+
+# Diversity: within a kind's first DIVERSE_TOP picks, no two of one series or by one creator.
+DIVERSE_TOP = 3
+# Only this many best-scored items are looked at when picking (the rest cannot make the list).
+CANDIDATES = 400
+
+
+@dataclass
+class PreferenceModel:
+    """A linear combination of the preference features (weights in raw feature units)."""
+
+    features: tuple[str, ...]
+    weights: np.ndarray
+
+    def to_bytes(self) -> bytes:
+        # numpy's own format, not pickle: loading an artifact from the database runs no code.
+        buffer = io.BytesIO()
+        np.savez(buffer, weights=self.weights.astype(np.float64), features=np.array(self.features))
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PreferenceModel:
+        with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as arrays:
+            return cls(features=tuple(str(f) for f in arrays["features"]), weights=arrays["weights"])
+
+    def aligned(self) -> np.ndarray:
+        """Weights in FEATURES order (a feature the model does not know gets 0)."""
+        lookup = dict(zip(self.features, self.weights))
+        return np.array([lookup.get(name, 0.0) for name in FEATURES], dtype=np.float32)
+
+
+@dataclass
+class Strategy:
+    name: str
+    model: PreferenceModel | None = None
+    model_version_id: int | None = None
+    model_version_name: str | None = None
+
+
+@dataclass
+class KindScores:
+    score: np.ndarray  # float32; -inf for items that may not be shown
+    features: np.ndarray | None
+    mood: MoodFit | None
+    time: TimeFit
+
+
+def preference(strategy: Strategy, features: np.ndarray, ix: KindIndex) -> np.ndarray:
+    if strategy.name == BASELINE:
+        return ix.quality.astype(np.float32)
+    if strategy.name == POPULARITY:
+        # Votes break ties between equally popular items.
+        return (ix.popularity + 1e-9 * np.log1p(ix.votes)).astype(np.float32)
+    if strategy.name == MODEL and strategy.model is not None:
+        return features @ strategy.model.aligned()
+    weights = np.array([HAND_WEIGHTS[name] for name in FEATURES], dtype=np.float32)
+    std = features.std(axis=0)
+    usable = std > 1e-9
+    return ((features[:, usable] - features[:, usable].mean(axis=0)) / std[usable]) @ weights[usable]
+
+
+def score_kind(ix: KindIndex, collab: KindCollab | None, *, strategy: Strategy, mood: MoodProfile | None,
+               minutes: int | None, taste: KindTaste, priors: Priors | None = None) -> KindScores:
+    """Score every item of one kind at once."""
+    time = time_fit(ix, minutes)
+    features = None
+    if strategy.name in (BASELINE, POPULARITY):
+        score = preference(strategy, np.empty((ix.size, 0), dtype=np.float32), ix)
+        moods = mood_fit(ix, mood)
+    else:
+        features = preference_features(ix, collab, taste, priors)
+        pref = preference(strategy, features, ix)
+        moods = mood_fit(ix, mood)
+        score = _standardise(pref, time.allowed)
+        if moods is not None:
+            score = score + MOOD_WEIGHT * moods.fit
+        if minutes is not None:
+            score = score + TIME_WEIGHT * time.fit
+    score = np.where(time.allowed, score, -np.inf).astype(np.float32)
+    return KindScores(score=score, features=features, mood=moods, time=time)
+
+
+def _standardise(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    sample = values[mask] if mask.any() else values
+    if sample.size == 0:
+        return values
+    std = float(sample.std())
+    return ((values - float(sample.mean())) / (std if std > 1e-9 else 1.0)).astype(np.float32)
+
+
+def top_positions(score: np.ndarray, count: int) -> np.ndarray:
+    """Rows of the `count` best finite scores, best first (ties: lower row first, for determinism)."""
+    finite = np.flatnonzero(np.isfinite(score))
+    if finite.size == 0:
+        return finite
+    if finite.size > count:
+        part = np.argpartition(-score[finite], count - 1)[:count]
+        finite = finite[part]
+    order = np.lexsort((finite, -score[finite]))
+    return finite[order]
+
+
+def pick_diverse(ix: KindIndex, score: np.ndarray, limit: int) -> list[int]:
+    """The best `limit` rows, with no two of one series or one creator among the first DIVERSE_TOP."""
+    candidates = top_positions(score, max(CANDIDATES, limit * 10))
+    picks: list[int] = []
+    skipped: list[int] = []
+    series_seen, creators_seen = set(), set()
+    for pos in candidates:
+        if len(picks) >= limit:
+            break
+        series, creator = int(ix.series[pos]), int(ix.creator[pos])
+        clash = (series >= 0 and series in series_seen) or (creator >= 0 and creator in creators_seen)
+        if clash and len(picks) < DIVERSE_TOP:
+            skipped.append(int(pos))
+            continue
+        picks.append(int(pos))
+        if series >= 0:
+            series_seen.add(series)
+        if creator >= 0:
+            creators_seen.add(creator)
+    # A catalogue too small for the rule still fills the list, after the diverse picks.
+    for pos in skipped:
+        if len(picks) >= limit:
+            break
+        picks.append(pos)
+    return picks
+
+
+PLAYLIST_FILL = 0.9
+PLAYLIST_CANDIDATES = 3000
+
+
+def build_playlist(ix: KindIndex, score: np.ndarray, minutes: int, first: list[int]) -> list[int]:
+    """Tracks that fill the minutes: total ≤ minutes, ≥ 90% of them when the catalogue allows, no artist twice.
+
+    Greedy by score (the top picks first), then one pass of swaps that lengthen the playlist
+    without exceeding the time.
+    """
+    budget = minutes * 60.0
+    seconds = ix.duration_seconds
+    chosen: list[int] = []
+    artists: set[int] = set()
+    total = 0.0
+    candidates = list(first) + [int(p) for p in top_positions(score, PLAYLIST_CANDIDATES) if int(p) not in set(first)]
+    unused: list[int] = []
+    for pos in candidates:
+        duration = float(seconds[pos])
+        artist = int(ix.creator[pos])
+        if np.isnan(duration) or (artist >= 0 and artist in artists) or total + duration > budget:
+            unused.append(pos)
+            continue
+        chosen.append(pos)
+        total += duration
+        if artist >= 0:
+            artists.add(artist)
+    if total < PLAYLIST_FILL * budget and chosen:
+        spare = [p for p in unused if not np.isnan(seconds[p]) and int(ix.creator[p]) not in artists]
+        spare.sort(key=lambda p: -float(seconds[p]))
+        keep = sum(1 for p in chosen if p in set(first))  # the shown picks stay in the playlist
+        for i in range(len(chosen) - 1, keep - 1, -1):
+            gap = budget - total
+            if gap <= (1 - PLAYLIST_FILL) * budget:
+                break
+            current = chosen[i]
+            for j, candidate in enumerate(spare):
+                if int(ix.creator[candidate]) >= 0 and int(ix.creator[candidate]) in artists - {int(ix.creator[current])}:
+                    continue
+                gain = float(seconds[candidate]) - float(seconds[current])
+                if 0 < gain <= gap:
+                    chosen[i] = candidate
+                    total += gain
+                    artists.discard(int(ix.creator[current]))
+                    artists.add(int(ix.creator[candidate]))
+                    spare.pop(j)
+                    break
+    return chosen

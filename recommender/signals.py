@@ -1,0 +1,203 @@
+"""The recommender's signals, each a numpy array over one kind's items (see DESIGN §6).
+
+- time fit: films within the minutes; books by reading time (pages × BOOK_MINUTES_PER_PAGE,
+  longer reads flagged "for several evenings"); tracks by duration (the playlist fills the time);
+- mood fit: the mood's genre weights and editorial mood tags; for tracks also tempo, energy,
+  valence and mode against the mood's ranges (genre alone when audio features are missing);
+- preference features (what the learned model combines): genre taste, content similarity to
+  liked / disliked items, item-to-item collaborative signals, the vote-weighted quality prior,
+  a lightly shrunk mean rating and the popularity prior.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .collab import KindCollab
+from .index import MODE_MAJOR, MODE_MINOR, MODE_UNKNOWN, KindIndex
+
+FEATURES = ("genre_taste", "content_taste", "collab_like", "collab_seen", "quality", "rating_mean", "popularity")
+
+# How far outside a mood's range a track still partly fits: BPM and energy units at which the fit falls to 1/e.
+TEMPO_SOFTNESS = 15.0
+ENERGY_SOFTNESS = 0.15
+
+
+@dataclass(frozen=True)
+class MoodProfile:
+    """A mood as plain values: what the signals need, detached from the ORM."""
+
+    id: int
+    code: str
+    name_ru: str
+    name_en: str
+    valence: float
+    arousal: float
+    tempo_min: float | None = None
+    tempo_max: float | None = None
+    energy_min: float | None = None
+    energy_max: float | None = None
+    mode: str = ""
+    genre_weights: dict[int, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_mood(cls, mood, weights: dict[int, float]) -> MoodProfile:
+        return cls(id=mood.pk, code=mood.code, name_ru=mood.name_ru, name_en=mood.name_en, valence=mood.valence,
+                   arousal=mood.arousal, tempo_min=mood.tempo_min, tempo_max=mood.tempo_max,
+                   energy_min=mood.energy_min, energy_max=mood.energy_max, mode=mood.mode or "",
+                   genre_weights=dict(weights))
+
+
+@dataclass
+class MoodFit:
+    fit: np.ndarray  # 0..1, what the score uses
+    genre: np.ndarray  # 0..1, the strongest mood weight among the item's genres
+    tag: np.ndarray  # 0/1, tagged with this mood by editors
+    audio: np.ndarray | None  # 0..1 for tracks with audio features, NaN without
+    in_audio_range: np.ndarray | None  # tracks whose tempo and energy both lie in the mood's ranges
+
+
+def mood_fit(ix: KindIndex, mood: MoodProfile | None) -> MoodFit | None:
+    if mood is None:
+        return None
+    n = ix.size
+    weights = np.array([mood.genre_weights.get(int(g), 0.0) for g in ix.genre_ids], dtype=np.float32)
+    # Largest weight among the item's genres (one-hot rows, so a max over the weighted row).
+    genre = (ix.genres * weights).max(axis=1) if ix.genres.shape[1] and n else np.zeros(n, dtype=np.float32)
+    column = np.flatnonzero(ix.mood_ids == mood.id)
+    tag = ix.mood_tags[:, column[0]].astype(np.float32) if column.size else np.zeros(n, dtype=np.float32)
+    base = np.maximum(genre, tag)
+    if ix.kind != "track":
+        return MoodFit(fit=base, genre=genre, tag=tag, audio=None, in_audio_range=None)
+    audio, in_range = _audio_fit(ix, mood)
+    known = ~np.isnan(audio)
+    fit = np.where(known, 0.5 * base + 0.5 * np.nan_to_num(audio), base).astype(np.float32)
+    return MoodFit(fit=fit, genre=genre, tag=tag, audio=audio, in_audio_range=in_range)
+
+
+def _range_fit(values: np.ndarray, low, high, softness: float) -> np.ndarray:
+    low = -np.inf if low is None else low
+    high = np.inf if high is None else high
+    distance = np.maximum(low - values, 0) + np.maximum(values - high, 0)
+    return np.exp(-distance / softness)
+
+
+def _audio_fit(ix: KindIndex, mood: MoodProfile) -> tuple[np.ndarray, np.ndarray]:
+    parts, present = [], []
+    if mood.tempo_min is not None or mood.tempo_max is not None:
+        parts.append(_range_fit(ix.tempo, mood.tempo_min, mood.tempo_max, TEMPO_SOFTNESS))
+        present.append(~np.isnan(ix.tempo))
+    if mood.energy_min is not None or mood.energy_max is not None:
+        parts.append(_range_fit(ix.energy, mood.energy_min, mood.energy_max, ENERGY_SOFTNESS))
+        present.append(~np.isnan(ix.energy))
+    parts.append(1.0 - np.abs(ix.valence - mood.valence))
+    present.append(~np.isnan(ix.valence))
+    if mood.mode in ("major", "minor"):
+        wanted = MODE_MAJOR if mood.mode == "major" else MODE_MINOR
+        parts.append(np.where(ix.mode == wanted, 1.0, np.where(ix.mode == MODE_UNKNOWN, np.nan, 0.0)))
+        present.append(ix.mode != MODE_UNKNOWN)
+    values = np.vstack([np.where(p, v, 0.0) for v, p in zip(parts, present)])
+    counts = np.vstack(present).sum(axis=0)
+    # Audio counts as known when tempo or energy is; valence and mode alone are too thin.
+    known = ~np.isnan(ix.tempo) | ~np.isnan(ix.energy)
+    audio = np.where(known & (counts > 0), values.sum(axis=0) / np.maximum(counts, 1), np.nan).astype(np.float32)
+    with np.errstate(invalid="ignore"):
+        tempo_in = np.isnan(ix.tempo) | (_range_fit(ix.tempo, mood.tempo_min, mood.tempo_max, TEMPO_SOFTNESS) >= 1.0)
+        energy_in = np.isnan(ix.energy) | (
+            _range_fit(ix.energy, mood.energy_min, mood.energy_max, ENERGY_SOFTNESS) >= 1.0)
+    return audio, known & tempo_in & energy_in
+
+
+@dataclass
+class TimeFit:
+    allowed: np.ndarray  # bool: may be shown at all
+    fit: np.ndarray  # 0..1: how well it uses the time
+    long_read: np.ndarray  # bool: books longer than the minutes ("a read for several evenings")
+
+
+def time_fit(ix: KindIndex, minutes: int | None) -> TimeFit:
+    n = ix.size
+    if minutes is None:
+        return TimeFit(np.ones(n, dtype=bool), np.ones(n, dtype=np.float32), np.zeros(n, dtype=bool))
+    length = ix.length
+    known = ~np.isnan(length)
+    fill = np.where(known, np.clip(np.nan_to_num(length) / minutes, 0, 1), 0.0).astype(np.float32)
+    within = known & (np.nan_to_num(length, nan=np.inf) <= minutes)
+    if ix.kind == "film":
+        # A film without a known runtime cannot be promised to fit.
+        return TimeFit(within, fill, np.zeros(n, dtype=bool))
+    if ix.kind == "book":
+        long_read = known & ~within
+        fit = np.where(within, 0.5 + 0.5 * fill, np.where(long_read, 0.3, 0.5)).astype(np.float32)
+        return TimeFit(np.ones(n, dtype=bool), fit, long_read)
+    seconds = ix.duration_seconds
+    allowed = ~np.isnan(seconds) & (np.nan_to_num(seconds, nan=np.inf) <= minutes * 60)
+    return TimeFit(allowed, np.ones(n, dtype=np.float32), np.zeros(n, dtype=bool))
+
+
+@dataclass
+class KindTaste:
+    """What one user told us, as rows of one kind's index."""
+
+    genre_columns: np.ndarray  # chosen genres (columns of ix.genres)
+    answer_positions: np.ndarray  # rows with an opinion (like / dislike)
+    answer_values: np.ndarray  # ±1
+    own_row: int | None = None  # the user's row in the collaborative matrix, left out of their signal
+
+    @property
+    def liked(self) -> np.ndarray:
+        return self.answer_positions[self.answer_values > 0]
+
+    @property
+    def disliked(self) -> np.ndarray:
+        return self.answer_positions[self.answer_values < 0]
+
+
+def kind_taste(ix: KindIndex, collab: KindCollab | None, *, genre_ids, answers: dict[int, int],
+               user_id: int | None) -> KindTaste:
+    """A user's taste for one kind from their chosen genre ids and answers {item id: -1/0/1}."""
+    opinions = {item_id: value for item_id, value in answers.items() if value}
+    ids = np.array(sorted(opinions), dtype=np.int64)
+    positions = ix.positions(ids)
+    values = np.array([opinions[int(i)] for i in ix.item_ids[positions]], dtype=np.int8)
+    return KindTaste(genre_columns=ix.genre_columns(genre_ids), answer_positions=positions, answer_values=values,
+                     own_row=collab.row_of(user_id) if collab is not None else None)
+
+
+@dataclass
+class Priors:
+    """Item priors, normally the index's own; the evaluation swaps in leave-one-user-out ones for training."""
+
+    quality: np.ndarray
+    rating_mean: np.ndarray
+    popularity: np.ndarray
+
+
+def preference_features(ix: KindIndex, collab: KindCollab | None, taste: KindTaste,
+                        priors: Priors | None = None) -> np.ndarray:
+    """The [n, len(FEATURES)] matrix the strategies combine."""
+    n = ix.size
+    out = np.zeros((n, len(FEATURES)), dtype=np.float32)
+    if n == 0:
+        return out
+    if taste.genre_columns.size:
+        profile = np.zeros(ix.genres.shape[1], dtype=np.float32)
+        profile[taste.genre_columns] = 1.0
+        out[:, 0] = ix.genre_unit @ (profile / np.linalg.norm(profile))
+    liked, disliked = taste.liked, taste.disliked
+    if liked.size or disliked.size:
+        direction = np.zeros(ix.content.shape[1], dtype=np.float32)
+        if liked.size:
+            direction += ix.content[liked].mean(axis=0)
+        if disliked.size:
+            direction -= ix.content[disliked].mean(axis=0)
+        out[:, 1] = ix.content @ direction
+    if collab is not None:
+        out[:, 2], out[:, 3] = collab.signals(taste.answer_positions, taste.answer_values, taste.own_row, n)
+    priors = priors or Priors(ix.quality, ix.rating_mean, ix.popularity)
+    out[:, 4] = priors.quality
+    out[:, 5] = priors.rating_mean
+    out[:, 6] = priors.popularity
+    return out
