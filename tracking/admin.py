@@ -139,7 +139,7 @@ class ConversionAdmin(UserFreeScopedAdmin):
 
     def _judge(self, request, queryset, status: str, reason: str):
         done, refused = 0, []
-        for conversion in queryset.only("id", "event_id"):
+        for conversion in queryset.select_related(None).only("id", "event_id"):
             try:
                 conversion_set_status(conversion=conversion, status=status, reason=reason)
                 done += 1
