@@ -36,6 +36,7 @@ class MoodFactory(DjangoModelFactory):
 class ContentItemFactory(DjangoModelFactory):
     class Meta:
         model = ContentItem
+        skip_postgeneration_save = True
 
     kind = Kind.FILM
     title = factory.Sequence(lambda n: f"Item {n}")
