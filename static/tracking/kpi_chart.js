@@ -14,7 +14,7 @@
         datasets: data.datasets.map(function (set, i) {
           var colour = palette[i % palette.length];
           return { label: set.label, data: set.data, borderColor: colour, backgroundColor: colour,
-                   spanGaps: true, tension: 0.2, pointRadius: data.labels.length > 60 ? 0 : 2 };
+                   spanGaps: true, cubicInterpolationMode: "monotone", pointRadius: data.labels.length > 60 ? 0 : 2 };
         })
       },
       options: {
