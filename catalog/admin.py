@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from moodstream.admin_scope import MoodStreamAdmin, PartnerScopedAdmin
 
+from .feeds.admin import import_feed_now  # also registers the FeedImport and GenreAlias admins
 from .models import ContentItem, Genre, Mood, MoodGenreWeight, Offer, Partner
 from .services import item_refresh_derived_fields
 
@@ -136,6 +137,7 @@ class ContentItemAdmin(MoodStreamAdmin):
 @admin.register(Partner)
 class PartnerAdmin(PartnerScopedAdmin):
     partner_lookup = "pk"
+    actions = [import_feed_now]
     partner_staff_actions = frozenset({"view", "change"})
     # A shop may point MoodStream at its feed; rates and keys are set by MoodStream staff.
     partner_staff_readonly_fields = ("code", "name", "is_active", "payout_currency", "payout_click",

@@ -1,0 +1,200 @@
+"""Importing feeds in each format: what a partner sees in the catalogue and in the import report."""
+
+from decimal import Decimal
+
+import pytest
+
+from catalog.models import ContentItem, FeedImport, Offer
+from tests.factories import ContentItemFactory, OfferFactory
+
+from .feeds import BOOKS, csv_feed, json_feed, json_lines, offers, yml
+from .helpers import run_import
+
+pytestmark = pytest.mark.django_db
+
+
+def catalogue(partner) -> dict:
+    return {o.sku: o for o in Offer.objects.filter(partner=partner).select_related("item")}
+
+
+@pytest.mark.parametrize("build, fmt", [(yml, "yml"), (csv_feed, "csv"), (json_feed, "json"), (json_lines, "json")],
+                         ids=["yml", "csv", "json-array", "json-lines"])
+def test_each_format_imports_offers_and_creates_items(partner, build, fmt):
+    feed_import = run_import(partner, build(BOOKS))
+
+    assert feed_import.status == FeedImport.Status.SUCCEEDED, feed_import.message
+    assert feed_import.format == fmt  # detected from the content
+    assert (feed_import.rows_total, feed_import.created_count, feed_import.rejected_count) == (4, 4, 0)
+    assert feed_import.items_created_count == 4
+    offers_ = catalogue(partner)
+    book = offers_["B-1"]
+    assert (book.price, book.currency, book.offer_type, book.available) == (Decimal("399.00"), "RUB", "buy", True)
+    assert book.item.kind == "book" and book.item.isbn13 == "9780141180144"
+    assert book.item.primary_creator == "Mikhail Bulgakov" and book.item.year == 1967
+    assert book.item.pages == 412 and book.item.length_minutes == 495  # ceil(412 × 1.2)
+    assert list(book.item.genres.values_list("code", flat=True)) == ["classics"]
+    film = offers_["F-1"].item
+    assert (film.kind, film.imdb_id, film.length_minutes, offers_["F-1"].offer_type) == ("film", "tt0816692", 169, "rent")
+    assert set(film.genres.values_list("code", flat=True)) == {"sci_fi", "drama"}
+    track = offers_["T-1"]
+    assert (track.item.kind, track.item.duration_seconds, track.item.length_minutes) == ("track", 355, 6)
+    assert (track.price, track.offer_type, track.item.tempo) == (Decimal("0.00"), "free", 72.0)
+    assert offers_["B-2"].item.creators == ["Arkady Strugatsky", "Boris Strugatsky"]
+
+
+def test_yml_in_windows_1251(partner):
+    rows = [{**BOOKS[1], "title": "Пикник на обочине", "creators": ["Аркадий Стругацкий"]}]
+    feed_import = run_import(partner, yml(rows, encoding="windows-1251"))
+
+    assert feed_import.status == "succeeded", feed_import.message
+    item = Offer.objects.get(partner=partner, sku="B-2").item
+    assert (item.title, item.primary_creator) == ("Пикник на обочине", "Аркадий Стругацкий")
+
+
+def test_yml_plain_offer_with_params(partner):
+    feed = b"""<?xml version="1.0" encoding="UTF-8"?>
+<yml_catalog><shop><offers>
+<offer id="P-1" available="false"><url>https://s.example/p1</url><price>150</price><currencyId>USD</currencyId>
+<name>Solaris</name><param name="kind">film</param><param name="Year">1972</param>
+<param name="director">Andrei Tarkovsky</param><param name="Duration" unit="min">167</param>
+<param name="offer_type">subscription</param><param name="colour">yes</param></offer>
+</offers></shop></yml_catalog>"""
+    feed_import = run_import(partner, feed)
+
+    assert feed_import.status == "succeeded", feed_import.message
+    offer = Offer.objects.select_related("item").get(partner=partner, sku="P-1")
+    assert (offer.currency, offer.offer_type, offer.available) == ("USD", "subscription", False)
+    assert (offer.item.kind, offer.item.year, offer.item.length_minutes, offer.item.primary_creator) == (
+        "film", 1972, 167, "Andrei Tarkovsky")
+
+
+def test_csv_ignores_unknown_columns_and_accepts_semicolons(partner):
+    columns = ["SKU", "Title", "URL", "Price", "kind", "warehouse", "colour"]
+    feed = csv_feed([{"SKU": "C-1", "Title": "Dune", "URL": "https://s.example/c1", "Price": "10,50", "kind": "book",
+                      "warehouse": "B7", "colour": "red"}], columns=columns, delimiter=";")
+    feed_import = run_import(partner, feed, "csv")
+
+    assert feed_import.status == "succeeded", feed_import.message
+    assert Offer.objects.get(partner=partner, sku="C-1").price == Decimal("10.50")
+
+
+def test_csv_without_required_columns_is_not_a_feed(partner):
+    feed = b"sku,title,colour\nA,Dune,red\n"
+    feed_import = run_import(partner, feed, "csv")
+
+    assert feed_import.status == "failed"
+    assert feed_import.message.startswith("Not a CSV feed: missing required columns url, price")
+
+
+def test_match_by_external_id_then_title_year_creator_else_create(partner):
+    by_isbn = ContentItemFactory(kind="book", title="Мастер и Маргарита", isbn13="9780141180144", year=1967)
+    by_title = ContentItemFactory(kind="book", title="Roadside picnic!", year=1972, creators=["Arkady Strugatsky"])
+    same_title_other_year = ContentItemFactory(kind="film", title="Interstellar", year=2013,
+                                               creators=["Christopher Nolan"])
+
+    feed_import = run_import(partner, yml(BOOKS))
+
+    offers_ = catalogue(partner)
+    assert offers_["B-1"].item == by_isbn
+    assert offers_["B-2"].item == by_title
+    assert offers_["F-1"].item != same_title_other_year
+    assert feed_import.items_created_count == 2  # the film and the track
+    # Feeds never overwrite a matched item's catalogue data.
+    by_isbn.refresh_from_db()
+    assert by_isbn.title == "Мастер и Маргарита"
+
+
+def test_reimport_counts_unchanged_and_updated_rows(partner):
+    rows = offers(50)
+    first = run_import(partner, json_feed(rows))
+    rows[3]["price"] = "120"
+    rows[7]["title"] = "A new title"
+    second = run_import(partner, json_feed(rows))
+
+    assert (first.created_count, first.unchanged_count) == (50, 0)
+    assert (second.status, second.created_count, second.updated_count, second.unchanged_count) == (
+        "succeeded", 0, 2, 48)
+    assert Offer.objects.get(partner=partner, sku="S-3").price == Decimal("120.00")
+    assert Offer.objects.get(partner=partner, sku="S-7").item.title == "A new title"
+
+
+def test_full_feed_withdraws_missing_offers_and_partial_feed_does_not(partner):
+    other_partner_offer = OfferFactory(sku="S-9")
+    run_import(partner, json_feed(offers(10)))
+
+    partial = run_import(partner, json_feed(offers(10)[:5]), is_full=False)
+    assert partial.withdrawn_count == 0
+    assert Offer.objects.filter(partner=partner, available=True).count() == 10
+
+    full = run_import(partner, json_feed(offers(10)[:6]), is_full=True)
+    assert full.withdrawn_count == 4
+    assert set(Offer.objects.filter(partner=partner, available=False).values_list("sku", flat=True)) == {
+        "S-6", "S-7", "S-8", "S-9"}
+    assert Offer.objects.filter(partner=partner).count() == 10  # withdrawn, never deleted
+    other_partner_offer.refresh_from_db()
+    assert other_partner_offer.available
+
+    back = run_import(partner, json_feed(offers(10)), is_full=True)
+    assert (back.updated_count, back.unchanged_count) == (4, 6)
+    assert Offer.objects.filter(partner=partner, available=True).count() == 10
+
+
+def test_byte_identical_feed_is_skipped(partner):
+    data = yml(BOOKS)
+    first = run_import(partner, data)
+    Offer.objects.filter(partner=partner, sku="B-1").update(price=Decimal("1.00"))
+    second = run_import(partner, data)
+
+    assert first.status == "succeeded"
+    assert second.status == "skipped"
+    assert str(first.pk) in second.message
+    assert second.content_sha256 == first.content_sha256
+    assert Offer.objects.get(partner=partner, sku="B-1").price == Decimal("1.00")  # untouched: skipped
+    # A different feed afterwards imports again; and the same bytes as an older (not the last) import too.
+    third = run_import(partner, yml(BOOKS[:3]))
+    fourth = run_import(partner, data)
+    assert (third.status, fourth.status) == ("succeeded", "succeeded")
+
+
+def test_first_100_rejected_rows_are_kept_with_position_field_and_reason(partner):
+    rows = offers(130)
+    for row in rows[:120]:
+        row["currency"] = "XXX"
+    feed_import = run_import(partner, csv_feed(rows))
+
+    assert (feed_import.rejected_count, feed_import.created_count) == (120, 10)
+    assert len(feed_import.rejected_rows) == 100
+    assert feed_import.rejected_rows[0] == {
+        "position": "line 2", "sku": "S-0", "field": "currency",
+        "reason": "unknown currency; use an ISO 4217 code such as RUB, USD, EUR", "value": "XXX"}
+    assert feed_import.rejected_rows[99]["position"] == "line 101"
+
+
+def test_empty_feed_fails_and_withdraws_nothing(partner):
+    run_import(partner, json_feed(offers(3)))
+    feed_import = run_import(partner, b"[]", "json")
+
+    assert feed_import.status == "failed"
+    assert "lists no offers" in feed_import.message
+    assert Offer.objects.filter(partner=partner, available=True).count() == 3
+
+
+def test_feed_text_is_stored_as_plain_text(partner):
+    rows = [{**BOOKS[0], "title": "Tom & Jerry <script>alert(1)</script>", "description": "<b>bold</b> & more"}]
+    run_import(partner, yml(rows))
+
+    item = Offer.objects.get(partner=partner, sku="B-1").item
+    assert item.title == "Tom & Jerry <script>alert(1)</script>"
+    assert item.description == "<b>bold</b> & more"
+    assert ContentItem.objects.filter(normalized_title="tom jerry script alert 1 script").exists()
+
+
+def test_url_feed_is_fetched_and_imported(partner, feed_server):
+    url = feed_server.serve("/feed.xml", yml(BOOKS))
+    from .helpers import run_url_import
+
+    feed_import = run_url_import(partner, url)
+
+    assert feed_import.status == "succeeded", feed_import.message
+    assert feed_import.source_url == url and feed_import.size_bytes == len(yml(BOOKS))
+    assert feed_import.created_count == 4
