@@ -1,76 +1,259 @@
 """The recommendation service: one entry point for the API, the bot and the evaluation command.
 
-This first version serves only the `baseline` strategy (top-rated items with an available
-offer that fit the time), which stays as the fallback and the control arm of experiments.
+`recommend()` scores every item of each requested kind in one numpy pass over the prepared
+index (recommender/index.py), picks the best with the diversity and time rules, logs the
+Recommendation with its items, strategy, model version and variant, and returns the picks with
+their reasons and tracked offer links. It asks the database a fixed number of queries whatever
+the catalogue size (the index itself is rebuilt only when the catalogue changes).
 """
 
+from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
 from django.db import transaction
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from catalog.models import ContentItem, Offer
 from tracking.links import offer_link
+from users.models import Profile, Rating
 
-from .models import Recommendation, RecommendationItem
-from .types import ItemPick, OfferPick, Reason, RecommendationRequest, RecommendationResult
+from .collab import collab_index
+from .index import catalogue_index
+from .learning import ANSWERS_PER_USER, ReplayUser, evaluate_strategy, fit_preference_model, training_pairs
+from .models import ModelVersion, Recommendation, RecommendationItem
+from .reasons import empty_reason, item_reasons
+from .scoring import BASELINE, MODEL, Strategy, build_playlist, pick_diverse, score_kind
+from .selectors import active_model_strategy, mood_genre_weights, strategy_assign, user_taste
+from .signals import FEATURES, KindTaste, MoodProfile, kind_taste
+from .types import ItemPick, OfferPick, Playlist, RecommendationRequest, RecommendationResult
 
-BASELINE = "baseline"
+__all__ = ["BASELINE", "model_version_train", "recommend"]
 
 
 def recommend(request: RecommendationRequest) -> RecommendationResult:
     """Pick items per kind for the request, log the recommendation and return it."""
-    language = request.profile.language if request.profile else "ru"
-    picks: dict[str, list[ItemPick]] = {}
-    empty: dict[str, Reason] = {}
-    for kind in request.kinds:
-        items = _baseline_items(kind=kind, minutes=request.minutes, exclude=request.exclude_item_ids, limit=request.limit)
-        picks[kind] = [
-            ItemPick(item=item, kind=kind, rank=rank, score=float(item.rating or 0),
-                     reasons=[Reason("top_rated", "высокий рейтинг", "highly rated")])
-            for rank, item in enumerate(items, start=1)
-        ]
-        if not items:
-            empty[kind] = Reason("nothing_fits", f"ничего не помещается в {request.minutes} мин",
-                                 f"nothing fits in {request.minutes} min")
+    profile = request.profile
+    language = profile.language if profile else "ru"
+    catalogue = catalogue_index()
+    collab = collab_index()
+    assignment = strategy_assign(profile)
+    strategy = assignment.strategy
+    mood = MoodProfile.from_mood(request.mood, mood_genre_weights(request.mood.pk))
+    taste_data = user_taste(profile, request.genre_ids)
+    chosen_genres = set(taste_data.genre_ids)
 
+    chosen: dict[str, list[tuple[int, float, list]]] = {}
+    playlist_rows: list[tuple[int, float]] = []
+    empty = {}
+    for kind in request.kinds:
+        ix = catalogue.kinds[kind]
+        kind_collab = collab.kinds.get(kind)
+        taste = kind_taste(ix, kind_collab, genre_ids=taste_data.genre_ids, answers=taste_data.answers,
+                           user_id=profile.pk if profile else None)
+        scores = score_kind(ix, kind_collab, strategy=strategy, mood=mood, minutes=request.minutes, taste=taste)
+        score = scores.score.copy()
+        # Items the user already judged, and those this request leaves out, are not offered again.
+        score[taste.answer_positions] = -np.inf
+        score[ix.positions(request.exclude_item_ids)] = -np.inf
+        positions = pick_diverse(ix, score, request.limit)
+        chosen[kind] = [
+            (int(ix.item_ids[p]), float(score[p]),
+             item_reasons(ix, p, scores, mood=mood, minutes=request.minutes, taste=taste,
+                          liked_titles=taste_data.liked_titles, chosen_genres=chosen_genres))
+            for p in positions
+        ]
+        if not positions:
+            empty[kind] = empty_reason(kind, request.minutes, any_allowed=bool(scores.time.allowed.any()))
+        if kind == "track" and positions:
+            playlist_rows = [(int(ix.item_ids[p]), float(score[p]))
+                             for p in build_playlist(ix, score, request.minutes, positions)]
+
+    recommendation = _log(request, assignment, chosen, playlist_rows)
+    items = _items_with_offers({item_id for rows in chosen.values() for item_id, _s, _r in rows}
+                               | {item_id for item_id, _s in playlist_rows})
+
+    def pick(item_id, kind, rank, score, reasons):
+        item = items[item_id]
+        offers = [
+            OfferPick(offer_id=o.pk, partner_code=o.partner.code, partner_name=o.partner.name, price=o.price,
+                      currency=o.currency, offer_type=o.offer_type,
+                      link=offer_link(recommendation_id=recommendation.pk, offer_id=o.pk))
+            for o in item.available_offers
+        ]
+        return ItemPick(item=item, kind=kind, rank=rank, score=round(score, 4), reasons=reasons, offers=offers)
+
+    results = {
+        kind: [pick(item_id, kind, rank, score, reasons) for rank, (item_id, score, reasons) in enumerate(rows, 1)]
+        for kind, rows in chosen.items()
+    }
+    playlist = None
+    if playlist_rows:
+        track_picks = {p.item.pk: p for p in results.get("track", [])}
+        entries = [track_picks.get(item_id) or pick(item_id, "track", rank, score, [])
+                   for rank, (item_id, score) in enumerate(playlist_rows, 1)]
+        total = int(sum(_track_seconds(p.item) for p in entries))
+        playlist = Playlist(items=entries, total_seconds=total, minutes=request.minutes)
+    return RecommendationResult(
+        request_id=recommendation.pk, strategy=strategy.name, model_version=strategy.model_version_name,
+        variant=assignment.variant, language=language, results=results, playlist=playlist, empty_reasons=empty,
+    )
+
+
+def _track_seconds(item: ContentItem) -> int:
+    return item.duration_seconds or (item.length_minutes or 0) * 60
+
+
+def _log(request, assignment, chosen, playlist_rows) -> Recommendation:
+    strategy = assignment.strategy
+    in_playlist = {item_id for item_id, _s in playlist_rows}
+    rows, seen = [], set()
+    for kind, kind_rows in chosen.items():
+        for rank, (item_id, score, _reasons) in enumerate(kind_rows, 1):
+            rows.append((item_id, kind, rank, score, item_id in in_playlist))
+            seen.add(item_id)
+    picked_tracks = len(chosen.get("track", []))
+    extra = [(item_id, score) for item_id, score in playlist_rows if item_id not in seen]
+    for offset, (item_id, score) in enumerate(extra, 1):
+        rows.append((item_id, "track", min(picked_tracks + offset, 32767), score, True))
     with transaction.atomic():
         recommendation = Recommendation.objects.create(
             profile=request.profile, mood=request.mood, minutes=request.minutes, kinds=list(request.kinds),
-            strategy=BASELINE, channel=request.channel,
+            strategy=strategy.name, model_version_id=strategy.model_version_id, experiment=assignment.experiment,
+            variant=assignment.variant, channel=request.channel,
         )
         RecommendationItem.objects.bulk_create(
-            RecommendationItem(recommendation=recommendation, item=p.item, kind=p.kind, rank=p.rank, score=p.score)
-            for kind_picks in picks.values() for p in kind_picks
+            RecommendationItem(recommendation=recommendation, item_id=item_id, kind=kind, rank=rank, score=score,
+                               in_playlist=flag)
+            for item_id, kind, rank, score, flag in rows
         )
-    for kind_picks in picks.values():
-        for pick in kind_picks:
-            pick.offers = [
-                OfferPick(offer_id=o.pk, partner_code=o.partner.code, partner_name=o.partner.name, price=o.price,
-                          currency=o.currency, offer_type=o.offer_type,
-                          link=offer_link(recommendation_id=recommendation.pk, offer_id=o.pk))
-                for o in pick.item.available_offers
-            ]
-    return RecommendationResult(
-        request_id=recommendation.pk, strategy=BASELINE, model_version=None, variant="", language=language,
-        results=picks, empty_reasons=empty,
+    return recommendation
+
+
+def _items_with_offers(item_ids: set[int]) -> dict[int, ContentItem]:
+    """The picked items with their genres and available offers: three queries however many items."""
+    if not item_ids:
+        return {}
+    queryset = ContentItem.objects.filter(pk__in=item_ids).prefetch_related(
+        "genres",
+        Prefetch("offers", queryset=Offer.objects.filter(available=True).select_related("partner")
+                 .order_by("price", "partner__name"), to_attr="available_offers"),
     )
+    return {item.pk: item for item in queryset}
 
 
-def _baseline_items(*, kind: str, minutes: int, exclude, limit: int) -> list[ContentItem]:
-    queryset = (
-        ContentItem.objects.filter(kind=kind, offers__available=True)
-        .exclude(pk__in=list(exclude))
-        .distinct()
-        .order_by("-rating", "-votes", "pk")
-        .prefetch_related(
-            "genres",
-            Prefetch("offers", queryset=Offer.objects.filter(available=True).select_related("partner"),
-                     to_attr="available_offers"),
+# --- Training ---------------------------------------------------------------------------------
+
+ANSWERS_SHARE = 0.5  # of a user's opinions replayed as their onboarding answers (at most ANSWERS_PER_USER)
+MIN_OPINIONS_PER_USER = 4
+MIN_TRAINING_PAIRS = 200
+VALIDATION_SHARE = 5  # one user in five is held out to compare the new model with the serving one
+
+
+@dataclass
+class TrainingOutcome:
+    version: ModelVersion | None
+    promoted: bool
+    message: str
+    metrics: dict = field(default_factory=dict)
+
+
+def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOutcome:
+    """Fit the preference model on stored likes / dislikes; save it; promote it if it beats the serving one.
+
+    Users are split by a hash of their id: four in five train, one in five validates. Each user
+    is replayed as in the offline evaluation (half their opinions as answers, the rest held out);
+    the new model and the serving strategy (the active version, else the hand-set weights) are
+    scored on the validation users, and the new one is promoted only if its mean of ROC AUC and
+    NDCG@10 is higher.
+    """
+    catalogue = catalogue_index()
+    collab = collab_index()
+    rows = list(Rating.objects.values_list("profile_id", "item_id", "value", "item__kind"))
+    chosen_genres: dict[int, list[int]] = {}
+    for profile_id, genre_id in Profile.genres.through.objects.values_list("profile_id", "genre_id"):
+        chosen_genres.setdefault(profile_id, []).append(genre_id)
+    by_user_kind: dict[tuple[int, str], list[tuple[int, int]]] = {}
+    for profile_id, item_id, value, kind in rows:
+        by_user_kind.setdefault((profile_id, kind), []).append((item_id, value))
+
+    rng = np.random.default_rng(seed)
+    train: dict[str, list[ReplayUser]] = {}
+    validate: dict[str, list[ReplayUser]] = {}
+    for (profile_id, kind), answers in sorted(by_user_kind.items()):
+        if kind not in catalogue.kinds:
+            continue
+        ix, kind_collab = catalogue.kinds[kind], collab.kinds.get(kind)
+        user = _replay_stored_user(ix, kind_collab, profile_id, answers, chosen_genres.get(profile_id, []), rng)
+        if user is None:
+            continue
+        holdout = int(hashlib.sha256(f"{seed}:{profile_id}".encode()).hexdigest(), 16) % VALIDATION_SHARE == 0
+        (validate if holdout else train).setdefault(kind, []).append(user)
+
+    pairs = [training_pairs(catalogue.kinds[k], collab.kinds.get(k), users, seed) for k, users in sorted(train.items())]
+    pairs = np.concatenate(pairs) if pairs else np.empty((0, len(FEATURES)), dtype=np.float32)
+    if len(pairs) < MIN_TRAINING_PAIRS or not validate:
+        return TrainingOutcome(None, False, f"Not enough ratings to train: {len(pairs)} training pairs "
+                                            f"(need {MIN_TRAINING_PAIRS}) and {sum(map(len, validate.values()))} "
+                                            "validation users (need 1). The hand-set weights keep serving.")
+    model = fit_preference_model(pairs)
+    serving = active_model_strategy()
+    new_metrics = _validation_metrics(catalogue, collab, validate, Strategy(MODEL, model=model))
+    serving_metrics = _validation_metrics(catalogue, collab, validate, serving)
+    promoted = new_metrics["combined"] > serving_metrics["combined"]
+    with transaction.atomic():
+        version = ModelVersion.objects.create(
+            name=name or f"pairwise-lr-{timezone.now():%Y%m%d-%H%M%S}-{seed}",
+            artifact=model.to_bytes(), features=list(model.features), training_size=int(len(pairs)),
+            metrics={"validation": new_metrics, "serving": {"strategy": serving.name,
+                                                             "model_version": serving.model_version_name,
+                                                             **serving_metrics},
+                     "weights": {f: round(float(w), 5) for f, w in zip(model.features, model.weights)}},
+            notes="Pairwise logistic regression on the recommender's preference signals.",
         )
-    )
-    if kind != "book":
-        queryset = queryset.filter(length_minutes__lte=minutes)
-    return list(queryset[:limit])
+        if promoted:
+            ModelVersion.objects.filter(is_active=True).update(is_active=False)
+            version.is_active = True
+            version.save(update_fields=["is_active"])
+    verdict = "promoted" if promoted else f"kept {serving.model_version_name or serving.name} (it scored as well or better)"
+    return TrainingOutcome(version, promoted, f"Trained {version.name} on {len(pairs)} pairs: {verdict}.",
+                           {"new": new_metrics, "serving": serving_metrics})
 
 
+def _replay_stored_user(ix, kind_collab, profile_id, answers, genre_ids, rng) -> ReplayUser | None:
+    opinions = [(item_id, value) for item_id, value in answers if value]
+    item_ids = np.array([item_id for item_id, _v in opinions], dtype=np.int64)
+    positions = ix.positions(item_ids)
+    if positions.size < MIN_OPINIONS_PER_USER:
+        return None
+    value_of = dict(opinions)
+    values = np.array([value_of[int(i)] for i in ix.item_ids[positions]], dtype=np.int8)
+    order = rng.permutation(positions.size)
+    count = min(ANSWERS_PER_USER, max(1, int(positions.size * ANSWERS_SHARE)))
+    answer, held = order[:count], order[count:]
+    if not (values[held] > 0).any():
+        return None
+    taste = KindTaste(genre_columns=ix.genre_columns(genre_ids), answer_positions=positions[answer],
+                      answer_values=values[answer], own_row=kind_collab.row_of(profile_id) if kind_collab else None)
+    answered = ix.positions([item_id for item_id, _v in answers])
+    return ReplayUser(user_id=profile_id, taste=taste, heldout_positions=positions[held],
+                      heldout_liked=values[held] > 0,
+                      answered_positions=np.setdiff1d(answered, positions[held]))
 
+
+def _validation_metrics(catalogue, collab, users_by_kind, strategy) -> dict:
+    totals = {"roc_auc": 0.0, "ndcg": 0.0, "map": 0.0}
+    weight = 0
+    for kind, users in users_by_kind.items():
+        summary = evaluate_strategy(catalogue.kinds[kind], collab.kinds.get(kind), users, strategy)
+        totals["roc_auc"] += summary.roc_auc * summary.users
+        totals["ndcg"] += summary.ndcg * summary.users
+        totals["map"] += summary.map * summary.users
+        weight += summary.users
+    out = {k: round(v / weight, 4) if weight else 0.0 for k, v in totals.items()}
+    out["combined"] = round((out["roc_auc"] + out["ndcg"]) / 2, 4)
+    out["users"] = weight
+    return out

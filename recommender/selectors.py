@@ -1,0 +1,109 @@
+"""Reads for the recommender: which strategy serves a user, the active model, the user's taste."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from catalog.models import MoodGenreWeight
+from users.models import Profile, Rating
+
+from .models import Experiment, ExperimentVariant, ModelVersion
+from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, PreferenceModel, Strategy
+
+_models_lock = threading.Lock()
+# Artifacts are immutable once saved, so a process keeps each version it has loaded.
+_loaded_models: dict[int, PreferenceModel] = {}
+
+
+def model_load(version_id: int) -> PreferenceModel:
+    with _models_lock:
+        model = _loaded_models.get(version_id)
+    if model is None:
+        artifact = ModelVersion.objects.values_list("artifact", flat=True).get(pk=version_id)
+        model = PreferenceModel.from_bytes(artifact)
+        with _models_lock:
+            _loaded_models[version_id] = model
+    return model
+
+
+def active_model_strategy() -> Strategy:
+    """The promoted ModelVersion, or the hand-set weights until one exists."""
+    active = ModelVersion.objects.filter(is_active=True).values_list("id", "name").first()
+    if active is None:
+        return Strategy(HEURISTIC)
+    return Strategy(MODEL, model=model_load(active[0]), model_version_id=active[0], model_version_name=active[1])
+
+
+@dataclass
+class Assignment:
+    strategy: Strategy
+    experiment: Experiment | None = None
+    variant: str = ""
+
+
+def variant_for(experiment: Experiment, user_key: int) -> ExperimentVariant | None:
+    """Sticky: the same user always lands in the same variant (hash of experiment and user)."""
+    variants = sorted(experiment.variants.all(), key=lambda v: v.code)
+    total = sum(v.weight for v in variants)
+    if not total:
+        return None
+    digest = hashlib.sha256(f"{experiment.code}:{user_key}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") % total
+    for variant in variants:
+        if point < variant.weight:
+            return variant
+        point -= variant.weight
+    return None
+
+
+def strategy_assign(profile: Profile | None) -> Assignment:
+    """The strategy for this request: the user's experiment variant, else the default (model or hand-set)."""
+    default = active_model_strategy()
+    experiment = (
+        Experiment.objects.filter(is_active=True)
+        .prefetch_related(Prefetch("variants", queryset=ExperimentVariant.objects.select_related("model_version")))
+        .order_by("-started_at", "code")
+        .first()
+    )
+    if experiment is None or profile is None:
+        return Assignment(default)
+    variant = variant_for(experiment, profile.pk)
+    if variant is None:
+        return Assignment(default)
+    if variant.strategy in (BASELINE, POPULARITY, HEURISTIC):
+        strategy = Strategy(variant.strategy)
+    elif variant.model_version_id:
+        strategy = Strategy(MODEL, model=model_load(variant.model_version_id), model_version_id=variant.model_version_id,
+                            model_version_name=variant.model_version.name)
+    else:
+        strategy = default
+    return Assignment(strategy, experiment=experiment, variant=variant.code)
+
+
+def mood_genre_weights(mood_id: int) -> dict[int, float]:
+    return dict(MoodGenreWeight.objects.filter(mood_id=mood_id).values_list("genre_id", "weight"))
+
+
+@dataclass
+class UserTaste:
+    genre_ids: tuple[int, ...]
+    answers: dict[int, int]  # item id -> -1 / 0 / 1
+    liked_titles: dict[int, str]
+
+
+def user_taste(profile: Profile | None, genre_ids: tuple[int, ...] | None) -> UserTaste:
+    """Chosen genres (the request's own, else the profile's) and every answer the user gave."""
+    if profile is None:
+        return UserTaste(tuple(genre_ids or ()), {}, {})
+    if genre_ids is None:
+        genre_ids = tuple(profile.genres.values_list("id", flat=True))
+    answers, titles = {}, {}
+    for item_id, value, title in Rating.objects.filter(profile=profile).values_list("item_id", "value", "item__title"):
+        answers[item_id] = value
+        if value > 0:
+            titles[item_id] = title
+    return UserTaste(tuple(genre_ids), answers, titles)

@@ -1,0 +1,62 @@
+"""Client applications' API keys: `Authorization: Api-Key <key>`.
+
+A key is a random 256-bit secret (moodstream/tokens.py); only its prefix (to find the row) and
+its SHA-256 are stored, so a database leak reveals no usable key.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework import authentication, exceptions, permissions
+
+from moodstream.tokens import PREFIX_LENGTH, issue_secret, secret_matches
+
+from .models import ApiKey
+
+# last_used_at is refreshed at most this often, so a busy client costs one cheap UPDATE at most.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+def api_key_issue(*, name: str) -> tuple[ApiKey, str]:
+    """Create a key for a client application; returns it with the secret, which is shown once and never stored."""
+    issued = issue_secret()
+    key = ApiKey.objects.create(name=name, prefix=issued.prefix, key_hash=issued.digest)
+    return key, issued.secret
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """Authenticates a client application; `request.auth` is its ApiKey."""
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        keyword, _sep, secret = header.partition(" ")
+        secret = secret.strip()
+        if keyword != self.keyword or not secret:
+            raise exceptions.AuthenticationFailed("Use the header 'Authorization: Api-Key <key>'.")
+        key = (
+            ApiKey.objects.filter(prefix=secret[:PREFIX_LENGTH], is_active=True).first()
+            if len(secret) > PREFIX_LENGTH
+            else None
+        )
+        if key is None or not secret_matches(secret, key.key_hash):
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        now = timezone.now()
+        stale = now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)
+        ApiKey.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=key.pk).update(
+            last_used_at=now)
+        return (None, key)
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class HasApiKey(permissions.BasePermission):
+    message = "An API key is required: 'Authorization: Api-Key <key>' (create one with `manage.py create_api_key NAME`)."
+
+    def has_permission(self, request, view):
+        return isinstance(request.auth, ApiKey)
