@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef, Q
 
 from catalog.models import ContentItem, Genre, Kind, Mood, Offer
 
@@ -166,8 +166,10 @@ class CatalogueIndex:
 def catalogue_stamp() -> tuple:
     """A cheap fingerprint of everything the index reads: two aggregate queries."""
     items = ContentItem.objects.aggregate(n=Count("id"), last=Max("updated_at"))
-    offers = Offer.objects.aggregate(n=Count("id"), last=Max("updated_at"))
-    return (items["n"], items["last"], offers["n"], offers["last"])
+    # Available offers are counted too: a bulk withdrawal (queryset.update) does not touch updated_at.
+    offers = Offer.objects.aggregate(n=Count("id"), available=Count("id", filter=Q(available=True)),
+                                     last=Max("updated_at"))
+    return (items["n"], items["last"], offers["n"], offers["available"], offers["last"])
 
 
 def index_from_database() -> CatalogueIndex:
