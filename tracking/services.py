@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Min, Sum
+from django.db.models import Count, Exists, Min, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -76,26 +76,29 @@ def click_record(*, target: LinkTarget, user_agent: str = "") -> ClickResult:
     A repeat by the same profile on the same offer within settings.CLICK_DEDUP_SECONDS
     reuses the earlier click, so it counts once and the shop sees one click id.
     """
+    # One query for both: the recommendation's fields ride along as subqueries on its primary key.
+    recommendation = Recommendation.objects.filter(pk=target.recommendation_id)
     offer = (
         Offer.objects.select_related("partner")
         .only("id", "url", "available", "partner__id", "partner__is_active", "partner__click_param",
               "partner__payout_click", "partner__name")
+        .annotate(
+            recommendation_found=Exists(recommendation),
+            rec_profile_id=Subquery(recommendation.values("profile_id")),
+            rec_experiment_id=Subquery(recommendation.values("experiment_id")),
+            rec_variant=Subquery(recommendation.values("variant")),
+        )
         .filter(pk=target.offer_id)
         .first()
     )
-    recommendation = (
-        Recommendation.objects.only("id", "profile_id", "experiment_id", "variant")
-        .filter(pk=target.recommendation_id)
-        .first()
-    )
-    if offer is None or recommendation is None:
+    if offer is None or not offer.recommendation_found:
         raise LinkTargetMissing()
     partner = offer.partner
     if not offer.available or not partner.is_active or not is_redirectable_url(offer.url):
         raise OfferGone(offer)
 
     param = partner.click_param or "ms_click_id"
-    profile_id = recommendation.profile_id
+    profile_id = offer.rec_profile_id
     window_start = timezone.now() - timedelta(seconds=settings.CLICK_DEDUP_SECONDS)
     with transaction.atomic():
         if profile_id is not None:
@@ -114,9 +117,9 @@ def click_record(*, target: LinkTarget, user_agent: str = "") -> ClickResult:
             profile_id=profile_id,
             offer_id=offer.pk,
             partner_id=partner.pk,
-            recommendation_id=recommendation.pk,
-            experiment_id=recommendation.experiment_id,
-            variant=recommendation.variant,
+            recommendation_id=target.recommendation_id,
+            experiment_id=offer.rec_experiment_id,
+            variant=offer.rec_variant or "",
             user_agent=(user_agent or "")[:400],
             payout=partner.payout_click,
         )
