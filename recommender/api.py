@@ -3,7 +3,7 @@
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,6 +20,12 @@ from .types import ALL_KINDS, RecommendationRequest
 class ApiKeyView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiKey]
+
+    def permission_denied(self, request, message=None, code=None):
+        # Without any key DRF would answer its generic "credentials were not provided".
+        if request.auth is None:
+            raise NotAuthenticated(HasApiKey.message)
+        super().permission_denied(request, message=message, code=code)
 
 
 class RecommendationsView(ApiKeyView):

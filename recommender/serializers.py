@@ -66,9 +66,11 @@ def resolve_genres(refs) -> list[Genre]:
 class RecommendationInput(serializers.Serializer):
     telegram_id = _StrictIntegerField(required=False, help_text="The user's Telegram id (unknown ids are fine).")
     user_id = _StrictIntegerField(required=False, help_text="A profile id, for clients without Telegram.")
-    mood = serializers.CharField(help_text="A mood code from GET /api/v1/moods.")
+    mood = serializers.CharField(help_text="A mood code from GET /api/v1/moods.",
+                                 error_messages={"required": "mood is required: a code from GET /api/v1/moods."})
     minutes = _StrictIntegerField(help_text=f"Free time in minutes, {MIN_MINUTES}..{MAX_MINUTES}.",
-                                  error_messages={"invalid": f"minutes must be an integer from {MIN_MINUTES} to {MAX_MINUTES}."})
+                                  error_messages={"invalid": f"minutes must be an integer from {MIN_MINUTES} to {MAX_MINUTES}.",
+                                                  "required": f"minutes is required: an integer from {MIN_MINUTES} to {MAX_MINUTES}."})
     kinds = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False,
                                   help_text="Any of film, book, track (default: all three).")
     limit = _StrictIntegerField(required=False, default=3,
@@ -142,7 +144,7 @@ class ReasonOutput(serializers.Serializer):
 
 class OfferOutput(serializers.Serializer):
     offer_id = serializers.IntegerField()
-    partner = serializers.CharField(source="partner_code")
+    partner = serializers.CharField(help_text="The shop's code.")
     partner_name = serializers.CharField()
     price = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
@@ -198,7 +200,7 @@ def pick_data(pick, language: str) -> dict:
         "length_minutes": item.length_minutes, "pages": item.pages, "duration_seconds": item.duration_seconds,
         "rating": item.rating, "votes": item.votes, "cover_url": item.cover_url, "description": item.description,
         "reasons": [{"code": r.code, "text": r.text(language), "ru": r.ru, "en": r.en} for r in pick.reasons],
-        "offers": [{"offer_id": o.offer_id, "partner_code": o.partner_code, "partner_name": o.partner_name,
+        "offers": [{"offer_id": o.offer_id, "partner": o.partner_code, "partner_name": o.partner_name,
                     "price": o.price, "currency": o.currency, "offer_type": o.offer_type, "link": o.link}
                    for o in pick.offers],
     }

@@ -44,7 +44,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             else None
         )
         if key is None or not secret_matches(secret, key.key_hash):
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key (header 'Authorization: Api-Key <key>').")
         now = timezone.now()
         stale = now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)
         ApiKey.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=key.pk).update(
