@@ -8,6 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -97,8 +98,16 @@ FEED_PUSH_PARAMETERS = [
 ]
 
 
+class _JsonOnlyNegotiation(DefaultContentNegotiation):
+    """Here `?format=` names the pushed feed's format; it must not pick the response renderer."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class FeedListCreateView(PartnerAPIView):
     parser_classes = [MultiPartParser, FormParser]
+    content_negotiation_class = _JsonOnlyNegotiation
 
     @extend_schema(
         operation_id="partner_feed_push",

@@ -54,7 +54,8 @@ class FeedServer:
                     time.sleep(delay)
                 self.send_response(status)
                 for name, value in {"Content-Length": str(len(body)), **headers}.items():
-                    self.send_header(name, value)
+                    if value is not None:  # None leaves the header out (a close-delimited body)
+                        self.send_header(name, value)
                 self.end_headers()
                 try:
                     self.wfile.write(body)

@@ -1,0 +1,81 @@
+"""A real Celery worker (a `celery -A moodstream worker` process) runs a feed import via Redis."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.db import connection
+
+from catalog.feeds.services import feed_import_create
+from catalog.models import FeedImport, Offer
+from catalog.tasks import import_partner_feed
+from moodstream.celery import app
+
+from .feeds import BOOKS, yml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """Start a worker on a queue of its own, pointed at this test database; stop it afterwards."""
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("REDIS_URL is not set: no broker for a real worker")
+    if connection.vendor == "sqlite":
+        pytest.skip("the test database must be one a second process can open (PostgreSQL)")
+    database_url = urlsplit(os.environ["DATABASE_URL"])
+    test_database_url = urlunsplit(database_url._replace(path="/" + connection.settings_dict["NAME"]))
+    queue = f"feeds-test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": test_database_url, "DJANGO_SETTINGS_MODULE": "moodstream.settings_test",
+           "CONN_MAX_AGE": "0"}
+    log = (tmp_path / "worker.log").open("w")  # a file, not a pipe: a full pipe would stall the worker
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "moodstream", "worker", "--pool=solo", "-Q", queue,
+         "--without-mingle", "--without-gossip", "--loglevel=INFO"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    worker.log_path = log.name
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False  # this process only sends; the worker runs the task
+    try:
+        yield queue, worker
+    finally:
+        app.conf.task_always_eager = eager
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        log.close()
+        connection.close()
+
+
+@pytest.mark.celery_worker
+def test_a_real_worker_runs_a_feed_import(celery_worker_process, genres, feed_server):
+    from tests.factories import PartnerFactory
+
+    queue, worker = celery_worker_process
+    partner = PartnerFactory(code="workershop")
+    feed_import = feed_import_create(partner=partner, source=FeedImport.Source.URL,
+                                     url=feed_server.serve("/feed.xml", yml(BOOKS)), enqueue=False)
+
+    import_partner_feed.apply_async(args=[str(feed_import.pk)], queue=queue)
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and worker.poll() is None:
+        feed_import.refresh_from_db()
+        if feed_import.status in (FeedImport.Status.SUCCEEDED, FeedImport.Status.FAILED):
+            break
+        time.sleep(0.3)
+    if worker.poll() is not None:
+        pytest.fail(f"the worker exited: {Path(worker.log_path).read_text()[-3000:]}")
+    assert feed_import.status == FeedImport.Status.SUCCEEDED, feed_import.message
+    assert feed_import.created_count == 4
+    assert Offer.objects.filter(partner=partner).count() == 4
+    assert feed_server.hits["/feed.xml"] == 1
