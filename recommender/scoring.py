@@ -7,7 +7,7 @@ weights, because ratings carry no mood or time to learn them from:
     score = z(preference) + MOOD_WEIGHT · mood fit + TIME_WEIGHT · time fit
 
 z() standardises the preference over the kind's items, so the mood weight means the same
-(three standard deviations of preference for a perfect mood fit) whatever the strategy.
+(four standard deviations of preference for a perfect mood fit) whatever the strategy.
 
 - `heuristic`: hand-set preference weights, serving until a ModelVersion is active;
 - `model`: the preference weights of a trained ModelVersion (a logistic regression);
@@ -29,7 +29,7 @@ from .signals import FEATURES, KindTaste, MoodFit, MoodProfile, Priors, TimeFit,
 HEURISTIC, MODEL, BASELINE, POPULARITY = "heuristic", "model", "baseline", "popularity"
 STRATEGIES = (HEURISTIC, MODEL, BASELINE, POPULARITY)
 
-MOOD_WEIGHT = 3.0
+MOOD_WEIGHT = 4.0
 TIME_WEIGHT = 0.5
 
 # Hand-set weights over standardised preference features (the learned model replaces them).

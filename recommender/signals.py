@@ -64,11 +64,20 @@ def mood_fit(ix: KindIndex, mood: MoodProfile | None) -> MoodFit | None:
         return None
     n = ix.size
     weights = np.array([mood.genre_weights.get(int(g), 0.0) for g in ix.genre_ids], dtype=np.float32)
-    # Largest weight among the item's genres (one-hot rows, so a max over the weighted row).
-    genre = (ix.genres * weights).max(axis=1) if ix.genres.shape[1] and n else np.zeros(n, dtype=np.float32)
+    if ix.genres.shape[1] and n:
+        # Half the strongest weight among the item's genres, half their mean: an action-crime-drama
+        # is less "calm" than a pure drama, though both carry drama.
+        weighted = ix.genres * weights
+        counts = np.maximum(ix.genres.sum(axis=1), 1)
+        genre = (0.5 * weighted.max(axis=1) + 0.5 * weighted.sum(axis=1) / counts).astype(np.float32)
+    else:
+        genre = np.zeros(n, dtype=np.float32)
     column = np.flatnonzero(ix.mood_ids == mood.id)
     tag = ix.mood_tags[:, column[0]].astype(np.float32) if column.size else np.zeros(n, dtype=np.float32)
-    base = np.maximum(genre, tag)
+    # Editors' tags are the strongest evidence: tagged fits fully; tagged with other moods only, the
+    # genres count half (the editors thought of this mood and did not choose it).
+    other_tags = ix.mood_tags.any(axis=1) & (tag == 0) if ix.mood_tags.shape[1] else np.zeros(n, dtype=bool)
+    base = np.where(tag > 0, 1.0, np.where(other_tags, 0.5 * genre, genre)).astype(np.float32)
     if ix.kind != "track":
         return MoodFit(fit=base, genre=genre, tag=tag, audio=None, in_audio_range=None)
     audio, in_range = _audio_fit(ix, mood)

@@ -52,7 +52,7 @@ def test_recommendations_for_a_known_user(client, catalogue):
 
 
 def test_unknown_telegram_id_gets_recommendations_from_the_given_genres(client, catalogue):
-    response = client.post(URL, {"telegram_id": 999, "mood": "calm", "minutes": 120, "kinds": ["film"],
+    response = client.post(URL, {"telegram_id": 999, "mood": "curious", "minutes": 120, "kinds": ["film"],
                                  "genres": ["film:comedy"]}, format="json")
     assert response.status_code == 200
     assert [i["title"] for i in response.json()["results"]["film"]][0] == "Comedy"
