@@ -140,6 +140,7 @@ class FakeBotApi:
         self._updates_ready = threading.Condition(self._lock)
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict] = {}
+        self.photo_urls: dict[tuple[int, int], str] = {}  # what sendPhoto was given, per message
         self._message_ids: dict[int, itertools.count] = {}
         self._failures: deque[tuple[str, int, str, int | None, int | None]] = deque()
         self._blocked: set[int] = set()
@@ -297,6 +298,7 @@ class FakeBotApi:
                 message["photo"] = [{"file_id": f"photo-{chat_id}-{message_id}", "file_unique_id": f"u{message_id}",
                                      "width": 320, "height": 480}]
                 message["caption"] = content["caption"]
+                self.photo_urls[(chat_id, message_id)] = str(content["photo"])
             else:
                 message["text"] = content["text"]
             if params.get("reply_markup"):
