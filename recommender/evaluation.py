@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .collab import KindCollab, kind_collab_from_triples
-from .index import KindIndex, quality_priors
+from .index import KindIndex, padded_columns, quality_priors
 from .learning import ANSWERS_PER_USER, MetricSummary, ReplayUser, evaluate_strategy, fit_preference_model, training_pairs
 from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, Strategy
 from .signals import KindTaste, Priors
@@ -117,18 +117,17 @@ def _film_index(movies: pd.DataFrame, item_ids, votes, star_sums, max_votes) -> 
     genre_lists = [[g for g in str(gs).split("|") if g and g != "(no genres listed)"] for gs in movies["genres"]]
     names = sorted({g for gs in genre_lists for g in gs})
     column = {g: c for c, g in enumerate(names)}
-    genres = np.zeros((len(item_ids), len(names)), dtype=np.float32)
-    for row, gs in enumerate(genre_lists):
-        for g in gs:
-            genres[row, column[g]] = 1.0
+    pairs = [(row, column[g]) for row, gs in enumerate(genre_lists) for g in gs]
+    genre_cols = padded_columns(len(item_ids), np.array([p[0] for p in pairs], dtype=np.int64),
+                                np.array([p[1] for p in pairs], dtype=np.int64), len(names))
     years = [(_YEAR.search(str(t)) or None) for t in movies["title"]]
     n = len(item_ids)
     nan = np.full(n, np.nan, dtype=np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
         rating = np.where(votes > 0, star_sums / np.maximum(votes, 1), np.nan).astype(np.float32)
     return KindIndex(
-        kind="film", item_ids=item_ids, genre_ids=np.arange(len(names), dtype=np.int64), genres=genres,
-        mood_ids=np.empty(0, dtype=np.int64), mood_tags=np.zeros((n, 0), dtype=bool), length=nan.copy(),
+        kind="film", item_ids=item_ids, genre_ids=np.arange(len(names), dtype=np.int64), genre_cols=genre_cols,
+        mood_ids=np.empty(0, dtype=np.int64), mood_cols=np.zeros((0, n), dtype=np.int16), length=nan.copy(),
         duration_seconds=nan.copy(), tempo=nan.copy(), energy=nan.copy(), valence=nan.copy(),
         mode=np.zeros(n, dtype=np.int8), rating=rating, votes=votes.astype(np.float32),
         popularity_raw=(100 * np.log1p(votes) / np.log1p(max_votes)).astype(np.float32),
@@ -156,7 +155,8 @@ def _replay(ix: KindIndex, collab: KindCollab | None, rows: np.ndarray, position
     chosen[rng.choice(len(rows), size=ANSWERS_PER_USER, replace=False)] = True
     answer_pos, answer_val = positions[rows[chosen]], opinion(stars[rows[chosen]])
     liked = answer_pos[answer_val > 0]
-    genre_columns = np.flatnonzero(ix.genres[liked].sum(axis=0) > 0) if liked.size else np.empty(0, dtype=np.int64)
+    genre_columns = (np.flatnonzero(ix.one_hot_genres(liked).sum(axis=0) > 0) if liked.size
+                     else np.empty(0, dtype=np.int64))
     has_opinion = answer_val != 0
     taste = KindTaste(genre_columns=genre_columns, answer_positions=answer_pos[has_opinion],
                       answer_values=answer_val[has_opinion],

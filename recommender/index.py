@@ -39,14 +39,19 @@ class GenreInfo:
 
 @dataclass
 class KindIndex:
-    """The items of one kind as parallel arrays; row i of every array is item `item_ids[i]`."""
+    """The items of one kind as parallel arrays; position i of every array is item `item_ids[i]`.
+
+    Genres and mood tags are stored as short padded lists of column numbers ([K, n] arrays,
+    padded with the number of columns), not as dense one-hot matrices: every per-item genre
+    operation is then K contiguous gathers, which is fast and small even at a million items.
+    """
 
     kind: str
     item_ids: np.ndarray  # int64, ascending, so a position is a searchsorted away
-    genre_ids: np.ndarray  # int64: the column of `genres` -> Genre pk (or a dataset's genre number)
-    genres: np.ndarray  # float32 [n, g] one-hot
-    mood_ids: np.ndarray  # int64: the column of `mood_tags` -> Mood pk
-    mood_tags: np.ndarray  # bool [n, m] editorial mood tags
+    genre_ids: np.ndarray  # int64: genre column -> Genre pk (or a dataset's genre number)
+    genre_cols: np.ndarray  # int16 [K, n]: the item's genre columns, padded with len(genre_ids)
+    mood_ids: np.ndarray  # int64: mood column -> Mood pk
+    mood_cols: np.ndarray  # int16 [J, n]: the item's editorial mood tags, padded with len(mood_ids)
     length: np.ndarray  # float32 minutes (films: runtime, books: reading time, tracks: duration); NaN unknown
     duration_seconds: np.ndarray  # float32, tracks; NaN unknown
     tempo: np.ndarray  # float32 BPM; NaN unknown
@@ -64,14 +69,21 @@ class KindIndex:
     quality: np.ndarray = field(init=False)
     rating_mean: np.ndarray = field(init=False)
     popularity: np.ndarray = field(init=False)
-    genre_unit: np.ndarray = field(init=False)
-    content: np.ndarray = field(init=False)
+    genre_count: np.ndarray = field(init=False)
+    has_tags: np.ndarray = field(init=False)
+    idf: np.ndarray = field(init=False)
+    content_inv_norm: np.ndarray = field(init=False)
 
     def __post_init__(self):
         self.quality, self.rating_mean = quality_priors(self.rating, self.votes)
         self.popularity = np.clip(self.popularity_raw / 100.0, 0, 1).astype(np.float32)
-        self.genre_unit = _rows_unit(self.genres)
-        self.content = content_vectors(self.genres, self.mood_tags)
+        g, m = len(self.genre_ids), len(self.mood_ids)
+        self.genre_count = (self.genre_cols < g).sum(axis=0).astype(np.float32)
+        self.has_tags = (self.mood_cols < m).any(axis=0) if self.mood_cols.shape[0] else np.zeros(self.size, bool)
+        df = np.bincount(self.genre_cols.ravel(), minlength=g + 1)[:g].astype(np.float32)
+        self.idf = (np.log((1 + self.size) / (1 + df)) + 1.0).astype(np.float32)
+        squares = self.genre_sum(self.idf ** 2) + 0.25 * (self.mood_cols < m).sum(axis=0)
+        self.content_inv_norm = np.where(squares > 0, 1.0 / np.sqrt(np.maximum(squares, 1e-12)), 0.0).astype(np.float32)
 
     def __len__(self):
         return len(self.item_ids)
@@ -81,7 +93,7 @@ class KindIndex:
         return len(self.item_ids)
 
     def positions(self, item_ids) -> np.ndarray:
-        """Rows of the given item ids that are in this index (others are dropped)."""
+        """Positions of the given item ids that are in this index (others are dropped)."""
         ids = np.asarray(list(item_ids), dtype=np.int64)
         if ids.size == 0 or self.size == 0:
             return np.empty(0, dtype=np.int64)
@@ -93,9 +105,71 @@ class KindIndex:
         wanted = set(int(g) for g in genre_ids)
         return np.array([c for c, gid in enumerate(self.genre_ids) if int(gid) in wanted], dtype=np.int64)
 
+    # Per-item operations over genre columns: K gathers each.
+    def _gather(self, weights: np.ndarray, cols: np.ndarray, reduce):
+        padded = np.append(weights.astype(np.float32), np.float32(0))
+        if cols.shape[0] == 0:
+            return np.zeros(self.size, dtype=np.float32)
+        out = padded[cols[0]]
+        for k in range(1, cols.shape[0]):
+            out = reduce(out, padded[cols[k]])
+        return out
+
+    def genre_sum(self, weights: np.ndarray) -> np.ndarray:
+        return self._gather(weights, self.genre_cols, np.add)
+
+    def genre_max(self, weights: np.ndarray) -> np.ndarray:
+        return self._gather(weights, self.genre_cols, np.maximum)
+
+    def mood_sum(self, weights: np.ndarray) -> np.ndarray:
+        return self._gather(weights, self.mood_cols, np.add)
+
+    def content_dot(self, genre_direction: np.ndarray, mood_direction: np.ndarray) -> np.ndarray:
+        """Dot product of every item's unit content vector with a direction in (genre, mood) space."""
+        return (self.genre_sum(self.idf * genre_direction) + 0.5 * self.mood_sum(mood_direction)) * self.content_inv_norm
+
+    def content_rows(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unit content vectors of a few items, split in their genre and mood parts."""
+        genres = self.one_hot_genres(positions) * self.idf
+        moods = np.zeros((len(positions), len(self.mood_ids) + 1), dtype=np.float32)
+        for row in self.mood_cols[:, positions]:
+            moods[np.arange(len(positions)), row] = 0.5
+        scale = self.content_inv_norm[positions][:, None]
+        return genres * scale, moods[:, :-1] * scale
+
+    def one_hot_genres(self, positions: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(positions), len(self.genre_ids) + 1), dtype=np.float32)
+        for row in self.genre_cols[:, positions]:
+            out[np.arange(len(positions)), row] = 1.0
+        return out[:, :-1]
+
+    def item_genre_ids(self, pos: int) -> list[int]:
+        return [int(self.genre_ids[c]) for c in self.genre_cols[:, pos] if c < len(self.genre_ids)]
+
     @property
     def nbytes(self) -> int:
         return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+
+
+def padded_columns(n: int, rows: np.ndarray, cols: np.ndarray, pad: int) -> np.ndarray:
+    """[K, n] int16 lists of columns per row from (row, column) pairs, padded with `pad`."""
+    if len(rows) == 0:
+        return np.full((0, n), pad, dtype=np.int16)
+    order = np.lexsort((cols, rows))
+    rows, cols = rows[order], cols[order]
+    keep = np.ones(len(rows), dtype=bool)
+    keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols = rows[keep], cols[keep]
+    starts = np.searchsorted(rows, rows, side="left")
+    rank = np.arange(len(rows)) - starts
+    out = np.full((int(rank.max()) + 1, n), pad, dtype=np.int16)
+    out[rank, rows] = cols
+    return out
+
+
+def padded_from_dense(dense: np.ndarray) -> np.ndarray:
+    rows, cols = np.nonzero(dense)
+    return padded_columns(dense.shape[0], rows, cols, dense.shape[1])
 
 
 def quality_priors(rating: np.ndarray, votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -117,22 +191,6 @@ def quality_priors(rating: np.ndarray, votes: np.ndarray) -> tuple[np.ndarray, n
     bayes = (v * r + m * c) / (v + m) / 10.0
     light = (v * r + 5.0 * c) / (v + 5.0) / 10.0
     return bayes.astype(np.float32), light.astype(np.float32)
-
-
-def _rows_unit(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-6)).astype(np.float32)
-
-
-def content_vectors(genres: np.ndarray, mood_tags: np.ndarray) -> np.ndarray:
-    """Unit content vectors: genres weighted by rarity (tf-idf) plus the editorial mood tags at half weight."""
-    n = max(genres.shape[0], 1)
-    df = genres.sum(axis=0)
-    idf = np.log((1 + n) / (1 + df)) + 1.0
-    parts = [genres * idf.astype(np.float32)]
-    if mood_tags.shape[1]:
-        parts.append(mood_tags.astype(np.float32) * 0.5)
-    return _rows_unit(np.hstack(parts))
 
 
 def _codes(values: list[str]) -> np.ndarray:
@@ -201,16 +259,9 @@ def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minut
     n = len(ids)
     kind_genre_ids = np.array(sorted(genres), dtype=np.int64)
     genre_col = {int(g): c for c, g in enumerate(kind_genre_ids)}
-    genre_matrix = np.zeros((n, len(kind_genre_ids)), dtype=np.float32)
     mood_col = {int(m): c for c, m in enumerate(mood_ids)}
-    mood_matrix = np.zeros((n, len(mood_ids)), dtype=bool)
-    if n:
-        pair_items = np.array([p[0] for p in item_genres], dtype=np.int64)
-        pair_cols = np.array([genre_col.get(p[1], -1) for p in item_genres], dtype=np.int64)
-        _fill(genre_matrix, ids, pair_items, pair_cols, 1.0)
-        pair_items = np.array([p[0] for p in item_moods], dtype=np.int64)
-        pair_cols = np.array([mood_col.get(p[1], -1) for p in item_moods], dtype=np.int64)
-        _fill(mood_matrix, ids, pair_items, pair_cols, True)
+    genre_cols = _pairs_to_padded(ids, item_genres, genre_col, len(kind_genre_ids))
+    mood_cols = _pairs_to_padded(ids, item_moods, mood_col, len(mood_ids))
 
     length = _floats([r[2] for r in rows])
     duration = _floats([r[4] for r in rows])
@@ -224,8 +275,8 @@ def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minut
     mode = np.array([MODE_MAJOR if r[8] == "major" else MODE_MINOR if r[8] == "minor" else MODE_UNKNOWN
                      for r in rows], dtype=np.int8)
     return KindIndex(
-        kind=kind, item_ids=ids, genre_ids=kind_genre_ids, genres=genre_matrix, mood_ids=mood_ids,
-        mood_tags=mood_matrix, length=length, duration_seconds=duration,
+        kind=kind, item_ids=ids, genre_ids=kind_genre_ids, genre_cols=genre_cols, mood_ids=mood_ids,
+        mood_cols=mood_cols, length=length, duration_seconds=duration,
         tempo=_floats([r[5] for r in rows]), energy=_floats([r[6] for r in rows]),
         valence=_floats([r[7] for r in rows]), mode=mode, rating=_floats([r[9] for r in rows]),
         votes=_floats([r[10] or 0 for r in rows]), popularity_raw=_floats([r[11] or 0 for r in rows]),
@@ -235,15 +286,17 @@ def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minut
     )
 
 
-def _fill(matrix, ids, pair_items, pair_cols, value):
-    keep = pair_cols >= 0
-    pair_items, pair_cols = pair_items[keep], pair_cols[keep]
-    if not len(pair_items):
-        return
-    pos = np.searchsorted(ids, pair_items)
-    pos = np.minimum(pos, len(ids) - 1)
-    hit = ids[pos] == pair_items
-    matrix[pos[hit], pair_cols[hit]] = value
+def _pairs_to_padded(ids: np.ndarray, pairs: list[tuple[int, int]], column: dict[int, int], pad: int) -> np.ndarray:
+    """Padded column lists for the index's items from (item id, genre or mood id) pairs."""
+    items = np.array([p[0] for p in pairs], dtype=np.int64)
+    cols = np.array([column.get(p[1], -1) for p in pairs], dtype=np.int64)
+    keep = cols >= 0
+    items, cols = items[keep], cols[keep]
+    if not len(ids) or not len(items):
+        return np.full((0, len(ids)), pad, dtype=np.int16)
+    pos = np.minimum(np.searchsorted(ids, items), len(ids) - 1)
+    hit = ids[pos] == items
+    return padded_columns(len(ids), pos[hit], cols[hit], pad)
 
 
 class _ProcessCache:

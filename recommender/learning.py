@@ -54,7 +54,7 @@ def training_pairs(ix: KindIndex, collab: KindCollab | None, users: list[ReplayU
         features = features_for(ix, collab, user)
         if other.size:
             a, b = rng.choice(liked, PAIRS_PER_USER), rng.choice(other, PAIRS_PER_USER)
-            rows.append(features[a] - features[b])
+            rows.append((features[:, a] - features[:, b]).T)
         taken = np.zeros(ix.size, dtype=bool)
         taken[user.heldout_positions] = True
         taken[user.answered_positions] = True
@@ -62,7 +62,7 @@ def training_pairs(ix: KindIndex, collab: KindCollab | None, users: list[ReplayU
         count = int(PAIRS_PER_USER * UNRATED_PAIR_SHARE)
         if unrated.size and count:
             a, b = rng.choice(liked, count), rng.choice(unrated, count)
-            rows.append(features[a] - features[b])
+            rows.append((features[:, a] - features[:, b]).T)
     return np.concatenate(rows) if rows else np.empty((0, len(FEATURES)), dtype=np.float32)
 
 

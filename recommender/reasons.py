@@ -37,7 +37,7 @@ def duration_en(minutes: float) -> str:
 def item_reasons(ix: KindIndex, pos: int, scores: KindScores, *, mood: MoodProfile | None, minutes: int | None,
                  taste: KindTaste, liked_titles: dict[int, str], chosen_genres: set[int]) -> list[Reason]:
     reasons: list[Reason] = []
-    item_genres = [int(ix.genre_ids[c]) for c in np.flatnonzero(ix.genres[pos])] if ix.genres.shape[1] else []
+    item_genres = ix.item_genre_ids(pos)
 
     if mood is not None and scores.mood is not None:
         reasons.extend(_mood_reasons(ix, pos, scores, mood, item_genres))
@@ -106,16 +106,19 @@ def _time_reason(ix, pos, scores, minutes) -> Reason | None:
 def _taste_reasons(ix, pos, scores, taste, liked_titles) -> list[Reason]:
     out = []
     features = scores.features
-    collab = features[pos, FEATURES.index("collab_like")]
+    collab_row = features[FEATURES.index("collab_like")]
+    collab = collab_row[pos]
     liked = taste.liked
     if liked.size:
-        similarity = ix.content[liked] @ ix.content[pos]
+        liked_genres, liked_moods = ix.content_rows(liked)
+        own_genres, own_moods = ix.content_rows(np.array([pos]))
+        similarity = liked_genres @ own_genres[0] + liked_moods @ own_moods[0]
         best = int(np.argmax(similarity))
         title = liked_titles.get(int(ix.item_ids[liked[best]]))
         if title and similarity[best] >= 0.6:
             out.append(Reason("similar_to_liked", f"похоже на «{title}», что вам понравилось",
                               f"similar to “{title}”, which you liked"))
-    if collab > 0 and collab >= np.percentile(features[:, FEATURES.index("collab_like")], 99):
+    if collab > 0 and collab >= scores.collab_top:
         out.append(Reason("people_like", "нравится людям с похожим вкусом", "liked by people with your taste"))
     return out
 

@@ -80,20 +80,27 @@ class KindScores:
     features: np.ndarray | None
     mood: MoodFit | None
     time: TimeFit
+    # The collaborative signal above which a pick earns the "people with your taste" reason.
+    collab_top: float = np.inf
 
 
 def preference(strategy: Strategy, features: np.ndarray, ix: KindIndex) -> np.ndarray:
+    """One preference number per item from the [F, n] features."""
     if strategy.name == BASELINE:
         return ix.quality.astype(np.float32)
     if strategy.name == POPULARITY:
         # Votes break ties between equally popular items.
         return (ix.popularity + 1e-9 * np.log1p(ix.votes)).astype(np.float32)
     if strategy.name == MODEL and strategy.model is not None:
-        return features @ strategy.model.aligned()
-    weights = np.array([HAND_WEIGHTS[name] for name in FEATURES], dtype=np.float32)
-    std = features.std(axis=0)
-    usable = std > 1e-9
-    return ((features[:, usable] - features[:, usable].mean(axis=0)) / std[usable]) @ weights[usable]
+        return strategy.model.aligned() @ features
+    out = np.zeros(features.shape[1], dtype=np.float32)
+    for name, row in zip(FEATURES, features):
+        weight = HAND_WEIGHTS[name]
+        if weight:
+            std = float(row.std())
+            if std > 1e-9:
+                out += (weight / std) * (row - float(row.mean()))
+    return out
 
 
 def score_kind(ix: KindIndex, collab: KindCollab | None, *, strategy: Strategy, mood: MoodProfile | None,
@@ -102,7 +109,7 @@ def score_kind(ix: KindIndex, collab: KindCollab | None, *, strategy: Strategy, 
     time = time_fit(ix, minutes)
     features = None
     if strategy.name in (BASELINE, POPULARITY):
-        score = preference(strategy, np.empty((ix.size, 0), dtype=np.float32), ix)
+        score = preference(strategy, np.empty((0, ix.size), dtype=np.float32), ix)
         moods = mood_fit(ix, mood)
     else:
         features = preference_features(ix, collab, taste, priors)
@@ -114,7 +121,11 @@ def score_kind(ix: KindIndex, collab: KindCollab | None, *, strategy: Strategy, 
         if minutes is not None:
             score = score + TIME_WEIGHT * time.fit
     score = np.where(time.allowed, score, -np.inf).astype(np.float32)
-    return KindScores(score=score, features=features, mood=moods, time=time)
+    collab_top = np.inf
+    if features is not None and features.shape[1]:
+        top = float(features[FEATURES.index("collab_like")].max())
+        collab_top = 0.5 * top if top > 0 else np.inf
+    return KindScores(score=score, features=features, mood=moods, time=time, collab_top=collab_top)
 
 
 def _standardise(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -165,50 +176,59 @@ def pick_diverse(ix: KindIndex, score: np.ndarray, limit: int) -> list[int]:
 
 
 PLAYLIST_FILL = 0.9
-PLAYLIST_CANDIDATES = 3000
+# Tracks looked at per playlist: enough for the time several times over, not the whole catalogue.
+PLAYLIST_CANDIDATES_PER_MINUTE = 2
+PLAYLIST_MIN_CANDIDATES = 200
 
 
 def build_playlist(ix: KindIndex, score: np.ndarray, minutes: int, first: list[int]) -> list[int]:
     """Tracks that fill the minutes: total ≤ minutes, ≥ 90% of them when the catalogue allows, no artist twice.
 
-    Greedy by score (the top picks first), then one pass of swaps that lengthen the playlist
+    Greedy by score (the shown picks first), then one pass of swaps that lengthen the playlist
     without exceeding the time.
     """
     budget = minutes * 60.0
-    seconds = ix.duration_seconds
-    chosen: list[int] = []
+    first_set = set(first)
+    pool = top_positions(score, PLAYLIST_MIN_CANDIDATES + PLAYLIST_CANDIDATES_PER_MINUTE * minutes).tolist()
+    candidates = list(first) + [p for p in pool if p not in first_set]
+    durations = ix.duration_seconds[candidates].tolist()
+    artists_of = ix.creator[candidates].tolist()
+    chosen: list[int] = []  # indexes into candidates
     artists: set[int] = set()
     total = 0.0
-    candidates = list(first) + [int(p) for p in top_positions(score, PLAYLIST_CANDIDATES) if int(p) not in set(first)]
-    unused: list[int] = []
-    for pos in candidates:
-        duration = float(seconds[pos])
-        artist = int(ix.creator[pos])
-        if np.isnan(duration) or (artist >= 0 and artist in artists) or total + duration > budget:
-            unused.append(pos)
+    for i, (duration, artist) in enumerate(zip(durations, artists_of)):
+        if duration != duration or (artist >= 0 and artist in artists) or total + duration > budget:
             continue
-        chosen.append(pos)
+        chosen.append(i)
         total += duration
         if artist >= 0:
             artists.add(artist)
     if total < PLAYLIST_FILL * budget and chosen:
-        spare = [p for p in unused if not np.isnan(seconds[p]) and int(ix.creator[p]) not in artists]
-        spare.sort(key=lambda p: -float(seconds[p]))
-        keep = sum(1 for p in chosen if p in set(first))  # the shown picks stay in the playlist
-        for i in range(len(chosen) - 1, keep - 1, -1):
-            gap = budget - total
-            if gap <= (1 - PLAYLIST_FILL) * budget:
-                break
-            current = chosen[i]
-            for j, candidate in enumerate(spare):
-                if int(ix.creator[candidate]) >= 0 and int(ix.creator[candidate]) in artists - {int(ix.creator[current])}:
-                    continue
-                gain = float(seconds[candidate]) - float(seconds[current])
-                if 0 < gain <= gap:
-                    chosen[i] = candidate
-                    total += gain
-                    artists.discard(int(ix.creator[current]))
-                    artists.add(int(ix.creator[candidate]))
-                    spare.pop(j)
-                    break
-    return chosen
+        total = _lengthen(chosen, durations, artists_of, artists, total, budget, keep=len(first_set))
+    return [candidates[i] for i in chosen]
+
+
+def _lengthen(chosen, durations, artists_of, artists, total, budget, keep) -> float:
+    """Swap chosen tracks (from the last) for longer unused ones while that still fits the time."""
+    in_use = np.zeros(len(durations), dtype=bool)
+    in_use[chosen] = True
+    spare_dur = np.array(durations, dtype=np.float64)
+    spare_art = np.array(artists_of, dtype=np.int64)
+    for slot in range(len(chosen) - 1, keep - 1, -1):
+        gap = budget - total
+        if gap <= (1 - PLAYLIST_FILL) * budget:
+            break
+        current = chosen[slot]
+        others = artists - {artists_of[current]}
+        fits = (~in_use & (spare_dur > durations[current]) & (spare_dur <= durations[current] + gap)
+                & ~np.isin(spare_art, list(others)))
+        found = np.flatnonzero(fits)
+        if found.size:
+            best = int(found[0])  # candidates are in score order: the best-scored that fits
+            in_use[current], in_use[best] = False, True
+            chosen[slot] = best
+            total += durations[best] - durations[current]
+            artists.discard(artists_of[current])
+            if artists_of[best] >= 0:
+                artists.add(artists_of[best])
+    return total

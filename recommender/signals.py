@@ -64,20 +64,17 @@ def mood_fit(ix: KindIndex, mood: MoodProfile | None) -> MoodFit | None:
         return None
     n = ix.size
     weights = np.array([mood.genre_weights.get(int(g), 0.0) for g in ix.genre_ids], dtype=np.float32)
-    if ix.genres.shape[1] and n:
-        # Half the strongest weight among the item's genres, half their mean: an action-crime-drama
-        # is less "calm" than a pure drama, though both carry drama.
-        weighted = ix.genres * weights
-        counts = np.maximum(ix.genres.sum(axis=1), 1)
-        genre = (0.5 * weighted.max(axis=1) + 0.5 * weighted.sum(axis=1) / counts).astype(np.float32)
-    else:
-        genre = np.zeros(n, dtype=np.float32)
+    # Half the strongest weight among the item's genres, half their mean: an action-crime-drama
+    # is less "calm" than a pure drama, though both carry drama.
+    genre = 0.5 * ix.genre_max(weights) + 0.5 * ix.genre_sum(weights) / np.maximum(ix.genre_count, 1)
     column = np.flatnonzero(ix.mood_ids == mood.id)
-    tag = ix.mood_tags[:, column[0]].astype(np.float32) if column.size else np.zeros(n, dtype=np.float32)
+    if column.size:
+        tag = (ix.mood_cols == column[0]).any(axis=0).astype(np.float32)
+    else:
+        tag = np.zeros(n, dtype=np.float32)
     # Editors' tags are the strongest evidence: tagged fits fully; tagged with other moods only, the
     # genres count half (the editors thought of this mood and did not choose it).
-    other_tags = ix.mood_tags.any(axis=1) & (tag == 0) if ix.mood_tags.shape[1] else np.zeros(n, dtype=bool)
-    base = np.where(tag > 0, 1.0, np.where(other_tags, 0.5 * genre, genre)).astype(np.float32)
+    base = np.where(tag > 0, 1.0, np.where(ix.has_tags, 0.5 * genre, genre)).astype(np.float32)
     if ix.kind != "track":
         return MoodFit(fit=base, genre=genre, tag=tag, audio=None, in_audio_range=None)
     audio, in_range = _audio_fit(ix, mood)
@@ -150,7 +147,7 @@ def time_fit(ix: KindIndex, minutes: int | None) -> TimeFit:
 class KindTaste:
     """What one user told us, as rows of one kind's index."""
 
-    genre_columns: np.ndarray  # chosen genres (columns of ix.genres)
+    genre_columns: np.ndarray  # chosen genres (genre columns of the index)
     answer_positions: np.ndarray  # rows with an opinion (like / dislike)
     answer_values: np.ndarray  # ±1
     own_row: int | None = None  # the user's row in the collaborative matrix, left out of their signal
@@ -186,27 +183,30 @@ class Priors:
 
 def preference_features(ix: KindIndex, collab: KindCollab | None, taste: KindTaste,
                         priors: Priors | None = None) -> np.ndarray:
-    """The [n, len(FEATURES)] matrix the strategies combine."""
+    """The [len(FEATURES), n] matrix the strategies combine (feature-major: each row contiguous)."""
     n = ix.size
-    out = np.zeros((n, len(FEATURES)), dtype=np.float32)
+    out = np.zeros((len(FEATURES), n), dtype=np.float32)
     if n == 0:
         return out
     if taste.genre_columns.size:
-        profile = np.zeros(ix.genres.shape[1], dtype=np.float32)
-        profile[taste.genre_columns] = 1.0
-        out[:, 0] = ix.genre_unit @ (profile / np.linalg.norm(profile))
+        profile = np.zeros(len(ix.genre_ids), dtype=np.float32)
+        profile[taste.genre_columns] = 1.0 / np.sqrt(taste.genre_columns.size)
+        # Cosine of the item's genre set with the chosen genres.
+        out[0] = ix.genre_sum(profile) / np.sqrt(np.maximum(ix.genre_count, 1))
     liked, disliked = taste.liked, taste.disliked
     if liked.size or disliked.size:
-        direction = np.zeros(ix.content.shape[1], dtype=np.float32)
-        if liked.size:
-            direction += ix.content[liked].mean(axis=0)
-        if disliked.size:
-            direction -= ix.content[disliked].mean(axis=0)
-        out[:, 1] = ix.content @ direction
+        genre_dir = np.zeros(len(ix.genre_ids), dtype=np.float32)
+        mood_dir = np.zeros(len(ix.mood_ids), dtype=np.float32)
+        for rows, sign in ((liked, 1.0), (disliked, -1.0)):
+            if rows.size:
+                g, m = ix.content_rows(rows)
+                genre_dir += sign * g.mean(axis=0)
+                mood_dir += sign * m.mean(axis=0)
+        out[1] = ix.content_dot(genre_dir, mood_dir)
     if collab is not None:
-        out[:, 2], out[:, 3] = collab.signals(taste.answer_positions, taste.answer_values, taste.own_row, n)
+        out[2], out[3] = collab.signals(taste.answer_positions, taste.answer_values, taste.own_row, n)
     priors = priors or Priors(ix.quality, ix.rating_mean, ix.popularity)
-    out[:, 4] = priors.quality
-    out[:, 5] = priors.rating_mean
-    out[:, 6] = priors.popularity
+    out[4] = priors.quality
+    out[5] = priors.rating_mean
+    out[6] = priors.popularity
     return out
