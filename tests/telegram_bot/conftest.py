@@ -10,6 +10,8 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Genre, Kind, Mood, MoodGenreWeight
+from recommender.collab import collab_index_clear
+from recommender.index import catalogue_index_clear
 from telegram_bot.testing import FakeBotApi, plain
 from tests.factories import ContentItemFactory, OfferFactory, PartnerFactory
 
@@ -17,6 +19,17 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SECRET = "test-webhook-secret-0123456789"
 _update_ids = itertools.count(int(time.time()) % 100000 * 1000)
 _user_ids = itertools.count(5_000_001)
+
+
+@pytest.fixture(autouse=True)
+def fresh_recommender_index(settings):
+    """The recommender caches its item index per process; each test has its own catalogue."""
+    settings.RECOMMENDER_INDEX_REFRESH_SECONDS = 0
+    catalogue_index_clear()
+    collab_index_clear()
+    yield
+    catalogue_index_clear()
+    collab_index_clear()
 
 
 @pytest.fixture
