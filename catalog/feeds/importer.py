@@ -16,12 +16,11 @@ from catalog.models import Offer, Partner
 
 from .genres import GenreMapper
 from .items import ItemResolver
+from .writers import writer_for_connection
 from .rows import OfferRow
 from .validation import RowRejected, ValidOffer, validate_row
 
 BATCH_SIZE = 2000
-# Offers are written with INSERT ... ON CONFLICT (partner, sku) DO UPDATE: one statement per batch.
-OFFER_UPDATE_FIELDS = ["item", "url", "price", "currency", "offer_type", "available", "row_hash", "updated_at"]
 WITHDRAW_CHUNK = 5000
 
 
@@ -84,7 +83,8 @@ class FeedReport:
 
 
 class FeedRun:
-    def __init__(self, *, partner: Partner, is_full: bool, progress: Callable[[int], None] | None = None):
+    def __init__(self, *, partner: Partner, is_full: bool, progress: Callable[[int], None] | None = None,
+                 fast_writes: bool = True):
         self.partner = partner
         self.is_full = is_full
         self.progress = progress
@@ -92,7 +92,8 @@ class FeedRun:
         self.seen = SeenSkus()
         self.keep_rejected = settings.FEED_REJECTED_ROWS_KEPT
         self.max_description = settings.FEED_MAX_DESCRIPTION_CHARS
-        self.items = ItemResolver(genres=GenreMapper("feed"))
+        self.writer = writer_for_connection(fast=fast_writes)
+        self.items = ItemResolver(genres=GenreMapper("feed"), writer=self.writer)
 
     def run(self, rows: Iterable[OfferRow]) -> FeedReport:
         batch: list[OfferRow] = []
@@ -133,9 +134,8 @@ class FeedRun:
                 candidates.append(index)
         existing = {
             sku: (offer_id, stored_hash, available)
-            for sku, offer_id, stored_hash, available in Offer.objects.filter(
-                partner_id=self.partner.pk, sku__in=[skus[index] for index in candidates]
-            ).values_list("sku", "id", "row_hash", "available")
+            for sku, offer_id, stored_hash, available in self.writer.offers_by_sku(
+                self.partner.pk, [skus[index] for index in candidates])
         }
         valid: list[tuple[ValidOffer, str, bool]] = []
         for index in candidates:
@@ -159,15 +159,11 @@ class FeedRun:
     def _write(self, valid: list[tuple[ValidOffer, str, bool]]) -> None:
         resolved = self.items.resolve([offer.item for offer, _digest, _exists in valid])
         self.report.items_created += resolved.created
-        now = timezone.now()
-        offers = [
-            Offer(partner_id=self.partner.pk, item_id=item_id, sku=offer.sku, url=offer.url, price=offer.price,
-                  currency=offer.currency, offer_type=offer.offer_type, available=offer.available, row_hash=digest,
-                  created_at=now, updated_at=now)
+        # Offers are upserted on (partner, SKU): one INSERT ... ON CONFLICT DO UPDATE per batch.
+        self.writer.upsert_offers(self.partner.pk, [
+            (offer.sku, item_id, offer.url, offer.price, offer.currency, offer.offer_type, offer.available, digest)
             for (offer, digest, _exists), item_id in zip(valid, resolved.item_ids)
-        ]
-        Offer.objects.bulk_create(offers, update_conflicts=True, unique_fields=["partner", "sku"],
-                                  update_fields=OFFER_UPDATE_FIELDS, batch_size=BATCH_SIZE)
+        ], timezone.now())
         updated = sum(1 for _offer, _digest, exists in valid if exists)
         self.report.updated += updated
         self.report.created += len(valid) - updated

@@ -95,88 +95,115 @@ YML_FIELDS: dict[str, str] = {
 YML_CREATORS = ("author", "director", "artist")
 
 
+def _attr(attributes: list[str], name: str, default: str = "") -> str:
+    """A value from expat's flat [name, value, name, value, ...] attribute list."""
+    for index in range(0, len(attributes), 2):
+        if attributes[index] == name:
+            return attributes[index + 1]
+    return default
+
+
 class _YmlTarget:
-    """Receives the expat parser's events and collects finished offers as rows."""
+    """Receives the expat parser's events and collects finished offers as rows.
+
+    This runs for every element of the file, so the path inside an offer is kept short:
+    a depth counter and the child's tag, attributes and text.
+    """
 
     def __init__(self):
         self.expat = None
-        self.path: list[str] = []
+        self.path: list[str] = []  # the open elements down to <offer>
+        self.depth = 0
         self.rows: list[OfferRow] = []
         self.categories: dict[str, tuple[str, str]] = {}
+        self._category_cache: dict[str, tuple[str, ...]] = {}
         self.offer_count = 0
-        self._offer: dict | None = None
+        self._in_offer = False
+        self._offer_attrs: list[str] = []
         self._offer_line = 0
-        self._child: tuple[str, dict] | None = None
+        self._fields: list[tuple[str, list[str], str]] = []
+        self._capturing = False
+        self._child_tag = ""
+        self._child_attrs: list[str] = []
         self._text: list[str] = []
 
-    def _line(self) -> int:
-        return self.expat.CurrentLineNumber
-
     def start(self, tag: str, attributes: list[str]) -> None:
-        # expat hands attributes as a flat [name, value, name, value, ...] list (ordered_attributes).
-        attrib = dict(zip(attributes[::2], attributes[1::2])) if attributes else {}
+        self.depth += 1
+        if self._in_offer:
+            if self.depth == 5:
+                self._child_tag, self._child_attrs, self._text, self._capturing = tag, attributes, [], True
+            return
         self.path.append(tag)
-        depth = len(self.path)
+        depth = self.depth
         if depth == 1 and tag != "yml_catalog":
             raise FeedFormatError(f"not a YML feed: the root element is <{tag}>, expected <yml_catalog>")
-        if self._offer is not None:
-            if depth == 5:
-                self._child = (tag, attrib)
-                self._text = []
-        elif depth == 4 and tag == "offer" and self.path[2] == "offers":
+        if depth == 4 and tag == "offer" and self.path[2] == "offers":
             self.offer_count += 1
-            self._offer = {"attrib": attrib, "fields": [], "line": self._line()}
+            self._in_offer = True
+            self._offer_attrs = attributes
+            self._offer_line = self.expat.CurrentLineNumber
+            self._fields = []
         elif depth == 4 and tag == "category":
-            self._child = (tag, attrib)
-            self._text = []
+            self._child_tag, self._child_attrs, self._text, self._capturing = tag, attributes, [], True
 
     def data(self, text: str) -> None:
-        if self._child is not None:
+        if self._capturing:
             self._text.append(text)
 
     def end(self, tag: str) -> None:
-        depth = len(self.path)
-        self.path.pop()
-        if self._offer is not None:
-            if depth == 5 and self._child is not None:
-                self._offer["fields"].append((self._child[0], self._child[1], "".join(self._text).strip()))
-                self._child = None
+        depth = self.depth
+        self.depth -= 1
+        if self._in_offer:
+            if depth == 5:
+                self._fields.append((self._child_tag, self._child_attrs, "".join(self._text)))
+                self._capturing = False
             elif depth == 4:
-                self.rows.append(self._offer_row(self._offer))
-                self._offer = None
-        elif depth == 4 and tag == "category" and self._child is not None:
-            attrib = self._child[1]
-            self.categories[attrib.get("id", "")] = ("".join(self._text).strip(), attrib.get("parentId", ""))
-            self._child = None
+                self.rows.append(self._offer_row())
+                self._in_offer = False
+                self.path.pop()
+            return
+        self.path.pop()
+        if depth == 4 and tag == "category" and self._capturing:
+            attributes = self._child_attrs
+            self.categories[_attr(attributes, "id")] = ("".join(self._text).strip(), _attr(attributes, "parentId"))
+            self._capturing = False
 
     def close(self) -> None:
         return None
 
     def _category_names(self, category_id: str) -> tuple[str, ...]:
         """The category and its ancestors, nearest first (the genre mapping tries each)."""
-        names, seen = [], set()
+        if category_id in self._category_cache:
+            return self._category_cache[category_id]
+        start, names, seen = category_id, [], set()
         while category_id and category_id in self.categories and category_id not in seen:
             seen.add(category_id)
             name, category_id = self.categories[category_id]
             if name:
                 names.append(name)
-        return tuple(names)
+        self._category_cache[start] = tuple(names)
+        return self._category_cache[start]
 
-    def _offer_row(self, offer: dict) -> OfferRow:
-        attrib = offer["attrib"]
+    def _offer_row(self) -> OfferRow:
+        attributes = self._offer_attrs
         row = OfferRow(
-            position=f"offer #{self.offer_count} (line {offer['line']})",
-            sku=attrib.get("id", "").strip(),
-            available=attrib.get("available", "true"),
+            position=f"offer #{self.offer_count} (line {self._offer_line})",
+            sku=_attr(attributes, "id").strip(),
+            available=_attr(attributes, "available", "true"),
         )
-        offer_type = attrib.get("type", "")
+        offer_type = _attr(attributes, "type")
         creators: list[str] = []
         genres: list[str] = []
         durations: list[tuple[str, str]] = []
         has_director = False
-        for tag, child_attrib, text in offer["fields"]:
-            if tag == "param":
-                name = child_attrib.get("name", "").strip().casefold()
+        for tag, child_attributes, text in self._fields:
+            text = text.strip()
+            field_name = YML_FIELDS.get(tag)
+            if field_name is not None:
+                if not getattr(row, field_name):
+                    setattr(row, field_name, text)
+            elif tag == "param":
+                name = _attr(child_attributes, "name").strip().casefold()
                 if name in YML_PARAMS:
                     setattr(row, YML_PARAMS[name], text)
                 elif name in YML_LIST_PARAMS:
@@ -184,7 +211,7 @@ class _YmlTarget:
                     target.extend(_split_list(text, _CREATOR_SPLIT))
                     has_director = has_director or name in ("director", "режиссер", "режиссёр")
                 elif name in YML_DURATION_PARAMS:
-                    durations.append((text, child_attrib.get("unit", "").strip().casefold().rstrip(".")))
+                    durations.append((text, _attr(child_attributes, "unit").strip().casefold().rstrip(".")))
                 else:
                     row.extra[name] = text
             elif tag in YML_CREATORS:
@@ -194,10 +221,6 @@ class _YmlTarget:
                 genres.extend(self._category_names(text))
             elif tag == "picture":
                 row.picture = row.picture or text
-            elif tag in YML_FIELDS:
-                field_name = YML_FIELDS[tag]
-                if not getattr(row, field_name):
-                    setattr(row, field_name, text)
             else:
                 row.extra[tag] = text
         row.creators = tuple(creators)
@@ -230,6 +253,7 @@ class YmlParser:
         parser.parser.StartElementHandler = target.start
         parser.parser.EndElementHandler = target.end
         parser.parser.CharacterDataHandler = target.data
+        parser.parser.buffer_size = CHUNK_BYTES  # fewer, larger text callbacks
         try:
             while chunk := stream.read(CHUNK_BYTES):
                 parser.feed(chunk)
