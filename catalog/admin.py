@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils.html import format_html
 
-from moodstream.admin_scope import MoodStreamAdmin, PartnerScopedAdmin
+from moodstream.admin_scope import URL_FIELD_OVERRIDES, MoodStreamAdmin, PartnerScopedAdmin
 
 from .feeds.admin import import_feed_now  # also registers the FeedImport and GenreAlias admins
 from .models import ContentItem, Genre, Mood, MoodGenreWeight, Offer, Partner
@@ -57,6 +57,7 @@ class MoodAdmin(MoodStreamAdmin):
 
 class OfferInline(admin.TabularInline):
     model = Offer
+    formfield_overrides = URL_FIELD_OVERRIDES
     extra = 0
     fields = ["partner", "sku", "url", "price", "currency", "offer_type", "available", "updated_at"]
     readonly_fields = ["updated_at"]

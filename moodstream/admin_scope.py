@@ -8,7 +8,11 @@ permissions. Admins that partners must never see derive from `MoodStreamAdmin`.
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.db import models
 from django.http import Http404
+
+# A URL typed without a scheme in an admin form means https (Django 6's default, adopted now).
+URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
 def is_partner_staff(request) -> bool:
@@ -18,6 +22,8 @@ def is_partner_staff(request) -> bool:
 
 class MoodStreamAdmin(admin.ModelAdmin):
     """Internal data: closed to partner staff whatever permissions they were given."""
+
+    formfield_overrides = URL_FIELD_OVERRIDES
 
     def has_module_permission(self, request):
         return not is_partner_staff(request) and super().has_module_permission(request)
@@ -43,6 +49,7 @@ class PartnerScopedAdmin(admin.ModelAdmin):
     `partner_staff_hidden_fields` are never shown to them (e.g. anything naming a user).
     """
 
+    formfield_overrides = URL_FIELD_OVERRIDES
     partner_lookup = "partner_id"
     partner_staff_actions: frozenset[str] = frozenset({"view"})
     partner_staff_readonly_fields: tuple[str, ...] = ()
