@@ -245,7 +245,7 @@ INSERT INTO recommender_recommendation (id, profile_id, mood_id, minutes, kinds,
 SELECT md5(g::text)::uuid, p.id, %(mood)s, 60, '["film"]', 'model', %(experiment)s,
        (ARRAY['control','model-a','model-b'])[1 + p.id %% 3], 'bot',
        now() - (random() * interval '90 days')
-FROM generate_series(1, %(requests)s) g
+FROM generate_series(1::bigint, %(requests)s) g
 JOIN users_profile p ON p.id = (SELECT min(id) FROM users_profile) + (g * 7919) %% %(users)s;
 
 INSERT INTO tracking_click (click_id, profile_id, offer_id, partner_id, recommendation_id, experiment_id, variant,
@@ -253,7 +253,7 @@ INSERT INTO tracking_click (click_id, profile_id, offer_id, partner_id, recommen
 SELECT md5('c' || g::text), p.id, o.id, o.partner_id, NULL, %(experiment)s,
        (ARRAY['control','model-a','model-b'])[1 + p.id %% 3], 'bench', 1.00,
        now() - (random() * interval '90 days')
-FROM generate_series(1, %(clicks)s) g
+FROM generate_series(1::bigint, %(clicks)s) g
 JOIN users_profile p ON p.id = (SELECT min(id) FROM users_profile) + (g * 104729) %% %(users)s
 JOIN catalog_offer o ON o.id = (SELECT min(id) FROM catalog_offer) + g %% %(offers)s;
 
@@ -261,27 +261,52 @@ INSERT INTO tracking_conversion (partner_id, click_id, event, event_id, amount, 
                                  status, status_reason, suspicious, occurred_at, created_at, updated_at)
 SELECT c.partner_id, c.id, (ARRAY['registration','subscription','purchase'])[1 + c.id %% 3], 'ev' || c.id,
        NULL, '', 50.00, 'RUB', (ARRAY['pending','approved','rejected'])[1 + (c.id / 3) %% 3], '', false,
-       least(c.created_at + interval '1 hour', now()), now(), now()
+       least(c.created_at + interval '1 hour', now()), least(c.created_at + interval '1 hour', now()),
+       least(c.created_at + interval '1 hour', now())
 FROM tracking_click c WHERE c.id %% 20 = 0;
 ANALYZE;
 """
 
 
 def bench_kpi(options):
-    recreate_database()
+    if not options.reuse:
+        recreate_database()
+    else:
+        subprocess.run([str(PYTHON), "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT,
+                       env={**os.environ, **SERVER_ENV}, check=True)
     setup_django("moodstream.settings_test")
-    from datetime import timedelta
+    from django.db.models import F
+
+    from recommender.models import Experiment
+    from tracking.models import Click, Conversion, DailyKpi, KpiRefreshState
+    from tracking.services import kpi_refresh_recent
+
+    if options.reuse and Click.objects.exists():
+        experiment = Experiment.objects.get(code="ranker")
+        KpiRefreshState.objects.all().delete()
+        # As if the conversions had been reported an hour after their clicks, not all just now.
+        Conversion.objects.update(updated_at=F("occurred_at"))
+        print(f"reusing {Click.objects.count()} clicks")
+    else:
+        experiment = generate_kpi_data(options)
+    started = time.perf_counter()
+    days = kpi_refresh_recent()
+    print(f"full KPI rebuild: {len(days)} days, {DailyKpi.objects.count()} day x variant rows in "
+          f"{time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    kpi_refresh_recent()
+    print(f"incremental refresh (today and the last 10 minutes): {time.perf_counter() - started:.2f} s")
+    time_kpi_pages(experiment)
+
+
+def generate_kpi_data(options):
     from decimal import Decimal
 
     from django.db import connection
-    from django.test import Client
-    from django.utils import timezone
 
     from catalog.models import ContentItem, Mood, Offer, Partner
     from recommender.models import Experiment, ExperimentVariant
-    from tracking.models import Click, DailyKpi, DailyUserActivity
-    from tracking.services import kpi_refresh_recent
-    from users.models import User
+    from tracking.models import Click
 
     mood = Mood.objects.create(code="bench", name_ru="b", name_en="b", valence=.5, arousal=.5)
     experiment = Experiment.objects.create(code="ranker", name="Ranker", is_active=True)
@@ -301,15 +326,18 @@ def bench_kpi(options):
                                            "clicks": options.clicks, "offers": 300, "mood": mood.pk,
                                            "experiment": experiment.pk})
     print(f"generated {Click.objects.count()} clicks over 90 days in {time.perf_counter() - started:.1f} s")
+    return experiment
 
-    started = time.perf_counter()
-    days = kpi_refresh_recent()
-    print(f"full KPI rebuild: {len(days)} days, {DailyKpi.objects.count()} day x variant rows, "
-          f"{DailyUserActivity.objects.count()} user-day rows in {time.perf_counter() - started:.1f} s")
-    started = time.perf_counter()
-    kpi_refresh_recent()
-    print(f"incremental refresh with nothing new: {time.perf_counter() - started:.2f} s")
 
+def time_kpi_pages(experiment):
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from users.models import User
+
+    User.objects.filter(username="bench").delete()
     staff = User.objects.create_superuser(username="bench", password="x", email="")
     client = Client()
     client.force_login(staff)
@@ -340,6 +368,7 @@ def main():
     parser.add_argument("--users", type=int, default=30_000)
     parser.add_argument("--requests", type=int, default=500_000)
     parser.add_argument("--clicks", type=int, default=1_000_000)
+    parser.add_argument("--reuse", action="store_true", help="kpi: keep the generated data of an earlier run")
     options = parser.parse_args()
     if options.what == "all":
         # Each part sets Django up its own way: run them as two processes.

@@ -222,11 +222,8 @@ class KpiAdmin(ReportAdmin):
         return self._staff_page(request, period)
 
     def _staff_page(self, request, period):
-        report = kpi_report(date_from=period.date_from, date_to=period.date_to)
-        a, b = request.GET.get("a"), request.GET.get("b")
-        if not (a and b):
-            a, b = report.default_pair() or ("", "")
         if request.GET.get("format") == "csv":
+            report = kpi_report(date_from=period.date_from, date_to=period.date_to, per_user=False)
             return csv_response(
                 f"kpi-{period.date_from}-{period.date_to}.csv",
                 ["date", "variant", "active_users", "requests", "clicks", *EVENTS, "conversions",
@@ -235,16 +232,17 @@ class KpiAdmin(ReportAdmin):
                   r.purchases, r.conversions, _fmt(r.actions_per_user, 6), _fmt(r.conversions_per_user, 6), r.payouts]
                  for r in report.rows),
             )
+        report = kpi_report(date_from=period.date_from, date_to=period.date_to)
+        a, b = request.GET.get("a"), request.GET.get("b")
+        if not (a and b):
+            a, b = report.default_pair() or ("", "")
         days = sorted({r.day for r in report.rows})
+        per_user = {(r.day, r.key): r.actions_per_user for r in report.rows}
         chart = {
             "labels": [d.isoformat() for d in days],
             "yLabel": "Actions per active user",
-            "datasets": [
-                {"label": v.key.label,
-                 "data": [next((r.actions_per_user for r in report.rows if r.day == d and r.key == v.key), None)
-                          for d in days]}
-                for v in report.variants
-            ],
+            "datasets": [{"label": v.key.label, "data": [per_user.get((d, v.key)) for d in days]}
+                         for v in report.variants],
         }
         return TemplateResponse(request, "admin/tracking/kpi.html", self.context(
             request, title="KPI by day and variant", period=period, report=report, chart=chart,

@@ -95,6 +95,10 @@ class DailyKpi(models.Model):
     purchases = models.PositiveIntegerField(default=0)
     payouts = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"),
                                   help_text="Click payouts plus payouts of conversions not rejected.")
+    # Each active profile's actions that day, packed as arrays (tracking.user_activity): the
+    # units of the per-user confidence interval. A column of numbers instead of a row per
+    # user-day keeps 90 days x 1M clicks to a few hundred rows read, not a million aggregated.
+    user_activity = models.BinaryField(default=b"", editable=False)
     refreshed_at = models.DateTimeField()
 
     class Meta:
@@ -109,23 +113,6 @@ class DailyKpi(models.Model):
     @property
     def conversions(self) -> int:
         return self.registrations + self.subscriptions + self.purchases
-
-
-class DailyUserActivity(models.Model):
-    """One profile's activity on one day in one variant: the units of the per-user confidence interval."""
-
-    day = models.DateField()
-    experiment = models.ForeignKey("recommender.Experiment", null=True, blank=True, on_delete=models.CASCADE,
-                                   related_name="+")
-    variant = models.CharField(max_length=40, blank=True)
-    # A plain id, not a foreign key: these rows are statistics, not links to a person.
-    profile_id = models.BigIntegerField()
-    requests = models.PositiveIntegerField(default=0)
-    clicks = models.PositiveIntegerField(default=0)
-    conversions = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        indexes = [models.Index(fields=["day", "experiment", "variant", "profile_id"], name="dailyuser_key_idx")]
 
 
 class KpiRefreshState(models.Model):

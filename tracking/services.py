@@ -21,8 +21,9 @@ from catalog.models import Offer, Partner
 from recommender.models import Recommendation
 
 from .links import LinkTarget
-from .models import Click, Conversion, DailyKpi, DailyUserActivity, KpiRefreshState
+from .models import Click, Conversion, DailyKpi, KpiRefreshState
 from .selectors import local_day_bounds
+from .user_activity import pack_user_activity
 
 # --- Clicks ---------------------------------------------------------------------------------
 
@@ -392,7 +393,8 @@ def _days_touched_since(since: datetime | None) -> set[date]:
 
 def _kpi_rebuild_day(*, day: date, refreshed_at: datetime) -> None:
     start, end = local_day_bounds(day)
-    users: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])  # requests, clicks, conversions
+    # (experiment, variant, profile) → [clicks, conversions]; a request alone makes a user active.
+    users: dict[tuple, list[int]] = {}
     totals: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
 
     requests = (
@@ -404,7 +406,7 @@ def _kpi_rebuild_day(*, day: date, refreshed_at: datetime) -> None:
     for experiment_id, variant, profile_id, n in requests:
         totals[(experiment_id, variant)]["requests"] += n
         if profile_id is not None:
-            users[(experiment_id, variant, profile_id)][0] += n
+            users.setdefault((experiment_id, variant, profile_id), [0, 0])
 
     clicks = (
         Click.objects.filter(created_at__gte=start, created_at__lt=end)
@@ -417,7 +419,7 @@ def _kpi_rebuild_day(*, day: date, refreshed_at: datetime) -> None:
         totals[key]["clicks"] += n
         totals[key]["payouts"] += payout or Decimal(0)
         if profile_id is not None:
-            users[(experiment_id, variant, profile_id)][1] += n
+            users.setdefault((experiment_id, variant, profile_id), [0, 0])[0] += n
 
     conversions = (
         Conversion.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
@@ -432,24 +434,19 @@ def _kpi_rebuild_day(*, day: date, refreshed_at: datetime) -> None:
         totals[key][event_column[event]] += n
         totals[key]["payouts"] += payout or Decimal(0)
         if profile_id is not None:
-            users[(experiment_id, variant, profile_id)][2] += n
+            users.setdefault((experiment_id, variant, profile_id), [0, 0])[1] += n
 
-    active = defaultdict(int)
-    for experiment_id, variant, _profile_id in users:
-        active[(experiment_id, variant)] += 1
+    per_variant: dict[tuple, list[tuple]] = defaultdict(list)
+    for (experiment_id, variant, profile_id), (clicks_n, conversions_n) in users.items():
+        per_variant[(experiment_id, variant)].append((profile_id, clicks_n + conversions_n, conversions_n))
+    packed = {key: pack_user_activity(*zip(*entries)) for key, entries in per_variant.items()}
 
     DailyKpi.objects.filter(day=day).delete()
-    DailyUserActivity.objects.filter(day=day).delete()
     DailyKpi.objects.bulk_create(
-        DailyKpi(day=day, experiment_id=experiment_id, variant=variant, active_users=active[(experiment_id, variant)],
+        DailyKpi(day=day, experiment_id=experiment_id, variant=variant,
+                 active_users=len(per_variant.get((experiment_id, variant), ())),
                  requests=t["requests"], clicks=t["clicks"], registrations=t["registrations"],
                  subscriptions=t["subscriptions"], purchases=t["purchases"], payouts=t["payouts"] or Decimal(0),
-                 refreshed_at=refreshed_at)
+                 user_activity=packed.get((experiment_id, variant), b""), refreshed_at=refreshed_at)
         for (experiment_id, variant), t in totals.items()
-    )
-    DailyUserActivity.objects.bulk_create(
-        (DailyUserActivity(day=day, experiment_id=experiment_id, variant=variant, profile_id=profile_id,
-                           requests=r, clicks=c, conversions=v)
-         for (experiment_id, variant, profile_id), (r, c, v) in users.items()),
-        batch_size=5000,
     )

@@ -10,9 +10,10 @@ from django.utils import timezone
 from scipy import stats as scipy_stats
 
 from tests.factories import ProfileFactory
-from tracking.models import Click, Conversion, DailyKpi, DailyUserActivity
+from tracking.models import Click, Conversion, DailyKpi
 from tracking.services import kpi_refresh_range, kpi_refresh_recent
 from tracking.stats import welch_interval
+from tracking.user_activity import pack_user_activity, sum_per_user, unpack_user_activity
 from tracking.tasks import refresh_daily_kpi
 
 pytestmark = pytest.mark.django_db
@@ -119,13 +120,27 @@ def test_refresh_twice_does_not_double(traffic):
     kpi_refresh_range(date_from=timezone.localdate() - timedelta(days=5), date_to=timezone.localdate())
     kpi_refresh_recent()
     assert DailyKpi.objects.filter(variant="control").count() == 1
-    assert DailyUserActivity.objects.count() == 3
+    assert sum(unpack_user_activity(r.user_activity).profile_ids.size for r in DailyKpi.objects.all()) == 3
 
 
 def test_per_user_rows_carry_each_users_actions(traffic):
     kpi_refresh_recent()
-    actions = {r.profile_id: (r.requests, r.clicks, r.conversions) for r in DailyUserActivity.objects.all()}
-    assert actions == {traffic["u1"].pk: (2, 1, 1), traffic["u2"].pk: (1, 0, 0), traffic["u3"].pk: (1, 2, 1)}
+    actions = {}
+    for row in DailyKpi.objects.all():
+        packed = unpack_user_activity(row.user_activity)
+        actions.update(zip(packed.profile_ids.tolist(), zip(packed.actions.tolist(), packed.conversions.tolist())))
+    # (clicks + conversions, conversions); u2 only asked for recommendations: active with zero actions.
+    assert actions == {traffic["u1"].pk: (2, 1), traffic["u2"].pk: (0, 0), traffic["u3"].pk: (3, 1)}
+
+
+def test_per_user_totals_add_up_across_days():
+    day1 = unpack_user_activity(pack_user_activity([5, 7], [1, 2], [0, 1]))
+    day2 = unpack_user_activity(pack_user_activity([7, 9], [3, 0], [1, 0]))
+    totals = sum_per_user([day1, day2])
+    assert totals.profile_ids.tolist() == [5, 7, 9]
+    assert totals.actions.tolist() == [1, 5, 0]
+    assert totals.conversions.tolist() == [0, 2, 0]
+    assert unpack_user_activity(b"").profile_ids.size == 0
 
 
 def test_welch_interval_matches_scipy():
@@ -213,3 +228,19 @@ def test_interval_on_the_page_with_enough_users(client, staff_user, offer, exper
     html = client.get("/admin/tracking/dailykpi/").content.decode()
     # Numbers follow the admin's locale (a decimal comma in Russian).
     assert re.search(r'class="kpi-diff">1[.,]0000<', html)
+
+
+def test_a_user_active_on_two_days_counts_once_over_the_range(client, staff_user, offer, profile,
+                                                              make_recommendation, click_on):
+    for days_ago in (1, 2):
+        click = click_on(offer, recommendation=make_recommendation(profile=profile, variant="v"))
+        Click.objects.filter(pk=click.pk).update(created_at=at(-days_ago))
+    from recommender.models import Recommendation
+
+    Recommendation.objects.update(created_at=at(-1))
+    kpi_refresh_recent()
+    client.force_login(staff_user)
+    body = client.get("/api/v1/kpi").json()
+    assert sum(row["active_users"] for row in body["rows"]) == 2  # one per day
+    assert body["variants"][0]["active_users"] == 1  # distinct over the range
+    assert body["variants"][0]["actions_per_user"] == pytest.approx(2.0)
