@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/recommend.py [--sizes 10000,100000,1000000] [--requests 1000]
 
 For every size N it fills a *dedicated* PostgreSQL database (BENCH_DATABASE_URL, default
-postgres://postgres@127.0.0.1:5432/ms_bench; created and migrated if missing, and emptied
+postgres://postgres@127.0.0.1:5432/ms_rec_bench; created and migrated if missing, and emptied
 between sizes) with N items — 20% films, 30% books, 50% tracks, each with an offer — and
 users with ratings, then prints:
 - the cold build time and memory of the prepared item index (and of the ratings matrix);
@@ -28,7 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/ms_bench"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/ms_rec_bench"
 
 
 def _setup_django(database_url: str) -> None:

@@ -49,9 +49,9 @@ class KindIndex:
     kind: str
     item_ids: np.ndarray  # int64, ascending, so a position is a searchsorted away
     genre_ids: np.ndarray  # int64: genre column -> Genre pk (or a dataset's genre number)
-    genre_cols: np.ndarray  # int16 [K, n]: the item's genre columns, padded with len(genre_ids)
+    genre_cols: np.ndarray  # intp [K, n]: the item's genre columns, padded with len(genre_ids)
     mood_ids: np.ndarray  # int64: mood column -> Mood pk
-    mood_cols: np.ndarray  # int16 [J, n]: the item's editorial mood tags, padded with len(mood_ids)
+    mood_cols: np.ndarray  # intp [J, n]: the item's editorial mood tags, padded with len(mood_ids)
     length: np.ndarray  # float32 minutes (films: runtime, books: reading time, tracks: duration); NaN unknown
     duration_seconds: np.ndarray  # float32, tracks; NaN unknown
     tempo: np.ndarray  # float32 BPM; NaN unknown
@@ -73,8 +73,16 @@ class KindIndex:
     has_tags: np.ndarray = field(init=False)
     idf: np.ndarray = field(init=False)
     content_inv_norm: np.ndarray = field(init=False)
+    mood_bits: np.ndarray = field(init=False)  # int64: bit j set when tagged with mood column j
+    length_or_inf: np.ndarray = field(init=False)
+    seconds_or_inf: np.ndarray = field(init=False)
+    # Mood fit depends only on the mood and the items: computed once per mood per index.
+    mood_cache: dict = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self):
+        # Native index width: numpy gathers with intp indexes without converting them each time.
+        self.genre_cols = self.genre_cols.astype(np.intp)
+        self.mood_cols = self.mood_cols.astype(np.intp)
         self.quality, self.rating_mean = quality_priors(self.rating, self.votes)
         self.popularity = np.clip(self.popularity_raw / 100.0, 0, 1).astype(np.float32)
         g, m = len(self.genre_ids), len(self.mood_ids)
@@ -84,6 +92,12 @@ class KindIndex:
         self.idf = (np.log((1 + self.size) / (1 + df)) + 1.0).astype(np.float32)
         squares = self.genre_sum(self.idf ** 2) + 0.25 * (self.mood_cols < m).sum(axis=0)
         self.content_inv_norm = np.where(squares > 0, 1.0 / np.sqrt(np.maximum(squares, 1e-12)), 0.0).astype(np.float32)
+        self.mood_bits = np.zeros(self.size, dtype=np.int64)
+        for row in self.mood_cols:
+            tagged = row < m
+            self.mood_bits[tagged] |= np.left_shift(1, row[tagged]).astype(np.int64)
+        self.length_or_inf = np.where(np.isnan(self.length), np.inf, self.length).astype(np.float32)
+        self.seconds_or_inf = np.where(np.isnan(self.duration_seconds), np.inf, self.duration_seconds).astype(np.float32)
 
     def __len__(self):
         return len(self.item_ids)
@@ -110,9 +124,9 @@ class KindIndex:
         padded = np.append(weights.astype(np.float32), np.float32(0))
         if cols.shape[0] == 0:
             return np.zeros(self.size, dtype=np.float32)
-        out = padded[cols[0]]
+        out = padded.take(cols[0])
         for k in range(1, cols.shape[0]):
-            out = reduce(out, padded[cols[k]])
+            reduce(out, padded.take(cols[k]), out=out)
         return out
 
     def genre_sum(self, weights: np.ndarray) -> np.ndarray:
@@ -152,9 +166,9 @@ class KindIndex:
 
 
 def padded_columns(n: int, rows: np.ndarray, cols: np.ndarray, pad: int) -> np.ndarray:
-    """[K, n] int16 lists of columns per row from (row, column) pairs, padded with `pad`."""
+    """[K, n] lists of columns per row from (row, column) pairs, padded with `pad`."""
     if len(rows) == 0:
-        return np.full((0, n), pad, dtype=np.int16)
+        return np.full((0, n), pad, dtype=np.intp)
     order = np.lexsort((cols, rows))
     rows, cols = rows[order], cols[order]
     keep = np.ones(len(rows), dtype=bool)
@@ -162,7 +176,7 @@ def padded_columns(n: int, rows: np.ndarray, cols: np.ndarray, pad: int) -> np.n
     rows, cols = rows[keep], cols[keep]
     starts = np.searchsorted(rows, rows, side="left")
     rank = np.arange(len(rows)) - starts
-    out = np.full((int(rank.max()) + 1, n), pad, dtype=np.int16)
+    out = np.full((int(rank.max()) + 1, n), pad, dtype=np.intp)
     out[rank, rows] = cols
     return out
 
@@ -293,7 +307,7 @@ def _pairs_to_padded(ids: np.ndarray, pairs: list[tuple[int, int]], column: dict
     keep = cols >= 0
     items, cols = items[keep], cols[keep]
     if not len(ids) or not len(items):
-        return np.full((0, len(ids)), pad, dtype=np.int16)
+        return np.full((0, len(ids)), pad, dtype=np.intp)
     pos = np.minimum(np.searchsorted(ids, items), len(ids) - 1)
     hit = ids[pos] == items
     return padded_columns(len(ids), pos[hit], cols[hit], pad)

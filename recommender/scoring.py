@@ -94,12 +94,15 @@ def preference(strategy: Strategy, features: np.ndarray, ix: KindIndex) -> np.nd
     if strategy.name == MODEL and strategy.model is not None:
         return strategy.model.aligned() @ features
     out = np.zeros(features.shape[1], dtype=np.float32)
+    n = max(features.shape[1], 1)
     for name, row in zip(FEATURES, features):
         weight = HAND_WEIGHTS[name]
         if weight:
-            std = float(row.std())
-            if std > 1e-9:
-                out += (weight / std) * (row - float(row.mean()))
+            # Mean and variance through BLAS dot products: no temporary arrays.
+            mean = float(row.sum(dtype=np.float64)) / n
+            variance = float(np.dot(row, row)) / n - mean * mean
+            if variance > 1e-12:
+                out += row * np.float32(weight / np.sqrt(variance))
     return out
 
 
@@ -129,11 +132,14 @@ def score_kind(ix: KindIndex, collab: KindCollab | None, *, strategy: Strategy, 
 
 
 def _standardise(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    sample = values[mask] if mask.any() else values
+    """Preference in standard deviations over the items that may be shown."""
+    sample = values[mask]
     if sample.size == 0:
         return values
-    std = float(sample.std())
-    return ((values - float(sample.mean())) / (std if std > 1e-9 else 1.0)).astype(np.float32)
+    mean = float(sample.sum(dtype=np.float64)) / sample.size
+    variance = max(float(np.dot(sample, sample)) / sample.size - mean * mean, 0.0)
+    std = np.sqrt(variance) if variance > 1e-12 else 1.0
+    return ((values - np.float32(mean)) * np.float32(1.0 / std)).astype(np.float32)
 
 
 def top_positions(score: np.ndarray, count: int) -> np.ndarray:

@@ -59,9 +59,24 @@ class MoodFit:
     in_audio_range: np.ndarray | None  # tracks whose tempo and energy both lie in the mood's ranges
 
 
+MOOD_CACHE_SIZE = 64
+
+
 def mood_fit(ix: KindIndex, mood: MoodProfile | None) -> MoodFit | None:
+    """The mood fit of every item, cached on the index (a mood edited in the admin gets a new key)."""
     if mood is None:
         return None
+    key = (mood.id, mood.valence, mood.tempo_min, mood.tempo_max, mood.energy_min, mood.energy_max, mood.mode,
+           tuple(sorted(mood.genre_weights.items())))
+    cached = ix.mood_cache.get(key)
+    if cached is None:
+        if len(ix.mood_cache) >= MOOD_CACHE_SIZE:
+            ix.mood_cache.clear()
+        cached = ix.mood_cache[key] = _mood_fit(ix, mood)
+    return cached
+
+
+def _mood_fit(ix: KindIndex, mood: MoodProfile) -> MoodFit:
     n = ix.size
     weights = np.array([mood.genre_weights.get(int(g), 0.0) for g in ix.genre_ids], dtype=np.float32)
     # Half the strongest weight among the item's genres, half their mean: an action-crime-drama
@@ -69,7 +84,7 @@ def mood_fit(ix: KindIndex, mood: MoodProfile | None) -> MoodFit | None:
     genre = 0.5 * ix.genre_max(weights) + 0.5 * ix.genre_sum(weights) / np.maximum(ix.genre_count, 1)
     column = np.flatnonzero(ix.mood_ids == mood.id)
     if column.size:
-        tag = (ix.mood_cols == column[0]).any(axis=0).astype(np.float32)
+        tag = ((ix.mood_bits >> int(column[0])) & 1).astype(np.float32)
     else:
         tag = np.zeros(n, dtype=np.float32)
     # Editors' tags are the strongest evidence: tagged fits fully; tagged with other moods only, the
@@ -127,10 +142,10 @@ def time_fit(ix: KindIndex, minutes: int | None) -> TimeFit:
     n = ix.size
     if minutes is None:
         return TimeFit(np.ones(n, dtype=bool), np.ones(n, dtype=np.float32), np.zeros(n, dtype=bool))
-    length = ix.length
-    known = ~np.isnan(length)
-    fill = np.where(known, np.clip(np.nan_to_num(length) / minutes, 0, 1), 0.0).astype(np.float32)
-    within = known & (np.nan_to_num(length, nan=np.inf) <= minutes)
+    length = ix.length_or_inf
+    known = length < np.inf
+    fill = np.minimum(np.where(known, length, 0) / minutes, 1).astype(np.float32)
+    within = length <= minutes
     if ix.kind == "film":
         # A film without a known runtime cannot be promised to fit.
         return TimeFit(within, fill, np.zeros(n, dtype=bool))
@@ -138,9 +153,7 @@ def time_fit(ix: KindIndex, minutes: int | None) -> TimeFit:
         long_read = known & ~within
         fit = np.where(within, 0.5 + 0.5 * fill, np.where(long_read, 0.3, 0.5)).astype(np.float32)
         return TimeFit(np.ones(n, dtype=bool), fit, long_read)
-    seconds = ix.duration_seconds
-    allowed = ~np.isnan(seconds) & (np.nan_to_num(seconds, nan=np.inf) <= minutes * 60)
-    return TimeFit(allowed, np.ones(n, dtype=np.float32), np.zeros(n, dtype=bool))
+    return TimeFit(ix.seconds_or_inf <= minutes * 60, np.ones(n, dtype=np.float32), np.zeros(n, dtype=bool))
 
 
 @dataclass
