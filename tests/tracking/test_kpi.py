@@ -244,3 +244,11 @@ def test_a_user_active_on_two_days_counts_once_over_the_range(client, staff_user
     assert sum(row["active_users"] for row in body["rows"]) == 2  # one per day
     assert body["variants"][0]["active_users"] == 1  # distinct over the range
     assert body["variants"][0]["actions_per_user"] == pytest.approx(2.0)
+
+
+def test_per_user_totals_with_sparse_ids_take_the_sorting_path():
+    far = 10**12
+    totals = sum_per_user([unpack_user_activity(pack_user_activity([far, 3], [1, 1], [0, 1])),
+                           unpack_user_activity(pack_user_activity([3], [2], [2]))])
+    assert totals.profile_ids.tolist() == [3, far]
+    assert totals.actions.tolist() == [3, 1] and totals.conversions.tolist() == [3, 0]

@@ -83,14 +83,17 @@ def test_partners_only_own(as_partner, partner, other_partner, world):
 
 
 def test_imports_only_own(as_partner, partner, other_partner, world):
-    if FeedImport not in django_admin.site._registry:
-        pytest.skip("FeedImport has no admin registered yet (catalog/admin.py)")
+    assert FeedImport in django_admin.site._registry
     own = FeedImport.objects.create(partner=partner, source="upload", message="own import")
     other = FeedImport.objects.create(partner=other_partner, source="upload", message="other import")
-    html = page(as_partner, "/admin/catalog/feedimport/")
-    assert str(own.pk)[:8] in html or "own import" in html
-    assert str(other.pk) not in html
+    page(as_partner, "/admin/catalog/feedimport/")
+    listed = as_partner.get("/admin/catalog/feedimport/").context["cl"].result_list
+    assert [i.pk for i in listed] == [own.pk]
+    assert "own import" in page(as_partner, f"/admin/catalog/feedimport/{own.pk}/change/")
     page(as_partner, f"/admin/catalog/feedimport/{other.pk}/change/", status=404)
+    # The upload form offers only their own partner.
+    upload = page(as_partner, "/admin/catalog/feedimport/add/")
+    assert "Kinoport" in upload and "Chitai" not in upload
 
 
 def test_clicks_only_own_and_no_telegram_ids(as_partner, world):
