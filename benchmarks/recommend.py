@@ -174,7 +174,7 @@ def measure(n_items: int, requests: int, seed: int = 0) -> dict:
     from recommender.collab import collab_index, collab_index_clear
     from recommender.index import catalogue_index, catalogue_index_clear
     from recommender.scoring import HEURISTIC, Strategy, score_kind
-    from recommender.selectors import mood_genre_weights, user_taste
+    from recommender.selectors import user_taste
     from recommender.services import recommend
     from recommender.signals import MoodProfile, kind_taste
     from recommender.types import RecommendationRequest
@@ -196,13 +196,13 @@ def measure(n_items: int, requests: int, seed: int = 0) -> dict:
     minutes_choices = [15, 30, 60, 90, 120, 180]
 
     # Scoring alone: every item of the three kinds for one request.
-    weights = {m.pk: mood_genre_weights(m.pk) for m in moods}
+    weights = catalogue.mood_weights
     scoring = []
     for _ in range(200):
         mood = moods[rng.integers(len(moods))]
         profile = profiles[rng.integers(len(profiles))]
         taste = user_taste(profile, None)
-        profile_mood = MoodProfile.from_mood(mood, weights[mood.pk])
+        profile_mood = MoodProfile.from_mood(mood, weights.get(mood.pk, {}))
         minutes = int(rng.choice(minutes_choices))
         t0 = time.perf_counter()
         for kind, ix in catalogue.kinds.items():

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 
-from catalog.models import ContentItem, Genre, Kind, Mood, Offer
+from catalog.models import ContentItem, Genre, Kind, Mood, MoodGenreWeight, Offer
 
 KINDS = (Kind.FILM.value, Kind.BOOK.value, Kind.TRACK.value)
 
@@ -229,6 +229,8 @@ class CatalogueIndex:
     kinds: dict[str, KindIndex]
     stamp: tuple
     built_at: float
+    # Mood id -> {genre id: weight}: moods are data edited in the admin, read with the index.
+    mood_weights: dict[int, dict[int, float]] = field(default_factory=dict)
 
     @property
     def nbytes(self) -> int:
@@ -241,7 +243,9 @@ def catalogue_stamp() -> tuple:
     # Available offers are counted too: a bulk withdrawal (queryset.update) does not touch updated_at.
     offers = Offer.objects.aggregate(n=Count("id"), available=Count("id", filter=Q(available=True)),
                                      last=Max("updated_at"))
-    return (items["n"], items["last"], offers["n"], offers["available"], offers["last"])
+    weights = MoodGenreWeight.objects.aggregate(n=Count("id"), total=Sum("weight"), last=Max("id"))
+    return (items["n"], items["last"], offers["n"], offers["available"], offers["last"],
+            weights["n"], weights["total"], weights["last"])
 
 
 def index_from_database() -> CatalogueIndex:
@@ -265,7 +269,10 @@ def index_from_database() -> CatalogueIndex:
         kind_rows = [r for r in rows if r[1] == kind]
         kinds[kind] = _kind_from_rows(kind, kind_rows, item_genres, item_moods, genres_by_kind[kind], mood_ids,
                                       minutes_per_page)
-    return CatalogueIndex(kinds=kinds, stamp=stamp, built_at=time.monotonic())
+    mood_weights: dict[int, dict[int, float]] = {}
+    for mood_id, genre_id, weight in MoodGenreWeight.objects.values_list("mood_id", "genre_id", "weight"):
+        mood_weights.setdefault(mood_id, {})[genre_id] = weight
+    return CatalogueIndex(kinds=kinds, stamp=stamp, built_at=time.monotonic(), mood_weights=mood_weights)
 
 
 def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minutes_per_page) -> KindIndex:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
+
+from django.conf import settings
 
 from django.db.models import Prefetch
 
-from catalog.models import MoodGenreWeight
 from users.models import Profile, Rating
 
 from .models import Experiment, ExperimentVariant, ModelVersion
@@ -30,9 +32,46 @@ def model_load(version_id: int) -> PreferenceModel:
     return model
 
 
-def active_model_strategy() -> Strategy:
-    """The promoted ModelVersion, or the hand-set weights until one exists."""
+@dataclass
+class ServingConfig:
+    """Which model version is active and which experiment runs: re-read every few seconds, not per request."""
+
+    active: tuple[int, str] | None
+    experiment: Experiment | None
+    loaded_at: float
+
+
+_serving_lock = threading.Lock()
+_serving: list[ServingConfig] = []
+
+
+def serving_config() -> ServingConfig:
+    """The current config; like the index, a change reaches every process within RECOMMENDER_INDEX_REFRESH_SECONDS."""
+    now = time.monotonic()
+    with _serving_lock:
+        if _serving and now - _serving[0].loaded_at < settings.RECOMMENDER_INDEX_REFRESH_SECONDS:
+            return _serving[0]
     active = ModelVersion.objects.filter(is_active=True).values_list("id", "name").first()
+    experiment = (
+        Experiment.objects.filter(is_active=True)
+        .prefetch_related(Prefetch("variants", queryset=ExperimentVariant.objects.select_related("model_version")))
+        .order_by("-started_at", "code")
+        .first()
+    )
+    config = ServingConfig(active=active, experiment=experiment, loaded_at=now)
+    with _serving_lock:
+        _serving[:] = [config]
+    return config
+
+
+def serving_config_clear() -> None:
+    with _serving_lock:
+        _serving.clear()
+
+
+def active_model_strategy(config: ServingConfig | None = None) -> Strategy:
+    """The promoted ModelVersion, or the hand-set weights until one exists."""
+    active = (config or serving_config()).active
     if active is None:
         return Strategy(HEURISTIC)
     return Strategy(MODEL, model=model_load(active[0]), model_version_id=active[0], model_version_name=active[1])
@@ -62,13 +101,9 @@ def variant_for(experiment: Experiment, user_key: int) -> ExperimentVariant | No
 
 def strategy_assign(profile: Profile | None) -> Assignment:
     """The strategy for this request: the user's experiment variant, else the default (model or hand-set)."""
-    default = active_model_strategy()
-    experiment = (
-        Experiment.objects.filter(is_active=True)
-        .prefetch_related(Prefetch("variants", queryset=ExperimentVariant.objects.select_related("model_version")))
-        .order_by("-started_at", "code")
-        .first()
-    )
+    config = serving_config()
+    default = active_model_strategy(config)
+    experiment = config.experiment
     if experiment is None or profile is None:
         return Assignment(default)
     variant = variant_for(experiment, profile.pk)
@@ -82,10 +117,6 @@ def strategy_assign(profile: Profile | None) -> Assignment:
     else:
         strategy = default
     return Assignment(strategy, experiment=experiment, variant=variant.code)
-
-
-def mood_genre_weights(mood_id: int) -> dict[int, float]:
-    return dict(MoodGenreWeight.objects.filter(mood_id=mood_id).values_list("genre_id", "weight"))
 
 
 @dataclass

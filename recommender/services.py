@@ -27,7 +27,7 @@ from .learning import ANSWERS_PER_USER, ReplayUser, evaluate_strategy, fit_prefe
 from .models import ModelVersion, Recommendation, RecommendationItem
 from .reasons import empty_reason, item_reasons
 from .scoring import BASELINE, MODEL, Strategy, build_playlist, pick_diverse, score_kind
-from .selectors import active_model_strategy, mood_genre_weights, strategy_assign, user_taste
+from .selectors import active_model_strategy, strategy_assign, user_taste
 from .signals import FEATURES, KindTaste, MoodProfile, kind_taste
 from .types import ItemPick, OfferPick, Playlist, RecommendationRequest, RecommendationResult
 
@@ -42,7 +42,7 @@ def recommend(request: RecommendationRequest) -> RecommendationResult:
     collab = collab_index()
     assignment = strategy_assign(profile)
     strategy = assignment.strategy
-    mood = MoodProfile.from_mood(request.mood, mood_genre_weights(request.mood.pk))
+    mood = MoodProfile.from_mood(request.mood, catalogue.mood_weights.get(request.mood.pk, {}))
     taste_data = user_taste(profile, request.genre_ids)
     chosen_genres = set(taste_data.genre_ids)
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from catalog.models import Genre, Mood, MoodGenreWeight
 from recommender.collab import collab_index_clear
 from recommender.index import catalogue_index_clear
+from recommender.selectors import serving_config_clear
 from tests.factories import ContentItemFactory, OfferFactory, PartnerFactory
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -21,9 +22,11 @@ def fresh_index(settings):
     settings.RECOMMENDER_INDEX_REFRESH_SECONDS = 0
     catalogue_index_clear()
     collab_index_clear()
+    serving_config_clear()
     yield
     catalogue_index_clear()
     collab_index_clear()
+    serving_config_clear()
 
 
 def load_genres_and_moods():
