@@ -178,7 +178,7 @@ def measure(n_items: int, requests: int, seed: int = 0) -> dict:
     from recommender.services import recommend
     from recommender.signals import MoodProfile, kind_taste
     from recommender.types import RecommendationRequest
-    from users.authentication import api_key_issue
+    from users.services import api_key_issue
     from users.models import Profile
 
     rng = np.random.default_rng(seed)

@@ -1,7 +1,8 @@
 """Client applications' API keys: `Authorization: Api-Key <key>`.
 
-A key is a random 256-bit secret (moodstream/tokens.py); only its prefix (to find the row) and
-its SHA-256 are stored, so a database leak reveals no usable key.
+A key is a random 256-bit secret issued by users.services.api_key_issue (the admin and
+`manage.py create_api_key`); only its prefix (to find the row) and its SHA-256 are stored, so a
+database leak reveals no usable key.
 """
 
 from datetime import timedelta
@@ -10,19 +11,12 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 
-from moodstream.tokens import PREFIX_LENGTH, issue_secret, secret_matches
+from moodstream.tokens import PREFIX_LENGTH, secret_matches
 
 from .models import ApiKey
 
 # last_used_at is refreshed at most this often, so a busy client costs one cheap UPDATE at most.
 LAST_USED_RESOLUTION_SECONDS = 60
-
-
-def api_key_issue(*, name: str) -> tuple[ApiKey, str]:
-    """Create a key for a client application; returns it with the secret, which is shown once and never stored."""
-    issued = issue_secret()
-    key = ApiKey.objects.create(name=name, prefix=issued.prefix, key_hash=issued.digest)
-    return key, issued.secret
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from tests.factories import ProfileFactory
 from tracking.links import read_offer_link_token
-from users.authentication import api_key_issue
+from users.services import api_key_issue
 from users.models import ApiKey, Profile, Rating
 
 from .conftest import make_item

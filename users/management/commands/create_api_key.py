@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from users.authentication import api_key_issue
+from users.services import api_key_issue
 from users.models import ApiKey
 
 
