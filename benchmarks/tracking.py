@@ -8,7 +8,7 @@ It uses its own databases (BENCH_DATABASE_URL, default postgres://postgres@127.0
 BENCH_KPI_DATABASE_URL, default …/ms_track_kpi_bench), which it drops and re-creates. The load generator is Python processes x threads on loopback, one
 keep-alive connection per thread, each request a fresh token / event id. After each run it checks
 that the Click / Conversion rows equal what the server acknowledged: nothing lost, nothing doubled.
-Options: --seconds 30 --processes 2 --threads 8 --port 8765.
+Options: --seconds 30 --processes 2 --threads 8 --port (default: a free one).
 """
 
 import argparse
@@ -146,11 +146,21 @@ def report_line(name, elapsed, latencies, statuses, ok_statuses):
     return ok, errors, rate
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def start_gunicorn(port):
     command = [str(GUNICORN), "moodstream.wsgi:application", "--workers", "2", "--worker-class", "gthread",
                "--threads", "4", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning"]
     server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV}, start_new_session=True)
     for _ in range(100):
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited (is port {port} taken?)")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             conn.request("GET", "/healthz")
@@ -197,6 +207,7 @@ def bench_load(options):
     go_paths = [f"/go/{offer_link_token(recommendation_id=r.pk, offer_id=o.pk)}" for r in recs for o in offers]
     print(f"seeded {len(offers)} offers, {len(recs)} recommendations, {len(go_paths)} distinct tracked links")
 
+    options.port = options.port or free_port()
     server = start_gunicorn(options.port)
     try:
         elapsed, latencies, statuses = drive(options.port, go_paths, seconds=options.seconds,
@@ -363,7 +374,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--tokens", type=int, default=90_000)
     parser.add_argument("--users", type=int, default=30_000)
     parser.add_argument("--requests", type=int, default=500_000)

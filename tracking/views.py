@@ -26,7 +26,7 @@ def go(request, token: str):
     except LinkTargetMissing:
         raise Http404("Unknown link.") from None
     except OfferGone as gone:
-        return render(request, "tracking/offer_gone.html", {"partner_name": gone.offer.partner.name}, status=410)
+        return render(request, "tracking/offer_gone.html", {"partner_name": gone.partner_name}, status=410)
     return HttpResponseRedirect(result.redirect_url)
 
 
