@@ -23,7 +23,7 @@ EXTERNAL_IDS = ("isbn13", "imdb_id", "isrc")
 # ItemData fields copied onto ContentItem as they are (when given).
 _PLAIN_FIELDS = ("title", "original_title", "year", "description", "cover_url", "language", "album",
                  "tempo", "energy", "valence", "danceability", "acousticness", "mode", "rating", "votes",
-                 "popularity")
+                 "popularity", "series")
 UPDATABLE_FIELDS = (*_PLAIN_FIELDS, "creators", "pages", "duration_seconds", "length_minutes",
                     *EXTERNAL_IDS, "normalized_title", "primary_creator")
 _ASCII_NON_WORD = re.compile(r"[\W_]+")
@@ -151,25 +151,19 @@ class ItemResolver:
         return any(getattr(one, f) and getattr(other, f) and getattr(one, f) != getattr(other, f) for f in EXTERNAL_IDS)
 
     @staticmethod
-    def _fill(item: ContentItem, data: ItemData, *, keep_external: bool = False) -> None:
-        """Copy the given values onto an existing item (dataset imports), then let
-        item_refresh_derived_fields recompute the matching keys and the length."""
-        for field in _PLAIN_FIELDS:
-            value = getattr(data, field)
-            if value is not None and value != "":
-                setattr(item, field, value)
-        if data.creators:
-            item.creators = list(data.creators)
-        for field in EXTERNAL_IDS:
-            value = getattr(data, field)
-            if value and not (keep_external and getattr(item, field)):
-                setattr(item, field, value)
-        if item.kind == Kind.BOOK and data.pages:
-            item.pages = data.pages
-        if item.kind == Kind.TRACK and data.duration_seconds:
-            item.duration_seconds = data.duration_seconds
-        if data.runtime_minutes and (item.kind == Kind.FILM or (item.kind == Kind.TRACK and not item.length_minutes)):
-            item.length_minutes = data.runtime_minutes
+    def _fill_empty(item: ContentItem, data: ItemData) -> None:
+        """Give a matched item the values it lacks (dataset imports). Values it has are kept, so
+        staff edits survive and importing several overlapping datasets, in any order and as often
+        as you like, settles on one result."""
+        fields = item_fields(data)
+        for name, value in fields.items():
+            if name in ("kind", "normalized_title", "primary_creator") or value in (None, "", []):
+                continue
+            if name == "pages" and item.kind != Kind.BOOK:
+                continue
+            current = getattr(item, name)
+            if current in (None, "", []) or (current == 0 and name in ("votes", "popularity")):
+                setattr(item, name, value)
         item_refresh_derived_fields(item=item)
 
     def _add_genres(self, pairs, *, fresh: bool = False) -> None:
@@ -188,7 +182,7 @@ class ItemResolver:
     def _update(self, batch, ids, matched) -> int:
         items = ContentItem.objects.in_bulk({ids[index] for index in matched})
         taken = {field: set() for field in EXTERNAL_IDS}
-        changed: dict[int, ContentItem] = {}
+        changed: dict[int, tuple[ContentItem, set]] = {}
         for index in matched:
             item, data = items[ids[index]], batch[index]
             if item.kind != data.kind:
@@ -201,13 +195,18 @@ class ItemResolver:
                     setattr(data, field, "")
                 elif value:
                     taken[field].add(value)
-            self._fill(item, data, keep_external=True)
-            if any(getattr(item, field) != value for field, value in before.items()):
-                changed[item.pk] = item
-        if changed:
-            now = timezone.now()
-            for item in changed.values():
-                item.updated_at = now
-            ContentItem.objects.bulk_update(list(changed.values()), [*UPDATABLE_FIELDS, "updated_at"], batch_size=500)
+            self._fill_empty(item, data)
+            changed_fields = {field for field, value in before.items() if getattr(item, field) != value}
+            if changed_fields:
+                changed.setdefault(item.pk, (item, set()))[1].update(changed_fields)
+        # Items changed in the same fields are written together, naming only those fields:
+        # a bulk UPDATE over every column costs far more than the few that differ.
+        groups: dict[frozenset, list[ContentItem]] = defaultdict(list)
+        now = timezone.now()
+        for item, fields in changed.values():
+            item.updated_at = now
+            groups[frozenset(fields)].append(item)
+        for fields, items_ in groups.items():
+            ContentItem.objects.bulk_update(items_, [*sorted(fields), "updated_at"], batch_size=500)
         self._add_genres((ids[index], batch[index]) for index in matched if items[ids[index]].kind == batch[index].kind)
         return len(changed)

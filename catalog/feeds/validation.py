@@ -73,6 +73,7 @@ class ItemData:
     rating: float | None = None
     votes: int | None = None
     popularity: float | None = None
+    series: str = ""
 
 
 @dataclass(slots=True)
