@@ -183,7 +183,7 @@ def read_goodbooks_10k(path: Path, extended: Path | None = None, **_options) -> 
             kind=Kind.BOOK, title=title, series=series, original_title=row.get("original_title", "")[:500],
             creators=_names(row.get("authors")), year=_year(row.get("original_publication_year")),
             # isbn13 in this file is a float with its last digit lost: the ISBN-10 is converted instead.
-            isbn13=_isbn(row.get("isbn")), rating=_number(row.get("average_rating"), low=0, high=5, scale=2),
+            isbn13=_isbn(row.get("isbn")), rating=_number(row.get("average_rating"), low=0, high=10, scale=2),
             votes=_int(row.get("ratings_count")), language=row.get("language_code", "")[:8],
             cover_url="" if "nophoto" in image else image, pages=more.get("pages"),
             description=more.get("description", ""), genres=tuple(more.get("genres", ())),
@@ -200,7 +200,7 @@ def read_goodreads_11k(path: Path, **_options) -> Iterator[tuple[int, ItemData]]
             kind=Kind.BOOK, title=title, series=series, creators=_names(row.get("authors"), "/"),
             year=_year(row.get("publication_date")), isbn13=_isbn(row.get("isbn13"), row.get("isbn")),
             pages=_int(row.get("num_pages"), low=1, high=100_000), language=row.get("language_code", "")[:8],
-            rating=_number(row.get("average_rating"), low=0, high=5, scale=2), votes=_int(row.get("ratings_count")),
+            rating=_number(row.get("average_rating"), low=0, high=10, scale=2), votes=_int(row.get("ratings_count")),
         )
 
     return _each(_csv_rows(_file(path, "books.csv")), build)
