@@ -12,7 +12,7 @@ from .models import Conversion
 from .params import InvalidParameter, date_range_from_params
 from .selectors import ZERO, kpi_report, partner_daily_stats
 from .serializers import (ConversionReportSerializer, ConversionSerializer, ConversionStatusSerializer,
-                          RefusalSerializer)
+                          RefusalSerializer, conversion_data)
 from .services import ConversionRefused, conversion_record, conversion_report_parse, conversion_set_status
 
 DATE_RANGE_PARAMETERS = [
@@ -49,7 +49,7 @@ class ConversionCreateView(PartnerAPIView):
             conversion, created = conversion_record(partner=partner, report=report)
         except ConversionRefused as refused:
             return Response(refused.as_dict(), status=refused.status)
-        return Response(ConversionSerializer(conversion).data, status=201 if created else 200)
+        return Response(conversion_data(conversion), status=201 if created else 200)
 
 
 class ConversionStatusView(PartnerAPIView):
@@ -68,7 +68,7 @@ class ConversionStatusView(PartnerAPIView):
                                                reason=body.validated_data.get("reason", ""))
         except ConversionRefused as refused:
             return Response(refused.as_dict(), status=refused.status)
-        return Response(ConversionSerializer(conversion).data)
+        return Response(conversion_data(conversion))
 
 
 class PartnerStatsView(PartnerAPIView):

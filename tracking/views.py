@@ -9,7 +9,7 @@ from catalog.models import Partner
 from moodstream.tokens import secret_matches
 
 from .links import read_offer_link_token
-from .serializers import ConversionSerializer
+from .serializers import conversion_data
 from .services import (ConversionRefused, LinkTargetMissing, OfferGone, click_record, conversion_record,
                        conversion_report_parse)
 
@@ -34,7 +34,7 @@ def go(request, token: str):
 @require_GET
 def postback(request, partner_code: str):
     """`GET /postback/<partner code>?key=…&click_id=…&event=…&event_id=…&amount=…`, as CPA networks call it."""
-    partner = Partner.objects.filter(code=partner_code).first()
+    partner = Partner.objects.filter(code=partner_code).order_by().first()
     if partner is None:
         return JsonResponse({"code": "unknown_partner", "detail": "No partner has this code."}, status=404)
     if not partner.is_active or not secret_matches(request.GET.get("key", ""), partner.postback_key_hash):
@@ -44,4 +44,4 @@ def postback(request, partner_code: str):
         conversion, created = conversion_record(partner=partner, report=report)
     except ConversionRefused as refused:
         return JsonResponse(refused.as_dict(), status=refused.status)
-    return JsonResponse(ConversionSerializer(conversion).data, status=201 if created else 200)
+    return JsonResponse(conversion_data(conversion), status=201 if created else 200)

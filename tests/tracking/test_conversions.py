@@ -232,3 +232,12 @@ def test_another_partners_conversion_is_404(other_partner_api, conversion):
     response = other_partner_api.patch(f"{URL}/{conversion['id']}", {"status": "approved"}, format="json")
     assert response.status_code == 404
     assert Conversion.objects.get().status == "pending"
+
+
+def test_answer_shape_matches_the_documented_serializer(partner_api, old_click):
+    from tracking.serializers import ConversionSerializer
+
+    body = partner_api.post(URL, report(old_click, event="purchase", amount="10.5"), format="json").json()
+    assert list(body) == ConversionSerializer.Meta.fields
+    assert body["amount"] == "10.50"
+    assert Conversion.objects.get().occurred_at == timezone.datetime.fromisoformat(body["occurred_at"])
