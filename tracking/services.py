@@ -53,8 +53,11 @@ def is_redirectable_url(url: str) -> bool:
     """Only absolute http(s) URLs without control characters are ever redirect targets."""
     if not url or any(ord(ch) < 33 for ch in url):
         return False
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
 
 
 def offer_url_with_click_id(*, url: str, param: str, click_id: str) -> str:

@@ -155,6 +155,7 @@ def test_inactive_partner_offer_is_gone_too(client, offer, make_recommendation):
     ("https:///nohost", False),
     ("https://shop.example/a b", False),
     ("ftp://shop.example/file", False),
+    ("http://[::1/broken", False),
     ("", False),
 ])
 def test_only_absolute_http_urls_are_redirect_targets(url, ok):
