@@ -19,7 +19,6 @@ KIND_ICONS = {Kind.FILM: "🎬", Kind.TRACK: "🎵", Kind.BOOK: "📚"}
 # Rating values in button order, with their text keys.
 RATINGS = ((1, "like"), (0, "unknown"), (-1, "dislike"))
 MAX_SHOP_BUTTONS = 2
-SEVERAL_EVENINGS_MINUTES = 6 * 60  # a book longer than this is "a read for several evenings"
 
 
 def card_text(item: ContentItem, *, language: str, reasons: Iterable[Reason] = (),
@@ -63,9 +62,7 @@ def item_length(item: ContentItem, language: str) -> str:
     if item.kind == Kind.BOOK:
         parts = [t(language, "pages", n=item.pages)] if item.pages else []
         minutes = item.length_minutes or (int(item.pages * settings.BOOK_MINUTES_PER_PAGE) if item.pages else 0)
-        if minutes > SEVERAL_EVENINGS_MINUTES:
-            parts.append(t(language, "several_evenings"))
-        elif minutes:
+        if minutes:
             parts.append(t(language, "reading_time", time=duration(language, minutes)))
         return " · ".join(parts)
     return duration(language, item.length_minutes) if item.length_minutes else ""

@@ -12,7 +12,8 @@ gets a short apology; the update still counts as processed so Telegram does not 
 import enum
 import logging
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from telegram import Update
 
 from users.models import Profile
@@ -72,12 +73,12 @@ def _lock_chat(chat_id: int) -> None:
 
 
 def _mark_processed(update_id: int) -> bool:
-    try:
-        with transaction.atomic():
-            ProcessedUpdate.objects.create(update_id=update_id)
-    except IntegrityError:
-        return False
-    return True
+    """Record the update id; False when it was already there (a repeat). One statement, no savepoint."""
+    table = connection.ops.quote_name(ProcessedUpdate._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (update_id, received_at) VALUES (%s, %s) "
+                       "ON CONFLICT (update_id) DO NOTHING RETURNING update_id", [update_id, timezone.now()])
+        return cursor.fetchone() is not None
 
 
 def _dispatch(update: Update, bot: BotApi) -> Outcome:

@@ -140,6 +140,7 @@ class FakeBotApi:
         self._updates_ready = threading.Condition(self._lock)
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict] = {}
+        self._chat_messages: dict[int, dict[int, dict]] = {}  # the same messages, per chat
         self.photo_urls: dict[tuple[int, int], str] = {}  # what sendPhoto was given, per message
         self._message_ids: dict[int, itertools.count] = {}
         self._failures: deque[tuple[str, int, str, int | None, int | None]] = deque()
@@ -219,6 +220,12 @@ class FakeBotApi:
         with self._lock:
             return self.messages.get((int(chat_id), int(message_id)))
 
+    def chat_messages(self, chat_id: int) -> list[dict]:
+        """The bot's messages in one chat as they are now (edits applied), oldest first."""
+        with self._lock:
+            messages = self._chat_messages.get(int(chat_id), {})
+            return [messages[message_id] for message_id in sorted(messages)]
+
     # --- HTTP ------------------------------------------------------------------------------
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
@@ -241,8 +248,7 @@ class FakeBotApi:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         params = _parse_params(content_type, body)
         call = Call(method=method, params=params)
-        with self._lock:
-            self.calls.append(call)
+        self._record(call)
         try:
             self._injected_failure(call)
             result = self._result(call)
@@ -252,6 +258,11 @@ class FakeBotApi:
                 answer["parameters"] = {"retry_after": exc.retry_after}
             return exc.status, answer
         return 200, {"ok": True, "result": result}
+
+    def _record(self, call: Call) -> None:
+        """Remember a call (a subclass may index calls further, e.g. per chat for a benchmark)."""
+        with self._lock:
+            self.calls.append(call)
 
     def _injected_failure(self, call: Call) -> None:
         with self._lock:
@@ -304,6 +315,7 @@ class FakeBotApi:
             if params.get("reply_markup"):
                 message["reply_markup"] = params["reply_markup"]
             self.messages[(chat_id, message_id)] = message
+            self._chat_messages.setdefault(chat_id, {})[message_id] = message
             return dict(message)
 
     def _edit(self, method: str, params: dict) -> dict:
@@ -337,6 +349,7 @@ class FakeBotApi:
                                        "markup of the message")
             updated["edit_date"] = int(time.time())
             self.messages[key] = updated
+            self._chat_messages[key[0]][key[1]] = updated
             return dict(updated)
 
     def _get_updates(self, params: dict) -> list[dict]:

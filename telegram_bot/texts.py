@@ -47,8 +47,8 @@ RU = {
     "time_q": "Настроение: {mood}\n\n<b>Сколько у тебя времени?</b>\nВыбери или напиши число минут "
               "(от {min} до {max}).",
     "time_more": "3 ч и больше",
-    "time_invalid": "Не понял время 🙈 Напиши число минут от {min} до {max} — например, 45. "
-                    "Или выбери кнопку выше.",
+    "time_invalid": "Не понял время 🙈 Напиши число минут от {min} до {max} — например, 45 — "
+                    "или часы: «2 ч». Или выбери кнопку выше.",
     "searching": "{mood} · {time}\nПодбираю…",
     "search_summary": "{mood} · {time}",
     "results_footer": "Что дальше?",
@@ -63,7 +63,6 @@ RU = {
     # Cards
     "pages": "{n} стр.",
     "reading_time": "≈ {time} чтения",
-    "several_evenings": "чтение на несколько вечеров",
     "free": "бесплатно",
     "rent": "аренда {price}",
     "subscription": "подписка {price}",
@@ -130,8 +129,8 @@ EN = {
     "time_q": "Mood: {mood}\n\n<b>How much time do you have?</b>\nChoose or type a number of minutes "
               "({min} to {max}).",
     "time_more": "3 h or more",
-    "time_invalid": "I didn't get the time 🙈 Type a number of minutes from {min} to {max} — for example, 45. "
-                    "Or choose a button above.",
+    "time_invalid": "I didn't get the time 🙈 Type a number of minutes from {min} to {max} — for example, 45 — "
+                    "or hours: “2 h”. Or choose a button above.",
     "searching": "{mood} · {time}\nSearching…",
     "search_summary": "{mood} · {time}",
     "results_footer": "What next?",
@@ -145,7 +144,6 @@ EN = {
     "playlist_more": "…and {n} more",
     "pages": "{n} pages",
     "reading_time": "≈ {time} of reading",
-    "several_evenings": "a read for several evenings",
     "free": "free",
     "rent": "rent {price}",
     "subscription": "subscription {price}",

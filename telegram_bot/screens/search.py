@@ -5,6 +5,7 @@ Cards come from the recommender in process. Each card carries Like / Don't know 
 URL button per offer, pointing at the offer's tracked /go/ link.
 """
 
+import re
 import secrets
 
 from django.db.models import prefetch_related_objects
@@ -102,12 +103,34 @@ def time_typed(turn: Turn, text: str) -> None:
     _search(turn, mood=mood, minutes=minutes, prompt=turn.state.data.get("prompt"))
 
 
+_HOUR_UNITS = {"ч", "час", "часа", "часов", "h", "hr", "hrs", "hour", "hours"}
+_MINUTE_UNITS = {"", "м", "мин", "минут", "минута", "минуты", "m", "min", "mins", "minute", "minutes"}
+_TIME_PART = re.compile(r"(\d+(?:[.,]\d+)?)\s*([a-zа-яё]*)\.?")
+
+
 def _parse_minutes(text: str) -> int | None:
-    words = text.lower().replace("мин", " ").replace("min", " ").split()
-    if len(words) != 1 or not words[0].isdigit():
-        return None
-    minutes = int(words[0])
-    return minutes if MIN_MINUTES <= minutes <= MAX_MINUTES else None
+    """Minutes from "45", "45 мин", "2 ч", "1,5 h", "1 ч 30 мин" or "1:30"; None when not a time in range."""
+    text = text.strip().lower()
+    if re.fullmatch(r"\d{1,2}:\d{2}", text):
+        hours, minutes = text.split(":")
+        total = int(hours) * 60 + int(minutes)
+    else:
+        parts = _TIME_PART.findall(text)
+        if not parts or _TIME_PART.sub("", text).strip():
+            return None
+        total = 0.0
+        for number, unit in parts:
+            value = float(number.replace(",", "."))
+            if unit in _HOUR_UNITS:
+                total += value * 60
+            elif unit in _MINUTE_UNITS and value.is_integer():
+                total += value
+            else:
+                return None
+        if not float(total).is_integer():
+            return None
+        total = int(total)
+    return total if MIN_MINUTES <= total <= MAX_MINUTES else None
 
 
 # --- results --------------------------------------------------------------------------------
@@ -180,9 +203,8 @@ def _send_card(turn: Turn, pick: ItemPick) -> None:
 
 
 def _send_playlist(turn: Turn, playlist: Playlist) -> None:
-    total_minutes, seconds = divmod(playlist.total_seconds, 60)
     title = turn.t("playlist_title", time=duration(turn.lang, playlist.minutes),
-                   total=f"{total_minutes}:{seconds:02d}")
+                   total=duration(turn.lang, max(1, round(playlist.total_seconds / 60))))
     lines = [title]
     for number, pick in enumerate(playlist.items, start=1):
         creators = ", ".join(str(name) for name in (pick.item.creators or [])[:2])

@@ -142,9 +142,7 @@ class TelegramUser:
 
     # --- what the user sees -------------------------------------------------------------------
     def messages(self) -> list[dict]:
-        with self.api._lock:
-            mine = [m for (chat_id, _id), m in self.api.messages.items() if chat_id == self.id]
-        return sorted(mine, key=lambda m: m["message_id"])
+        return self.api.chat_messages(self.id)
 
     def last_text(self) -> str:
         message = self.messages()[-1]

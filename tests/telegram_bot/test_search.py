@@ -121,19 +121,22 @@ def test_rating_buttons_mark_the_pressed_one_and_a_second_press_changes_it(user,
         ["👍 Нравится", "🤷 Не знаю", "✅ Не нравится"]
 
 
-def test_typed_minutes_search(user, catalogue):
+@pytest.mark.parametrize("typed, minutes, label", [("45", 45, "45 мин"), ("45 мин", 45, "45 мин"),
+                                                    ("2 ч", 120, "2 ч"), ("1,5 часа", 90, "1 ч 30 мин"),
+                                                    ("1:30", 90, "1 ч 30 мин")])
+def test_typed_time_search(user, catalogue, typed, minutes, label):
     user.register()
     user.send("/search")
     user.press("Спокойное")
-    calls = user.send("45")
+    calls = user.send(typed)
     assert card_calls(calls)
-    assert Recommendation.objects.filter(profile__telegram_id=user.id).latest("created_at").minutes == 45
+    assert Recommendation.objects.filter(profile__telegram_id=user.id).latest("created_at").minutes == minutes
     # The time question turns into the search's title and loses its buttons.
     edit = next(c for c in calls if c.method == "editMessageText")
-    assert plain(edit.text) == "🌿 Спокойное · 45 мин" and not edit.buttons()
+    assert plain(edit.text) == f"🌿 Спокойное · {label}" and not edit.buttons()
 
 
-@pytest.mark.parametrize("typed", ["abc", "0", "100000", "4", "1441", "-5", "1.5"])
+@pytest.mark.parametrize("typed", ["abc", "0", "100000", "4", "1441", "-5", "1.5", "25 ч", "45 котов"])
 def test_a_wrong_typed_time_gets_a_clear_prompt_with_the_range(user, catalogue, typed):
     user.register()
     user.send("/search")

@@ -94,17 +94,18 @@ class Command(BaseCommand):
     # --- what the bot did ------------------------------------------------------------------------
     def _render(self, calls) -> None:
         chat_id = self.chat["id"]
-        with self.api._lock:
-            new = sorted(message_id for (chat, message_id) in self.api.messages
-                         if chat == chat_id and message_id > self.shown_up_to)
+        new = [m["message_id"] for m in self.api.chat_messages(chat_id) if m["message_id"] > self.shown_up_to]
         self.shown_up_to = max([self.shown_up_to, *new])
-        shown = [(message_id, False) for message_id in new]
+        shown = [(message_id, "new") for message_id in new]
         toasts = []
         for call in calls:
             if call.method.startswith("editMessage") and call.params.get("message_id"):
                 message_id = int(call.params["message_id"])
+                # Only new buttons on an old message: one line is enough to show what changed.
+                how = "buttons" if call.method == "editMessageReplyMarkup" else "edited"
+                shown = [entry for entry in shown if entry[0] != message_id or entry[1] == "new"]
                 if all(entry[0] != message_id for entry in shown):
-                    shown.append((message_id, True))
+                    shown.append((message_id, how))
             elif call.method == "answerCallbackQuery" and call.params.get("text"):
                 toasts.append(call.params["text"])
         arrived = [message_id for message_id in new if self._buttons(message_id)]
@@ -113,19 +114,24 @@ class Command(BaseCommand):
         numbers = {(message_id, data): number for number, (message_id, data) in self._numbers().items()}
         for toast in toasts:
             self.stdout.write(f"  💬 {toast}")
-        for message_id, edited in sorted(shown, key=lambda entry: entry[0]):
-            self._print_message(message_id, edited, numbers)
+        for message_id, how in sorted(shown, key=lambda entry: entry[0]):
+            self._print_message(message_id, how, numbers)
 
-    def _print_message(self, message_id: int, edited: bool, numbers: dict) -> None:
+    def _print_message(self, message_id: int, how: str, numbers: dict) -> None:
         message = self.api.message(self.chat["id"], message_id)
         if message is None:
             return
-        self.stdout.write("")
-        if "photo" in message:
-            self.stdout.write(self._dim(f"  [cover] {self.api.photo_urls.get((self.chat['id'], message_id), '')}"))
-        marker = self._dim("  (edited)") if edited else ""
         text = self._plain(message.get("text") or message.get("caption") or "")
-        self.stdout.write("\n".join("  " + line for line in text.split("\n")) + marker)
+        self.stdout.write("")
+        if how == "buttons":
+            title = next((line for line in text.split("\n") if line.strip()), "")
+            self.stdout.write(self._dim(f"  ✏️ {title[:70]}"))
+        else:
+            if how == "edited":
+                self.stdout.write(self._dim("  ✏️"))
+            if "photo" in message:
+                self.stdout.write(self._dim(f"  [cover] {self.api.photo_urls.get((self.chat['id'], message_id), '')}"))
+            self.stdout.write("\n".join("  " + line for line in text.split("\n")))
         for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
             cells = []
             for button in row:
