@@ -1,14 +1,17 @@
 """The recommendation service: each signal, the time and diversity rules, the log and the query count."""
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalog.models import Offer
+from catalog.models import ContentItem, Offer
 from recommender.collab import collab_index_clear
-from recommender.index import catalogue_index_clear
+from recommender.index import catalogue_index, catalogue_index_clear
 from recommender.models import Recommendation
+from recommender.scoring import BASELINE, Strategy, score_kind
 from recommender.services import recommend
+from recommender.signals import KindTaste, MoodProfile
 from recommender.types import RecommendationRequest
 from tests.factories import ProfileFactory, RatingFactory
 from tracking.links import read_offer_link_token
@@ -254,3 +257,24 @@ def test_language_of_the_profile_picks_the_reason_text(taxonomy, shop):
     reason = result.results["film"][0].reasons[0]
     assert reason.text("en") == "comedy suits a joyful mood"
     assert reason.text("ru") == "«Комедия» — под настроение «радостное»"
+
+
+def test_popularity_prior_breaks_otherwise_equal_items(taxonomy, shop):
+    genres, moods = taxonomy
+    drama = genres[("film", "drama")]
+    make_item(shop, [drama], title="Niche", popularity=5)
+    make_item(shop, [drama], title="Popular", popularity=95)
+    assert titles(ask(moods["melancholic"], kinds=("film",)), "film") == ["Popular", "Niche"]
+
+
+def test_baseline_strategy_ignores_mood_but_not_time(taxonomy, shop):
+    genres, moods = taxonomy
+    make_item(shop, [genres[("film", "drama")]], title="Top drama", rating=9.0, votes=100000, length_minutes=100)
+    make_item(shop, [genres[("film", "comedy")]], title="Comedy", rating=6.0, votes=100000, length_minutes=100)
+    make_item(shop, [genres[("film", "drama")]], title="Too long", rating=9.5, votes=100000, length_minutes=200)
+    ix = catalogue_index().kinds["film"]
+    empty = KindTaste(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8))
+    mood = MoodProfile.from_mood(moods["joyful"], catalogue_index().mood_weights[moods["joyful"].pk])
+    score = score_kind(ix, None, strategy=Strategy(BASELINE), mood=mood, minutes=120, taste=empty).score
+    best = ix.item_ids[int(np.argmax(score))]
+    assert ContentItem.objects.get(pk=best).title == "Top drama"
