@@ -28,9 +28,10 @@ def card_text(item: ContentItem, *, language: str, reasons: Iterable[Reason] = (
     if header:
         head.append(f"<i>{header}</i>")
     year = f" ({item.year})" if item.year else ""
-    head.append(f"{KIND_ICONS.get(item.kind, '')} <b>{esc(item.title, 200)}</b>{year}")
-    if item.original_title and item.original_title.strip().lower() != item.title.strip().lower():
-        head.append(f"<i>{esc(item.original_title, 120)}</i>")
+    title, other_title = titles(item, language)
+    head.append(f"{KIND_ICONS.get(item.kind, '')} <b>{esc(title, 200)}</b>{year}")
+    if other_title:
+        head.append(f"<i>{esc(other_title, 120)}</i>")
     creators = ", ".join(str(name) for name in (item.creators or [])[:3] if name)
     if creators:
         head.append(esc(creators, 150))
@@ -52,6 +53,14 @@ def card_text(item: ContentItem, *, language: str, reasons: Iterable[Reason] = (
     if visible_length(text) > limit:  # cannot happen with the caps above; never send an oversized caption
         text = esc(cut(item.title, limit - 10))
     return text
+
+
+def titles(item: ContentItem, language: str) -> tuple[str, str]:
+    """(the title to show first, the other one or ""): English readers see the original title first."""
+    title, original = item.title, item.original_title or ""
+    if language == "en" and original:
+        title, original = original, title
+    return title, original if original.strip().lower() != title.strip().lower() else ""
 
 
 def item_length(item: ContentItem, language: str) -> str:

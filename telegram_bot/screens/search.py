@@ -19,9 +19,9 @@ from users.services import rating_set
 
 from .. import selectors
 from ..bot_api import EditFailed
-from ..cards import KIND_ICONS, card_text, mark_rating, rating_row, shop_rows
+from ..cards import KIND_ICONS, card_text, mark_rating, rating_row, shop_rows, titles
 from ..conversation import StaleButton, Turn, int_arg, on_callback, on_command, on_text
-from ..formatting import MESSAGE_LIMIT, esc, join_within
+from ..formatting import MESSAGE_LIMIT, cut, esc, join_within
 from ..texts import duration
 from .main import CB_MAIN
 
@@ -210,7 +210,8 @@ def _send_playlist(turn: Turn, playlist: Playlist) -> None:
         creators = ", ".join(str(name) for name in (pick.item.creators or [])[:2])
         length = f"{pick.item.duration_seconds // 60}:{pick.item.duration_seconds % 60:02d}" \
             if pick.item.duration_seconds else ""
-        lines.append(f"{number}. {esc(creators, 80)} — <b>{esc(pick.item.title, 120)}</b> {length}".strip())
+        title = titles(pick.item, turn.lang)[0]
+        lines.append(f"{number}. {esc(creators, 80)} — <b>{esc(title, 120)}</b> {length}".strip())
     text = join_within(lines, MESSAGE_LIMIT - 40)
     kept = text.count("\n")
     if kept < len(playlist.items):
@@ -219,7 +220,8 @@ def _send_playlist(turn: Turn, playlist: Playlist) -> None:
     for number, pick in enumerate(playlist.items[:PLAYLIST_BUTTONS], start=1):
         if pick.offers:
             offer = pick.offers[0]
-            rows.append([InlineKeyboardButton(f"▶️ {number}. {pick.item.title[:40]} · {offer.partner_name[:20]}",
+            rows.append([InlineKeyboardButton(f"▶️ {number}. {cut(titles(pick.item, turn.lang)[0], 40)} · "
+                                              f"{cut(offer.partner_name, 20)}",
                                               url=offer.link)])
     turn.send(text, InlineKeyboardMarkup(rows) if rows else None)
 

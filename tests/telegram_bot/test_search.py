@@ -150,6 +150,9 @@ def test_a_wrong_typed_time_gets_a_clear_prompt_with_the_range(user, catalogue, 
 
 
 def test_search_in_english(english_user, catalogue):
+    for item in catalogue:  # titles are Russian in the catalogue; English readers see the original first
+        item.original_title = f"Original of {item.pk}"
+        item.save(update_fields=["original_title"])
     english_user.register()
     calls = english_user.send("/search")
     assert plain(calls[0].text) == "What's your mood?"
@@ -161,7 +164,8 @@ def test_search_in_english(english_user, catalogue):
     assert cards
     assert [b["text"] for b in cards[0].buttons()][:3] == ["👍 Like", "🤷 Don't know", "👎 Dislike"]
     for call in cards:
-        assert_card(call, "en")
+        item = assert_card(call, "en")
+        assert plain(call.text).split("\n")[0].endswith(f"Original of {item.pk} ({item.year})")
     assert plain(calls[-1].text) == "What next?"
     assert [b["text"] for b in calls[-1].buttons()] == ["🔄 More options", "🔍 New search", "⬅️ Back"]
 
