@@ -6,6 +6,7 @@ as the partner wrote them. Checking and converting the values is the import serv
 """
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 
 class FeedFormatError(ValueError):
@@ -50,10 +51,10 @@ class OfferRow:
 
     def content_key(self) -> str:
         """Every value that reaches the database, joined: the input of Offer.row_hash."""
-        return "\x1f".join(
-            "\x1e".join(value) if isinstance(value, tuple) else value
-            for value in map(self.__getattribute__, ROW_FIELDS)
-        )
+        values = list(_ROW_VALUES(self))
+        for index in _LIST_INDEXES:
+            values[index] = "\x1e".join(values[index])
+        return "\x1f".join(values)
 
 
 # The column names of CSV feeds and the field names of JSON feeds (docs/feeds.md lists them).
@@ -61,4 +62,6 @@ ROW_FIELDS: tuple[str, ...] = tuple(
     name for name in OfferRow.__dataclass_fields__ if name not in ("position", "extra")
 )
 LIST_FIELDS = frozenset({"creators", "genres"})
+_ROW_VALUES = attrgetter(*ROW_FIELDS)
+_LIST_INDEXES = [index for index, name in enumerate(ROW_FIELDS) if name in LIST_FIELDS]
 REQUIRED_COLUMNS: tuple[str, ...] = ("sku", "title", "url", "price")

@@ -89,7 +89,9 @@ class ValidOffer:
 
 def clean_text(value: str, *, limit: int, field_name: str) -> str:
     """Plain text as given (escaping happens where it is shown), minus control characters."""
-    value = _CONTROL.sub("", value).strip()
+    if not value:
+        return ""
+    value = (value if value.isprintable() else _CONTROL.sub("", value)).strip()
     if len(value) > limit:
         raise RowRejected(field_name, f"{len(value)} characters, at most {limit} are allowed", value)
     return value
@@ -229,7 +231,10 @@ def validate_row(row: OfferRow, *, max_description_chars: int) -> ValidOffer:
     available = parse_available(row.available)
     kind = _kind_of(row)
 
-    description = _CONTROL.sub("", row.description).strip()
+    description = row.description
+    if description and not description.isprintable():
+        description = _CONTROL.sub("", description)
+    description = description.strip()
     if len(description) > max_description_chars:
         raise RowRejected("description", f"{len(description):,} characters, at most {max_description_chars:,} are allowed")
     creators = [clean_text(name, limit=300, field_name="creators") for name in row.creators]
