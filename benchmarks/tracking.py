@@ -131,18 +131,38 @@ def drive(port, paths, *, seconds, processes, threads):
     return elapsed, latencies, statuses
 
 
+def server_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU of the gunicorn master and its workers, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        if pid == master_pid or ppid == master_pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def percentile(sorted_values, q):
     if not sorted_values:
         return float("nan")
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-def report_line(name, elapsed, latencies, statuses, ok_statuses):
+def report_line(name, elapsed, latencies, statuses, ok_statuses, cpu_seconds):
     ok = sum(n for s, n in statuses.items() if s in ok_statuses)
     errors = sum(n for s, n in statuses.items() if s not in ok_statuses)
     rate = len(latencies) / elapsed
     print(f"{name:10s} requests={len(latencies):7d}  {rate:8.1f} req/s  p50={percentile(latencies, .5)*1000:6.2f} ms  "
           f"p99={percentile(latencies, .99)*1000:6.2f} ms  errors={errors}  statuses={dict(sorted(statuses.items()))}")
+    print(f"           gunicorn CPU {cpu_seconds * 1000 / max(len(latencies), 1):.2f} ms per request; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return ok, errors, rate
 
 
@@ -210,9 +230,11 @@ def bench_load(options):
     options.port = options.port or free_port()
     server = start_gunicorn(options.port)
     try:
+        cpu = server_cpu_seconds(server.pid)
         elapsed, latencies, statuses = drive(options.port, go_paths, seconds=options.seconds,
                                              processes=options.processes, threads=options.threads)
-        go_ok, go_errors, go_rate = report_line("/go/", elapsed, latencies, statuses, {302})
+        go_ok, go_errors, go_rate = report_line("/go/", elapsed, latencies, statuses, {302},
+                                                server_cpu_seconds(server.pid) - cpu)
         go_p99 = percentile(latencies, .99)
         clicks = Click.objects.count()
         print(f"           Click rows: {clicks}  (302 answers: {go_ok})  {'OK' if clicks == go_ok else 'MISMATCH'}")
@@ -229,9 +251,11 @@ def bench_load(options):
             expected_new += 1
             if n % 10 == 9:  # every tenth is replayed at once: must answer 200 with the same conversion
                 postback_paths.append(path)
+        cpu = server_cpu_seconds(server.pid)
         elapsed, latencies, statuses = drive(options.port, postback_paths, seconds=options.seconds,
                                              processes=options.processes, threads=options.threads)
-        pb_ok, pb_errors, pb_rate = report_line("postback", elapsed, latencies, statuses, {200, 201})
+        pb_ok, pb_errors, pb_rate = report_line("postback", elapsed, latencies, statuses, {200, 201},
+                                                server_cpu_seconds(server.pid) - cpu)
         conversions = Conversion.objects.count()
         created = statuses.get(201, 0)
         print(f"           Conversion rows: {conversions}  (201 answers: {created}, 200 replays: "

@@ -281,6 +281,11 @@ def _parse_moment(value, *, now: datetime) -> datetime:
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt_timezone.utc)
 
 
+# The Partner fields `conversion_payout` reads (and conversion_record stores).
+PAYOUT_FIELDS = ("payout_currency", "payout_registration", "payout_subscription", "payout_purchase",
+                 "payout_purchase_percent")
+
+
 def conversion_payout(*, partner: Partner, event: str, amount: Decimal | None, currency: str) -> Decimal:
     """What MoodStream earns for one action, from the partner's current rates."""
     if event == Conversion.Event.REGISTRATION:
