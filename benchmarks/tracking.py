@@ -5,9 +5,10 @@
     .venv/bin/python benchmarks/tracking.py all
 
 It uses its own databases (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/ms_track_bench;
-BENCH_KPI_DATABASE_URL, default …/ms_track_kpi_bench), which it drops and re-creates. The load generator is Python processes x threads on loopback, one
-keep-alive connection per thread, each request a fresh token / event id. After each run it checks
-that the Click / Conversion rows equal what the server acknowledged: nothing lost, nothing doubled.
+BENCH_KPI_DATABASE_URL, default …/ms_track_kpi_bench), which it drops and re-creates. The load
+generator is Python processes x threads on loopback, one keep-alive connection per thread, each
+request a fresh token / event id (every tenth postback is sent twice). After each run it checks that
+the Click / Conversion rows equal what the server acknowledged: nothing lost, nothing doubled.
 Options: --seconds 30 --processes 2 --threads 8 --port (default: a free one).
 """
 

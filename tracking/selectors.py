@@ -128,12 +128,14 @@ class KpiReport:
         )
 
     def default_pair(self) -> tuple[str, str] | None:
-        """The two most-used variants of one experiment (control first by name), if any."""
+        """The first two variants (by code) of the experiment with the most users, if any."""
         by_experiment = defaultdict(list)
         for summary in self.variants:
             if summary.key.experiment_id:
                 by_experiment[summary.key.experiment_id].append(summary)
-        candidates = [v for v in by_experiment.values() if len(v) >= 2] or ([self.variants] if len(self.variants) >= 2 else [])
+        candidates = [v for v in by_experiment.values() if len(v) >= 2]
+        if not candidates and len(self.variants) >= 2:
+            candidates = [self.variants]
         if not candidates:
             return None
         group = sorted(max(candidates, key=lambda v: sum(s.active_users for s in v)), key=lambda s: s.key.variant)

@@ -1,5 +1,6 @@
 """KPI per day and variant: exact counts from the pre-aggregated rows, the interval, the staff-only export."""
 
+import base64
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -165,7 +166,7 @@ def test_kpi_api_is_for_moodstream_staff_only(client, partner_staff, traffic):
 
 
 def test_kpi_api_accepts_basic_auth_for_scripts(api_client, staff_user):
-    api_client.credentials(HTTP_AUTHORIZATION="Basic " + __import__("base64").b64encode(b"boss:boss-password-123").decode())
+    api_client.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"boss:boss-password-123").decode())
     assert api_client.get("/api/v1/kpi").status_code == 200
 
 
