@@ -51,8 +51,21 @@ class UserFreeScopedAdmin(PartnerScopedAdmin):
         return fields
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what happened: nobody adds, edits or deletes them in the admin."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Click)
-class ClickAdmin(UserFreeScopedAdmin):
+class ClickAdmin(ReadOnlyAdmin, UserFreeScopedAdmin):
     list_display = ["click_id", "created_at", "partner", "offer", "payout", "variant", "profile_ref"]
     list_filter = ["partner", "variant"]
     search_fields = ["=click_id", "offer__sku", "=profile__telegram_id"]
@@ -62,16 +75,6 @@ class ClickAdmin(UserFreeScopedAdmin):
     fields = ["click_id", "created_at", "partner", "offer", "payout", "user_agent", "profile_ref", "recommendation",
               "experiment", "variant"]
     readonly_fields = fields
-
-    # Clicks are a record of what happened: nobody edits them.
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Profile")
     def profile_ref(self, obj):
@@ -167,7 +170,7 @@ def csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     return response
 
 
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ReadOnlyAdmin):
     """A model entry in the admin that is one read-only page; partner staff get their partner's version."""
 
     def has_module_permission(self, request):
@@ -175,15 +178,6 @@ class ReportAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return is_partner_staff(request) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

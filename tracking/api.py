@@ -13,7 +13,8 @@ from .params import InvalidParameter, date_range_from_params
 from .selectors import ZERO, kpi_report, partner_daily_stats
 from .serializers import (ConversionReportSerializer, ConversionSerializer, ConversionStatusSerializer,
                           RefusalSerializer, conversion_data)
-from .services import ConversionRefused, conversion_record, conversion_report_parse, conversion_set_status
+from .services import ConversionRefused, conversion_set_status
+from .views import conversion_answer
 
 DATE_RANGE_PARAMETERS = [
     OpenApiParameter("from", str, description="First day, YYYY-MM-DD (default: 29 days before `to`)."),
@@ -44,12 +45,8 @@ class ConversionCreateView(PartnerAPIView):
         partner = request.auth
         if not isinstance(request.data, dict):
             return Response({"code": "invalid_body", "detail": "Send a JSON object."}, status=400)
-        try:
-            report = conversion_report_parse(data=request.data, partner=partner)
-            conversion, created = conversion_record(partner=partner, report=report)
-        except ConversionRefused as refused:
-            return Response(refused.as_dict(), status=refused.status)
-        return Response(conversion_data(conversion), status=201 if created else 200)
+        body, answer_status = conversion_answer(partner=partner, data=request.data)
+        return Response(body, status=answer_status)
 
 
 class ConversionStatusView(PartnerAPIView):

@@ -44,9 +44,15 @@ def postback(request, partner_code: str):
         return JsonResponse({"code": "unknown_partner", "detail": "No partner has this code."}, status=404)
     if not partner.is_active or not secret_matches(request.GET.get("key", ""), partner.postback_key_hash):
         return JsonResponse({"code": "wrong_key", "detail": "The postback key is missing or wrong."}, status=403)
+    body, status = conversion_answer(partner=partner, data=request.GET)
+    return JsonResponse(body, status=status)
+
+
+def conversion_answer(*, partner: Partner, data) -> tuple[dict, int]:
+    """Record a partner's report (postback query or REST body) and say what to answer: the same rules for both."""
     try:
-        report = conversion_report_parse(data=request.GET, partner=partner)
+        report = conversion_report_parse(data=data, partner=partner)
         conversion, created = conversion_record(partner=partner, report=report)
     except ConversionRefused as refused:
-        return JsonResponse(refused.as_dict(), status=refused.status)
-    return JsonResponse(conversion_data(conversion), status=201 if created else 200)
+        return refused.as_dict(), refused.status
+    return conversion_data(conversion), 201 if created else 200
