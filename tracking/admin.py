@@ -44,6 +44,13 @@ class UserFreeScopedAdmin(PartnerScopedAdmin):
             fields = tuple(f for f in fields if f not in self.partner_staff_hidden_fields)
         return fields
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # No `?profile__telegram_id=…` or `?profile__id__exact=…` probing through the URL either.
+        if request is not None and is_partner_staff(request):
+            if lookup.split("__", 1)[0] in self.partner_staff_hidden_fields:
+                return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_search_fields(self, request):
         fields = super().get_search_fields(request)
         if is_partner_staff(request):

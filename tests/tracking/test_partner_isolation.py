@@ -109,6 +109,21 @@ def test_clicks_only_own_and_no_telegram_ids(as_partner, world):
     assert world["own_click"].click_id not in html
 
 
+@pytest.mark.parametrize("lookup", ["profile__telegram_id", "profile__id__exact", "profile", "recommendation__id"])
+def test_no_probing_users_through_url_filters(as_partner, profile, world, lookup):
+    value = TELEGRAM_ID if "telegram" in lookup else str(profile.pk)
+    response = as_partner.get("/admin/tracking/click/", {lookup: value})
+    # Django answers a disallowed lookup by dropping it (redirect with ?e=1) or refusing it.
+    assert response.status_code in (302, 400)
+
+
+def test_moodstream_staff_may_filter_clicks_by_profile(client, staff_user, profile, world):
+    client.force_login(staff_user)
+    response = client.get("/admin/tracking/click/", {"profile__id__exact": profile.pk})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 2
+
+
 def test_conversions_only_own(as_partner, world):
     html = page(as_partner, "/admin/tracking/conversion/")
     assert "own-ev" in html and "other-ev" not in html
