@@ -95,7 +95,39 @@ class PartnerScopedAdmin(admin.ModelAdmin):
         fields = tuple(super().get_readonly_fields(request, obj))
         if is_partner_staff(request):
             fields += tuple(f for f in self.partner_staff_readonly_fields if f not in fields)
+            fields = tuple(f for f in fields if f not in self.partner_staff_hidden_fields)
         return fields
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if is_partner_staff(request):
+            fields = [f for f in fields if f.lstrip("=^@").split("__", 1)[0] not in self.partner_staff_hidden_fields]
+        return fields
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # No probing hidden fields through the URL either (`?profile__telegram_id=…`).
+        if request is not None and is_partner_staff(request):
+            if lookup.split("__", 1)[0] in self.partner_staff_hidden_fields:
+                return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if is_partner_staff(request):
+            fields = [f for f in fields if f not in self.partner_staff_hidden_fields]
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not is_partner_staff(request) or not self.partner_staff_hidden_fields:
+            return fieldsets
+        hidden = set(self.partner_staff_hidden_fields)
+        visible = []
+        for name, options in fieldsets:
+            kept = [f for f in options.get("fields", ()) if (f if isinstance(f, str) else None) not in hidden]
+            kept = [tuple(x for x in f if x not in hidden) if isinstance(f, (tuple, list)) else f for f in kept]
+            visible.append((name, {**options, "fields": [f for f in kept if f]}))
+        return visible
 
     def get_exclude(self, request, obj=None):
         exclude = tuple(super().get_exclude(request, obj) or ())

