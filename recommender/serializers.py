@@ -201,7 +201,7 @@ def pick_data(pick, language: str) -> dict:
         "rating": item.rating, "votes": item.votes, "cover_url": item.cover_url, "description": item.description,
         "reasons": [{"code": r.code, "text": r.text(language), "ru": r.ru, "en": r.en} for r in pick.reasons],
         "offers": [{"offer_id": o.offer_id, "partner": o.partner_code, "partner_name": o.partner_name,
-                    "price": o.price, "currency": o.currency, "offer_type": o.offer_type, "link": o.link}
+                    "price": str(o.price), "currency": o.currency, "offer_type": o.offer_type, "link": o.link}
                    for o in pick.offers],
     }
 

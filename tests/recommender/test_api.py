@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 
+from catalog.models import Offer
 from tests.factories import ProfileFactory
 from tracking.links import read_offer_link_token
 from users.services import api_key_issue
@@ -44,6 +45,8 @@ def test_recommendations_for_a_known_user(client, catalogue):
     assert film["reasons"][0]["text"] == "comedy suits a joyful mood"
     offer = film["offers"][0]
     assert {"partner", "price", "currency", "offer_type", "link"} <= set(offer)
+    # Money travels as an exact decimal string, as in the schema.
+    assert offer["price"] == str(Offer.objects.get(pk=offer["offer_id"]).price)
     target = read_offer_link_token(offer["link"].rsplit("/", 1)[1])
     assert str(target.recommendation_id) == body["request_id"] and target.offer_id == offer["offer_id"]
     assert body["strategy"] == "heuristic" and body["variant"] == "" and body["model_version"] is None
