@@ -1,11 +1,19 @@
-"""Item-to-item collaborative signal from every user's stored ratings.
+"""Collaborative signals from every user's stored ratings.
 
 Per kind, a sparse users × items matrix with unit-length item columns: cosine similarity of
-two items is the dot product of their columns. For a user with answers (item, ±1), the signal
-of every item is Σ_answers sim(item, answer) · value / number of answers — computed as two
-sparse products (items → users → items), never as an items × items matrix, so it stays cheap
-at hundreds of thousands of items. The user's own row is left out, so the signal only says
-what *other* people's ratings imply (and training features match serving features).
+two items is the dot product of their columns. For a user with answers (item, ±1), the
+item-to-item signal of every item is Σ_answers sim(item, answer) · value / number of answers —
+computed as two sparse products (items → users → items), never as an items × items matrix, so
+it stays cheap at hundreds of thousands of items.
+
+The user-to-user signal (`neighbours`) asks the other way round: which stored users gave an
+opinion on the same items as this user (cosine of their binary "has an opinion" rows), and
+what share of those neighbours, weighted by similarity squared (Breese et al.'s case
+amplification: the closest neighbours count most, no top-k cut-off to tune), rated each item.
+It predicts what the user will *watch* at all, which the catalogue-wide ranking rewards.
+
+The user's own row is left out of every signal, so they only say what *other* people's ratings
+imply (and training features match serving features).
 
 Like the catalogue index, the matrix is cached per process and rebuilt when the ratings'
 stamp (count and latest change) moves, checked at most every RECOMMENDER_INDEX_REFRESH_SECONDS.
@@ -39,10 +47,18 @@ class KindCollab:
     opinions: int
     like_t: sp.csr_matrix = None
     seen_t: sp.csr_matrix = None
+    # seen[u, i] = 1 / item_norm[i]: the binary matrix is seen × item_norm, no second copy needed.
+    item_norm: np.ndarray = None  # float32 [items]: sqrt(number of opinions of the item)
+    user_degree: np.ndarray = None  # float32 [users]: number of opinions of the user
 
     def __post_init__(self):
         self.like_t = self.like.T.tocsr()
         self.seen_t = self.seen.T.tocsr()
+        if self.item_norm is None:
+            self.item_norm = _binary_norms(self.seen)
+        if self.user_degree is None:
+            binary = self.seen @ sp.diags(self.item_norm)
+            self.user_degree = np.asarray(binary.sum(axis=1), dtype=np.float32).ravel()
 
     @property
     def enabled(self) -> bool:
@@ -56,26 +72,39 @@ class KindCollab:
 
     @property
     def nbytes(self) -> int:
-        total = self.user_ids.nbytes
+        total = self.user_ids.nbytes + self.item_norm.nbytes + self.user_degree.nbytes
         for m in (self.like, self.seen, self.like_t, self.seen_t):
             total += m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
         return total
 
     def signals(self, positions: np.ndarray, values: np.ndarray, own_row: int | None, n: int):
-        """(collab_like, collab_seen) for all n items given the user's answers (positions, ±1 values)."""
+        """(collab_like, collab_seen, neighbours) for all n items given the user's answers (positions, ±1 values)."""
         zeros = np.zeros(n, dtype=np.float32)
         if not self.enabled or positions.size == 0:
-            return zeros, zeros
+            return zeros, zeros, zeros
         weights = values.astype(np.float32)
+        seen_columns = self.seen[:, positions]
         like_users = np.asarray(self.like[:, positions] @ weights).ravel()
-        seen_users = np.asarray(self.seen[:, positions] @ np.ones(len(positions), dtype=np.float32)).ravel()
+        seen_users = np.asarray(seen_columns @ np.ones(len(positions), dtype=np.float32)).ravel()
+        # How many of the user's answered items each stored user also has an opinion on.
+        overlap = np.asarray(seen_columns @ self.item_norm[positions]).ravel()
         if own_row is not None:
             like_users[own_row] = 0.0
             seen_users[own_row] = 0.0
+            overlap[own_row] = 0.0
         scale = 1.0 / len(positions)
         like = (self.like_t @ like_users).astype(np.float32) * scale
         seen = (self.seen_t @ seen_users).astype(np.float32) * scale
-        return like, seen
+        return like, seen, self._neighbours(overlap, len(positions), n)
+
+    def _neighbours(self, overlap: np.ndarray, answers: int, n: int) -> np.ndarray:
+        """Similarity²-weighted share of the stored users with the same answered items who rated each item."""
+        similarity = overlap / np.sqrt(np.maximum(self.user_degree, 1.0) * answers)
+        weights = (similarity * similarity).astype(np.float32)
+        total = float(weights.sum(dtype=np.float64))
+        if total <= 0:
+            return np.zeros(n, dtype=np.float32)
+        return ((self.seen_t @ weights) * self.item_norm * np.float32(1.0 / total)).astype(np.float32)
 
 
 def kind_collab_from_triples(users: np.ndarray, positions: np.ndarray, values: np.ndarray, n_items: int) -> KindCollab:
@@ -86,6 +115,8 @@ def kind_collab_from_triples(users: np.ndarray, positions: np.ndarray, values: n
     shape = (len(user_ids), n_items)
     like = sp.csc_matrix((values, (rows, positions)), shape=shape, dtype=np.float32)
     seen = sp.csc_matrix((np.ones_like(values), (rows, positions)), shape=shape, dtype=np.float32)
+    seen.sum_duplicates()
+    seen.data[:] = 1.0  # binary: an opinion given twice is one opinion
     return KindCollab(user_ids=user_ids.astype(np.int64), like=_unit_columns(like), seen=_unit_columns(seen),
                       opinions=int(len(values)))
 
@@ -95,6 +126,16 @@ def _unit_columns(matrix: sp.csc_matrix) -> sp.csc_matrix:
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=0)).ravel())
     norms[norms == 0] = 1.0
     return sp.csc_matrix(matrix @ sp.diags(1.0 / norms).astype(np.float32), dtype=np.float32)
+
+
+def _binary_norms(seen: sp.csc_matrix) -> np.ndarray:
+    """sqrt(opinions per item) back from the unit-column binary matrix (its entries are 1 / that)."""
+    norms = np.zeros(seen.shape[1], dtype=np.float32)
+    counts = np.diff(seen.indptr)
+    filled = counts > 0
+    first = seen.indptr[:-1][filled]
+    norms[filled] = 1.0 / seen.data[first]
+    return norms
 
 
 @dataclass

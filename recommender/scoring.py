@@ -34,7 +34,7 @@ TIME_WEIGHT = 0.5
 
 # Hand-set weights over standardised preference features (the learned model replaces them).
 HAND_WEIGHTS = {"genre_taste": 1.0, "content_taste": 0.7, "collab_like": 1.0, "collab_seen": 0.3,
-                "quality": 1.0, "rating_mean": 0.0, "popularity": 0.5}
+                "collab_neighbours": 0.3, "quality": 1.0, "rating_mean": 0.0, "popularity": 0.5}
 
 # Diversity: within a kind's first DIVERSE_TOP picks, no two of one series or by one creator.
 DIVERSE_TOP = 3
@@ -84,11 +84,14 @@ class KindScores:
     collab_top: float = np.inf
 
 
-def preference(strategy: Strategy, features: np.ndarray, ix: KindIndex) -> np.ndarray:
+def preference(strategy: Strategy, features: np.ndarray, ix: KindIndex, priors: Priors | None = None) -> np.ndarray:
     """One preference number per item from the [F, n] features."""
     if strategy.name == BASELINE:
-        return ix.quality.astype(np.float32)
+        # The replay's training users are scored with their own ratings left out of the priors.
+        return (priors.quality if priors is not None else ix.quality).astype(np.float32)
     if strategy.name == POPULARITY:
+        if priors is not None:
+            return priors.popularity.astype(np.float32)
         # Votes break ties between equally popular items.
         return (ix.popularity + 1e-9 * np.log1p(ix.votes)).astype(np.float32)
     if strategy.name == MODEL and strategy.model is not None:
@@ -112,7 +115,7 @@ def score_kind(ix: KindIndex, collab: KindCollab | None, *, strategy: Strategy, 
     time = time_fit(ix, minutes)
     features = None
     if strategy.name in (BASELINE, POPULARITY):
-        score = preference(strategy, np.empty((0, ix.size), dtype=np.float32), ix)
+        score = preference(strategy, np.empty((0, ix.size), dtype=np.float32), ix, priors)
         moods = mood_fit(ix, mood)
     else:
         features = preference_features(ix, collab, taste, priors)

@@ -5,8 +5,9 @@
 - mood fit: the mood's genre weights and editorial mood tags; for tracks also tempo, energy,
   valence and mode against the mood's ranges (genre alone when audio features are missing);
 - preference features (what the learned model combines): genre taste, content similarity to
-  liked / disliked items, item-to-item collaborative signals, the vote-weighted quality prior,
-  a lightly shrunk mean rating and the popularity prior.
+  liked / disliked items, item-to-item collaborative signals, the user-to-user "neighbours"
+  signal (what people who rated the same items watched), the vote-weighted quality prior, a
+  lightly shrunk mean rating and the popularity prior.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import numpy as np
 from .collab import KindCollab
 from .index import MODE_MAJOR, MODE_MINOR, MODE_UNKNOWN, KindIndex
 
-FEATURES = ("genre_taste", "content_taste", "collab_like", "collab_seen", "quality", "rating_mean", "popularity")
+FEATURES = ("genre_taste", "content_taste", "collab_like", "collab_seen", "collab_neighbours", "quality", "rating_mean",
+            "popularity")
 
 # How far outside a mood's range a track still partly fits: BPM and energy units at which the fit falls to 1/e.
 TEMPO_SOFTNESS = 15.0
@@ -217,9 +219,9 @@ def preference_features(ix: KindIndex, collab: KindCollab | None, taste: KindTas
                 mood_dir += sign * m.mean(axis=0)
         out[1] = ix.content_dot(genre_dir, mood_dir)
     if collab is not None:
-        out[2], out[3] = collab.signals(taste.answer_positions, taste.answer_values, taste.own_row, n)
+        out[2], out[3], out[4] = collab.signals(taste.answer_positions, taste.answer_values, taste.own_row, n)
     priors = priors or Priors(ix.quality, ix.rating_mean, ix.popularity)
-    out[4] = priors.quality
-    out[5] = priors.rating_mean
-    out[6] = priors.popularity
+    out[5] = priors.quality
+    out[6] = priors.rating_mean
+    out[7] = priors.popularity
     return out
