@@ -9,9 +9,10 @@ The protocol (issue 4, item 7), deterministic for a given seed:
 3. ROC AUC over each user's held-out items (averaged over users); NDCG@10 and MAP@10 over the
    whole catalogue minus the user's 10 answered items.
 
-The learned model is trained exactly as `train_recommender` trains it — on the stored users,
-each replayed the same way with its own ratings left out of the priors and the collaborative
-signal — so nothing is tuned to the test users or to one dataset.
+The learned model is trained exactly as `train_recommender` trains it (`learning.learn_preference_model`)
+— on the stored users, each replayed the same way with its own ratings left out of the priors
+and the collaborative signals; the mix of its "will like" and "will watch" parts is chosen on
+held-out stored users — so nothing is tuned to the test users or to one dataset.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pandas as pd
 
 from .collab import KindCollab, kind_collab_from_triples
 from .index import KindIndex, padded_columns, quality_priors
-from .learning import ANSWERS_PER_USER, MetricSummary, ReplayUser, evaluate_strategy, fit_preference_model, training_pairs
+from .learning import ANSWERS_PER_USER, MetricSummary, ReplayUser, TrainingGroup, evaluate_strategy, learn_preference_model
 from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, Strategy
 from .signals import KindTaste, Priors
 
@@ -47,6 +48,7 @@ class EvaluationReport:
     training_users: int
     training_pairs: int
     model_weights: dict[str, float]
+    watch_weight: float = 0.0  # λ of the "will watch" model, learned on the training users
 
 
 def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -100,8 +102,8 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0) -> EvaluationRep
             continue
         own = _leave_one_out(votes, star_sums, max_votes, positions[rows], stars[rows])
         training.append(_replay(ix, collab, rows, positions, stars, train_rng, user_id=int(user), priors=own))
-    pairs = training_pairs(ix, collab, training, seed)
-    model = fit_preference_model(pairs)
+    learned = learn_preference_model([TrainingGroup(ix, collab, training)], seed)
+    model = learned.model
 
     strategies = {
         BASELINE: Strategy(BASELINE), POPULARITY: Strategy(POPULARITY), HEURISTIC: Strategy(HEURISTIC),
@@ -109,8 +111,9 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0) -> EvaluationRep
     }
     report_rows = {name: evaluate_strategy(ix, collab, test, strategy) for name, strategy in strategies.items()}
     return EvaluationReport(rows=report_rows, items=n, ratings=len(ratings), test_users=len(test),
-                            training_users=len(training), training_pairs=len(pairs),
-                            model_weights={f: round(float(w), 4) for f, w in zip(model.features, model.weights)})
+                            training_users=len(training), training_pairs=learned.pairs,
+                            model_weights={f: round(float(w), 4) for f, w in zip(model.features, model.weights)},
+                            watch_weight=learned.watch_weight)
 
 
 def _film_index(movies: pd.DataFrame, item_ids, votes, star_sums, max_votes) -> KindIndex:

@@ -4,15 +4,25 @@ Both `train_recommender` (stored ratings) and `evaluate_recommender` (MovieLens)
 the same way: part of a user's ratings play the onboarding answers, the rest are held out;
 features come from `signals.preference_features` exactly as when serving.
 
-The model is a pairwise logistic regression (scikit-learn) on feature differences:
-- (liked, not liked) pairs among a user's held-out ratings teach what this user will *like*;
-- (liked, random unrated item) pairs teach what they will *pick* from the whole catalogue,
-  weighted by UNRATED_PAIR_SHARE.
-Pairs are within one user, so nothing a user-level bias explains can be learned by mistake.
+Two questions decide a good pick, and two pairwise logistic regressions (scikit-learn, no
+intercept, pairs within one user so nothing a user-level bias explains is learned by mistake)
+answer them on the same features:
+- *will like*: (liked, not liked) pairs among a user's held-out ratings — what ROC AUC over the
+  held-out items measures;
+- *will watch*: (held-out rated, random unrated item) pairs — which of the whole catalogue the
+  user picks at all, what NDCG@10 over the catalogue also rewards.
+The served model is one linear combination: w_like + λ·w_watch (both in log-odds units). λ is
+learned on the training users: one in five (by a hash of their id) is held out, both models are
+fitted on the rest, and λ is the grid value with the best mean of ROC AUC and NDCG@10 on the
+held-out users (the criterion promotion uses) among those that keep every metric at least as
+good as both references (top-rated and popularity) on those users.
+Both models are then refitted on all training users. Nothing is fitted to test users, and no
+number depends on one dataset.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,13 +31,18 @@ from sklearn.metrics import roc_auc_score
 
 from .collab import KindCollab
 from .index import KindIndex
-from .scoring import PreferenceModel, Strategy, score_kind
+from .scoring import BASELINE, POPULARITY, PreferenceModel, Strategy, score_kind
 from .signals import FEATURES, KindTaste, Priors, preference_features
 
 ANSWERS_PER_USER = 10
 PAIRS_PER_USER = 200
-UNRATED_PAIR_SHARE = 0.25
 K = 10
+# Candidate weights of the "will watch" model next to the "will like" one (log-spaced).
+WATCH_WEIGHTS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+# With fewer held-out users than this the choice would be noise: DEFAULT_WATCH_WEIGHT serves.
+MIN_VALIDATION_USERS = 5
+DEFAULT_WATCH_WEIGHT = 0.05
+INNER_VALIDATION_SHARE = 5  # one training user in five chooses λ
 
 
 @dataclass
@@ -42,43 +57,134 @@ class ReplayUser:
     priors: Priors | None = None  # leave-one-user-out priors when the priors come from the same ratings
 
 
-def training_pairs(ix: KindIndex, collab: KindCollab | None, users: list[ReplayUser], seed: int) -> np.ndarray:
-    """Feature differences (preferred − other), one row per pair."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for user in users:
-        liked = user.heldout_positions[user.heldout_liked]
-        other = user.heldout_positions[~user.heldout_liked]
-        if liked.size == 0:
-            continue
-        features = features_for(ix, collab, user)
-        if other.size:
-            a, b = rng.choice(liked, PAIRS_PER_USER), rng.choice(other, PAIRS_PER_USER)
-            rows.append((features[:, a] - features[:, b]).T)
-        taken = np.zeros(ix.size, dtype=bool)
-        taken[user.heldout_positions] = True
-        taken[user.answered_positions] = True
-        unrated = np.flatnonzero(~taken)
-        count = int(PAIRS_PER_USER * UNRATED_PAIR_SHARE)
-        if unrated.size and count:
-            a, b = rng.choice(liked, count), rng.choice(unrated, count)
-            rows.append((features[:, a] - features[:, b]).T)
-    return np.concatenate(rows) if rows else np.empty((0, len(FEATURES)), dtype=np.float32)
+@dataclass
+class TrainingGroup:
+    """The replayed users of one kind, with that kind's index and collaborative matrices."""
+
+    ix: KindIndex
+    collab: KindCollab | None
+    users: list[ReplayUser]
+
+
+@dataclass
+class LearnedCombination:
+    model: PreferenceModel
+    watch_weight: float
+    like_weights: np.ndarray
+    watch_weights: np.ndarray
+    like_pairs: int
+    watch_pairs: int
+    validation: dict = field(default_factory=dict)  # λ → metrics on the held-out training users, and the references
+
+    @property
+    def pairs(self) -> int:
+        return self.like_pairs + self.watch_pairs
 
 
 def features_for(ix: KindIndex, collab: KindCollab | None, user: ReplayUser) -> np.ndarray:
     return preference_features(ix, collab, user.taste, user.priors)
 
 
-def fit_preference_model(pairs: np.ndarray) -> PreferenceModel:
-    """Logistic regression without intercept on standardised pair differences (both orientations)."""
+def _user_pairs(features: np.ndarray, ix: KindIndex, user: ReplayUser, rng) -> tuple[np.ndarray, np.ndarray]:
+    """(like pairs, watch pairs) of one user as feature differences, preferred − other."""
+    empty = np.empty((0, features.shape[0]), dtype=np.float32)
+    liked = user.heldout_positions[user.heldout_liked]
+    other = user.heldout_positions[~user.heldout_liked]
+    like = empty
+    if liked.size and other.size:
+        a, b = rng.choice(liked, PAIRS_PER_USER), rng.choice(other, PAIRS_PER_USER)
+        like = (features[:, a] - features[:, b]).T
+    taken = np.zeros(ix.size, dtype=bool)
+    taken[user.heldout_positions] = True
+    taken[user.answered_positions] = True
+    unrated = np.flatnonzero(~taken)
+    watch = empty
+    if user.heldout_positions.size and unrated.size:
+        a, b = rng.choice(user.heldout_positions, PAIRS_PER_USER), rng.choice(unrated, PAIRS_PER_USER)
+        watch = (features[:, a] - features[:, b]).T
+    return like, watch
+
+
+def fit_pairwise(pairs: np.ndarray) -> np.ndarray:
+    """Logistic regression without intercept on standardised pair differences (both orientations): raw-unit weights."""
+    if len(pairs) == 0:
+        return np.zeros(len(FEATURES))
     scale = pairs.std(axis=0)
     scale[scale < 1e-9] = 1.0
     x = pairs / scale
     x = np.vstack([x, -x])
     y = np.r_[np.ones(len(pairs)), np.zeros(len(pairs))]
     estimator = LogisticRegression(fit_intercept=False, max_iter=2000).fit(x, y)
-    return PreferenceModel(features=FEATURES, weights=estimator.coef_[0] / scale)
+    return estimator.coef_[0] / scale
+
+
+def _inner_validation(seed: int, user_id: int) -> bool:
+    digest = hashlib.sha256(f"{seed}:watch-weight:{user_id}".encode()).hexdigest()
+    return int(digest, 16) % INNER_VALIDATION_SHARE == 0
+
+
+def learn_preference_model(groups: list[TrainingGroup], seed: int = 0) -> LearnedCombination:
+    """Fit the "will like" and "will watch" models and learn their mix λ on held-out training users."""
+    rng = np.random.default_rng(seed)
+    like_rows: list[tuple[bool, np.ndarray]] = []
+    watch_rows: list[tuple[bool, np.ndarray]] = []
+    validation: list[tuple[TrainingGroup, ReplayUser]] = []
+    for group in groups:
+        for user in group.users:
+            held_out = _inner_validation(seed, user.user_id)
+            like, watch = _user_pairs(features_for(group.ix, group.collab, user), group.ix, user, rng)
+            like_rows.append((held_out, like))
+            watch_rows.append((held_out, watch))
+            if held_out and user.heldout_liked.any():
+                validation.append((group, user))
+
+    def stack(rows, include_held_out):
+        chosen = [r for held_out, r in rows if include_held_out or not held_out]
+        return np.concatenate(chosen) if chosen else np.empty((0, len(FEATURES)), dtype=np.float32)
+
+    table: dict = {}
+    watch_weight = DEFAULT_WATCH_WEIGHT
+    if len(validation) >= MIN_VALIDATION_USERS:
+        like_w, watch_w = fit_pairwise(stack(like_rows, False)), fit_pairwise(stack(watch_rows, False))
+        table = _watch_weight_table(validation, like_w, watch_w)
+        watch_weight = choose_watch_weight(table)
+    like_w, watch_w = fit_pairwise(stack(like_rows, True)), fit_pairwise(stack(watch_rows, True))
+    model = PreferenceModel(features=FEATURES, weights=like_w + watch_weight * watch_w)
+    return LearnedCombination(model=model, watch_weight=watch_weight, like_weights=like_w, watch_weights=watch_w,
+                              like_pairs=len(stack(like_rows, True)), watch_pairs=len(stack(watch_rows, True)),
+                              validation=table)
+
+
+def _watch_weight_table(validation, like_w: np.ndarray, watch_w: np.ndarray) -> dict:
+    """Mean metrics on the held-out training users for every candidate λ and for both references."""
+    per: dict = {name: [] for name in (*WATCH_WEIGHTS, BASELINE, POPULARITY)}
+    for group, user in validation:
+        features = features_for(group.ix, group.collab, user)
+        like, watch = like_w @ features, watch_w @ features
+        for weight in WATCH_WEIGHTS:
+            per[weight].append(user_metrics((like + weight * watch).astype(np.float32), user))
+        for name in (BASELINE, POPULARITY):
+            scores = score_kind(group.ix, group.collab, strategy=Strategy(name), mood=None, minutes=None,
+                                taste=user.taste, priors=user.priors).score
+            per[name].append(user_metrics(scores, user))
+    return {name: _mean_metrics(rows) for name, rows in per.items()}
+
+
+def choose_watch_weight(table: dict) -> float:
+    """The best mean of ROC AUC and NDCG@10 (what promotion compares) among the λ that match both
+    references on every metric; when none does, the best mean among all."""
+    references = [table[BASELINE], table[POPULARITY]]
+    metrics = ("roc_auc", "ndcg", "map")
+    feasible = [w for w in WATCH_WEIGHTS if all(table[w][m] >= ref[m] for ref in references for m in metrics)]
+    return max(feasible or WATCH_WEIGHTS, key=lambda w: (table[w]["roc_auc"] + table[w]["ndcg"], -w))
+
+
+def _mean_metrics(rows: list[dict]) -> dict:
+    out = {}
+    for metric in ("roc_auc", "ndcg", "map"):
+        values = [r[metric] for r in rows if metric in r]
+        out[metric] = float(np.mean(values)) if values else 0.0
+    return out
 
 
 def user_metrics(score: np.ndarray, user: ReplayUser, k: int = K) -> dict[str, float]:

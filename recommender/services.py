@@ -23,12 +23,12 @@ from users.models import Profile, Rating
 
 from .collab import collab_index
 from .index import catalogue_index
-from .learning import ANSWERS_PER_USER, ReplayUser, evaluate_strategy, fit_preference_model, training_pairs
+from .learning import ANSWERS_PER_USER, ReplayUser, TrainingGroup, evaluate_strategy, learn_preference_model
 from .models import ModelVersion, Recommendation, RecommendationItem
 from .reasons import empty_reason, item_reasons
 from .scoring import BASELINE, MODEL, Strategy, build_playlist, pick_diverse, score_kind
 from .selectors import active_model_strategy, strategy_assign, user_taste
-from .signals import FEATURES, KindTaste, MoodProfile, kind_taste
+from .signals import KindTaste, MoodProfile, kind_taste
 from .types import ItemPick, OfferPick, Playlist, RecommendationRequest, RecommendationResult
 
 __all__ = ["BASELINE", "model_version_train", "recommend"]
@@ -193,13 +193,14 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
         holdout = int(hashlib.sha256(f"{seed}:{profile_id}".encode()).hexdigest(), 16) % VALIDATION_SHARE == 0
         (validate if holdout else train).setdefault(kind, []).append(user)
 
-    pairs = [training_pairs(catalogue.kinds[k], collab.kinds.get(k), users, seed) for k, users in sorted(train.items())]
-    pairs = np.concatenate(pairs) if pairs else np.empty((0, len(FEATURES)), dtype=np.float32)
-    if len(pairs) < MIN_TRAINING_PAIRS or not validate:
-        return TrainingOutcome(None, False, f"Not enough ratings to train: {len(pairs)} training pairs "
+    groups = [TrainingGroup(catalogue.kinds[k], collab.kinds.get(k), users) for k, users in sorted(train.items())]
+    learned = learn_preference_model(groups, seed) if groups else None
+    pairs = learned.pairs if learned else 0
+    if pairs < MIN_TRAINING_PAIRS or not validate:
+        return TrainingOutcome(None, False, f"Not enough ratings to train: {pairs} training pairs "
                                             f"(need {MIN_TRAINING_PAIRS}) and {sum(map(len, validate.values()))} "
                                             "validation users (need 1). The hand-set weights keep serving.")
-    model = fit_preference_model(pairs)
+    model = learned.model
     serving = active_model_strategy()
     new_metrics = _validation_metrics(catalogue, collab, validate, Strategy(MODEL, model=model))
     serving_metrics = _validation_metrics(catalogue, collab, validate, serving)
@@ -207,20 +208,31 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
     with transaction.atomic():
         version = ModelVersion.objects.create(
             name=name or f"pairwise-lr-{timezone.now():%Y%m%d-%H%M%S}-{seed}",
-            artifact=model.to_bytes(), features=list(model.features), training_size=int(len(pairs)),
+            artifact=model.to_bytes(), features=list(model.features), training_size=int(pairs),
             metrics={"validation": new_metrics, "serving": {"strategy": serving.name,
                                                              "model_version": serving.model_version_name,
                                                              **serving_metrics},
-                     "weights": {f: round(float(w), 5) for f, w in zip(model.features, model.weights)}},
-            notes="Pairwise logistic regression on the recommender's preference signals.",
+                     "weights": _rounded(model.features, model.weights),
+                     "watch_weight": learned.watch_weight,
+                     "will_like_weights": _rounded(model.features, learned.like_weights),
+                     "will_watch_weights": _rounded(model.features, learned.watch_weights),
+                     "watch_weight_choice": {str(k): {m: round(v, 4) for m, v in row.items()}
+                                             for k, row in learned.validation.items()}},
+            notes=f"Pairwise logistic regressions on the recommender's preference signals: will-like + "
+                  f"{learned.watch_weight} × will-watch.",
         )
         if promoted:
             ModelVersion.objects.filter(is_active=True).update(is_active=False)
             version.is_active = True
             version.save(update_fields=["is_active"])
     verdict = "promoted" if promoted else f"kept {serving.model_version_name or serving.name} (it scored as well or better)"
-    return TrainingOutcome(version, promoted, f"Trained {version.name} on {len(pairs)} pairs: {verdict}.",
+    return TrainingOutcome(version, promoted, f"Trained {version.name} on {pairs} pairs "
+                                              f"(will-watch weight {learned.watch_weight}): {verdict}.",
                            {"new": new_metrics, "serving": serving_metrics})
+
+
+def _rounded(features, weights) -> dict[str, float]:
+    return {f: round(float(w), 5) for f, w in zip(features, weights)}
 
 
 def _replay_stored_user(ix, kind_collab, profile_id, answers, genre_ids, rng) -> ReplayUser | None:

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from recommender.evaluation import movielens_evaluate
+from recommender.learning import BASELINE, POPULARITY, WATCH_WEIGHTS, choose_watch_weight
 from recommender.models import Experiment, ExperimentVariant, ModelVersion, Recommendation
 from recommender.scoring import PreferenceModel
 from recommender.services import model_version_train, recommend
@@ -54,6 +55,12 @@ def test_training_saves_a_version_and_promotes_it_over_a_worse_one(rated_catalog
     assert version.features == list(FEATURES) and version.training_size > 0
     assert version.metrics["validation"]["roc_auc"] > version.metrics["serving"]["roc_auc"]
     assert PreferenceModel.from_bytes(version.artifact).features == FEATURES
+    # The served weights are the "will like" model plus λ × the "will watch" model, λ learned and recorded.
+    mix = version.metrics["watch_weight"]
+    assert mix in WATCH_WEIGHTS
+    for feature in FEATURES:
+        expected = version.metrics["will_like_weights"][feature] + mix * version.metrics["will_watch_weights"][feature]
+        assert version.metrics["weights"][feature] == pytest.approx(expected, abs=1e-3)
 
     # The same data again cannot beat the active version: saved, not promoted.
     again = model_version_train(seed=0, name="second")
@@ -100,6 +107,21 @@ def test_experiment_variants_are_sticky_and_recorded(taxonomy, shop):
     assert seen == {"control": "baseline", "treatment": "heuristic"}
 
 
+def _row(auc, ndcg, map_):
+    return {"roc_auc": auc, "ndcg": ndcg, "map": map_}
+
+
+def test_the_watch_weight_is_the_best_mix_that_beats_both_references_everywhere():
+    table = {w: _row(0.70 - w / 20, 0.30 + w / 4, 0.20 + w / 5) for w in WATCH_WEIGHTS}
+    table[BASELINE] = _row(0.68, 0.25, 0.15)
+    table[POPULARITY] = _row(0.58, 0.30, 0.19)
+    # The mean of AUC and NDCG grows with the weight, but above 0.2 the AUC falls below the baseline's.
+    assert choose_watch_weight(table) == 0.2
+    # When no mix matches the references everywhere, the best mean wins.
+    table[POPULARITY] = _row(0.99, 0.99, 0.99)
+    assert choose_watch_weight(table) == max(WATCH_WEIGHTS)
+
+
 def _write_movielens(folder: Path, users=30, movies=40, seed=3):
     rng = np.random.default_rng(seed)
     genres = ["Comedy", "Drama", "Horror", "Action"]
@@ -121,6 +143,7 @@ def test_evaluation_is_deterministic_for_a_seed(tmp_path):
     assert {k: v.as_dict() for k, v in first.rows.items()} == {k: v.as_dict() for k, v in again.rows.items()}
     assert set(first.rows) == {"baseline", "popularity", "heuristic", "model"}
     assert first.test_users == 6
+    assert first.watch_weight in WATCH_WEIGHTS and "collab_neighbours" in first.model_weights
 
 
 def test_evaluate_recommender_names_what_is_missing(tmp_path):

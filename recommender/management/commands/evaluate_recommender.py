@@ -24,4 +24,5 @@ class Command(BaseCommand):
         self.stdout.write(f"{'strategy':<12}{'ROC AUC':>9}{f'NDCG@{K}':>10}{f'MAP@{K}':>9}{'users':>7}")
         for name, row in report.rows.items():
             self.stdout.write(f"{name:<12}{row.roc_auc:>9.4f}{row.ndcg:>10.4f}{row.map:>9.4f}{row.users:>7}")
-        self.stdout.write("model weights: " + ", ".join(f"{k}={v}" for k, v in report.model_weights.items()))
+        self.stdout.write(f"model = will-like + {report.watch_weight} × will-watch (mix learned on held-out training "
+                          "users); weights: " + ", ".join(f"{k}={v}" for k, v in report.model_weights.items()))
