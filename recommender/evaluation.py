@@ -155,7 +155,8 @@ def _leave_one_out(votes, star_sums, max_votes, own_positions, own_stars) -> Pri
 def _replay(ix: KindIndex, collab: KindCollab | None, rows: np.ndarray, positions, stars, rng,
             *, user_id: int, priors: Priors | None = None) -> ReplayUser:
     chosen = np.zeros(len(rows), dtype=bool)
-    chosen[rng.choice(len(rows), size=ANSWERS_PER_USER, replace=False)] = True
+    # A user with at most 10 ratings answers them all and has nothing held out (not scored).
+    chosen[rng.choice(len(rows), size=min(ANSWERS_PER_USER, len(rows)), replace=False)] = True
     answer_pos, answer_val = positions[rows[chosen]], opinion(stars[rows[chosen]])
     liked = answer_pos[answer_val > 0]
     genre_columns = (np.flatnonzero(ix.one_hot_genres(liked).sum(axis=0) > 0) if liked.size

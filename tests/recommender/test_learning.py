@@ -146,6 +146,14 @@ def test_evaluation_is_deterministic_for_a_seed(tmp_path):
     assert first.watch_weight in WATCH_WEIGHTS and "collab_neighbours" in first.model_weights
 
 
+def test_evaluation_takes_users_with_fewer_ratings_than_answers(tmp_path):
+    _write_movielens(tmp_path)
+    with (tmp_path / "ratings.csv").open("a") as ratings:
+        ratings.write("".join(f"\n{user},{movie},4.0,0" for user in range(31, 41) for movie in range(1, 6)))
+    report = movielens_evaluate(tmp_path, seed=0)
+    assert report.test_users == 8 and report.rows["model"].users <= 8
+
+
 def test_evaluate_recommender_names_what_is_missing(tmp_path):
     with pytest.raises(CommandError, match="movies.csv is missing"):
         call_command("evaluate_recommender", "--movielens", str(tmp_path))
