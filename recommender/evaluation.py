@@ -26,7 +26,8 @@ import pandas as pd
 
 from .collab import KindCollab, kind_collab_from_triples
 from .index import KindIndex, padded_columns, quality_priors
-from .learning import ANSWERS_PER_USER, MetricSummary, ReplayUser, TrainingGroup, evaluate_strategy, learn_preference_model
+from .learning import (ANSWERS_PER_USER, MetricSummary, ReplayUser, TrainingGroup, evaluate_strategy,
+                       learn_preference_model)
 from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, Strategy
 from .signals import KindTaste, Priors
 
