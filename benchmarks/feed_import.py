@@ -126,17 +126,19 @@ def child(feed: str) -> None:
     from catalog.tasks import import_partner_feed
 
     partner = Partner.objects.get(code=PARTNER)
+    cpu_before = time.process_time()
     started = time.perf_counter()
     with open(feed, "rb") as upload:
         feed_import = feed_import_create(partner=partner, source=FeedImport.Source.COMMAND, upload=upload,
                                          filename=Path(feed).name, enqueue=False)
     import_partner_feed.apply(args=[str(feed_import.pk)], throw=True)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_before
     feed_import.refresh_from_db()
     peak_kb = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
                    if line.startswith("VmHWM:"))
     print(json.dumps({
-        "status": feed_import.status, "message": feed_import.message, "seconds": seconds,
+        "status": feed_import.status, "message": feed_import.message, "seconds": seconds, "cpu_seconds": cpu_seconds,
         "rows": feed_import.rows_total, "created": feed_import.created_count, "updated": feed_import.updated_count,
         "unchanged": feed_import.unchanged_count, "rejected": feed_import.rejected_count,
         "withdrawn": feed_import.withdrawn_count, "items_created": feed_import.items_created_count,
@@ -205,9 +207,11 @@ def main() -> None:
         figures = run_phase(feed, env)
         rate = figures["rows"] / figures["seconds"] if figures["rows"] else n / figures["seconds"]
         print(f"{name:32s} {figures['status']:9s} {figures['seconds']:7.2f} s  {rate:9,.0f} offers/s  "
+              f"(importer CPU {figures['cpu_seconds']:6.2f} s)  "
               f"peak RSS {figures['peak_rss_mb']:6.1f} MB  (created {figures['created']:,}, updated "
               f"{figures['updated']:,}, unchanged {figures['unchanged']:,}, rejected {figures['rejected']:,}, "
               f"withdrawn {figures['withdrawn']:,}, new items {figures['items_created']:,})", flush=True)
+    print(f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     command = " ".join(["DATABASE_URL=" + os.environ.get("DATABASE_URL", ""), ".venv/bin/python",
                         "benchmarks/feed_import.py"] + (["--big"] if args.big else ([f"-n {n}"] if n != 100_000 else [])))
     print(f"Command: {command}")
