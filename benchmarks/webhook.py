@@ -52,6 +52,8 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=5000)
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (1 = gunicorn's sync workers; more = gthread workers)")
     parser.add_argument("--concurrency", type=int, default=8, help="users active at the same time")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=5)
@@ -93,18 +95,22 @@ def main() -> None:
         env["TELEGRAM_API_BASE_URL"] = api.base_url
         server = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "gunicorn"), "moodstream.wsgi", "--workers", str(args.workers),
-             "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning", "--timeout", "60"],
+             "--threads", str(args.threads), "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning",
+             "--timeout", "60"],
             cwd=ROOT, env=env)
         try:
             url = f"http://127.0.0.1:{args.port}/telegram/webhook/"
             _wait_for(f"http://127.0.0.1:{args.port}/healthz")
             _warm_up(url, api, args.workers)
-            print(f"gunicorn: {args.workers} sync workers; fake Bot API at {api.base_url}; "
+            kind = "sync workers" if args.threads == 1 else f"gthread workers x {args.threads} threads"
+            print(f"gunicorn: {args.workers} {kind}; fake Bot API at {api.base_url}; "
                   f"{len(users)} users, {args.concurrency} active at once; database {database_url.rsplit('/', 1)[1]}")
             run = Run(url, api, users, random.Random(args.seed), total=args.updates)
+            workers_before = _cpu_seconds(_children(server.pid))
             started = time.perf_counter()
             run.go(concurrency=args.concurrency, sessions=sessions_needed)
             elapsed = time.perf_counter() - started
+            run.worker_cpu = _cpu_seconds(_children(server.pid)) - workers_before
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -151,6 +157,25 @@ def _register_users(count: int) -> list[int]:
     return ids
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes (Linux /proc), to show the cost per update apart from contention."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _wait_for(url: str) -> None:
     for _ in range(100):
         try:
@@ -194,6 +219,7 @@ class Run:
         self.doubled: list[str] = []
         self.repeats = 0
         self.update_ids: list[int] = []
+        self.worker_cpu = 0.0
 
     def go(self, *, concurrency: int, sessions: int) -> None:
         queue = [self.users[n % len(self.users)] for n in range(sessions)]
@@ -325,10 +351,13 @@ def _report(run: Run, elapsed: float) -> None:
         print("  " + line)
     calls = len(run.api.calls)
     print(f"Bot API calls: {calls} ({calls / max(count, 1):.1f} per update)")
+    print(f"gunicorn workers' CPU: {run.worker_cpu:.1f} s, {run.worker_cpu / max(count, 1) * 1000:.1f} ms per update; "
+          f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     summary = {"updates": count, "seconds": round(elapsed, 2), "updates_per_second": round(count / elapsed, 1),
                "latency_ms": {kind: {"p50": round(_percentile(v, .5) * 1000, 1), "p99": round(_percentile(v, .99) * 1000, 1)}
                               for kind, v in run.latencies.items()},
-               "lost": len(run.lost) + len(missing), "doubled": len(run.doubled)}
+               "lost": len(run.lost) + len(missing), "doubled": len(run.doubled),
+               "worker_cpu_ms_per_update": round(run.worker_cpu / max(count, 1) * 1000, 1)}
     out = ROOT / "benchmarks" / "out"
     out.mkdir(exist_ok=True)
     (out / "webhook.json").write_text(json.dumps(summary, indent=2))

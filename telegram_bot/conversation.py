@@ -73,10 +73,14 @@ class Turn:
         return texts.t(self.lang, key, **values)
 
     # --- state ---------------------------------------------------------------------------
+    # Kept across screens: "More options" of the last search works after a visit to settings.
+    STICKY = ("search",)
+
     def go(self, screen: str, **data) -> None:
         """Move the chat to `screen` with `data` (saved when the update is done)."""
+        sticky = {key: self.state.data[key] for key in self.STICKY if key in self.state.data and key not in data}
         self.state.screen = screen
-        self.state.data = data
+        self.state.data = {**sticky, **data}
 
     # --- replies -------------------------------------------------------------------------
     def answer(self, text: str | None = None) -> None:

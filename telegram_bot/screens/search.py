@@ -58,7 +58,7 @@ def search_command(turn: Turn) -> None:
 def search_button(turn: Turn, args: list[str]) -> None:
     """"Search" / "New search": the mood question (in place of a text message)."""
     turn.answer()
-    if turn.state.screen == RESULTS_SCREEN and turn.message_id == turn.state.data.get("footer"):
+    if turn.message_id == (turn.state.data.get("search") or {}).get("footer"):
         turn.edit_markup(None)  # the old footer's buttons are spent
         ask_mood(turn, edit=False)
     else:
@@ -147,7 +147,7 @@ def _search(turn: Turn, *, mood: Mood, minutes: int, prompt: int | None) -> None
 @on_callback(CB_MORE)
 def more_results(turn: Turn, args: list[str]) -> None:
     """"More options": same mood and time, without what this search already showed."""
-    search = turn.state.data if turn.state.screen == RESULTS_SCREEN else {}
+    search = turn.state.data.get("search") or {}
     if not args or args[0] != search.get("id"):
         raise StaleButton
     mood = selectors.mood_get(int(search["mood"]))
@@ -176,7 +176,8 @@ def _show_results(turn: Turn, *, mood: Mood, minutes: int, shown: list[int], sea
     rows.append([InlineKeyboardButton(turn.t("new_search"), callback_data=CB_SEARCH),
                  InlineKeyboardButton(turn.t("back"), callback_data=CB_MAIN)])
     footer = turn.send(join_within(lines, MESSAGE_LIMIT), InlineKeyboardMarkup(rows))
-    turn.go(RESULTS_SCREEN, id=search_id, mood=mood.pk, minutes=minutes, shown=shown + new, footer=footer)
+    turn.go(RESULTS_SCREEN, search={"id": search_id, "mood": mood.pk, "minutes": minutes, "shown": shown + new,
+                                    "footer": footer})
 
 
 def _send_cards(turn: Turn, result: RecommendationResult) -> list[int]:

@@ -98,6 +98,19 @@ def test_more_options_excludes_what_this_search_showed(user, catalogue):
     assert plain(calls[-1].text) == "Какое у тебя настроение?"
 
 
+def test_more_options_still_works_after_a_visit_to_settings(user, catalogue):
+    user.register()
+    user.send("/search")
+    user.press("Радостное")
+    user.press("2 ч")
+    footer = user.messages()[-1]
+    user.send("/settings")
+    user.press("Назад")
+    calls = user.press("Ещё варианты", message=user.message(footer["message_id"]))
+    assert any(c.method in ("sendPhoto", "sendMessage") and c.buttons() and
+               c.buttons()[0].get("callback_data", "").startswith("rt:") for c in calls)
+
+
 def test_rating_buttons_mark_the_pressed_one_and_a_second_press_changes_it(user, catalogue):
     user.register()
     user.send("/search")
