@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 
 from .models import ContentItem, FeedFormat, Genre, Kind, Mood, MoodGenreWeight, Offer, OfferType, Partner
-from .services import book_reading_minutes, item_refresh_derived_fields, normalize_title
+from .services import book_reading_minutes, genres_ensure_defaults, item_refresh_derived_fields, normalize_title
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 
@@ -82,14 +82,11 @@ def demo_load() -> DemoSummary:
 
 
 def _load_genres(summary: DemoSummary) -> dict[tuple[str, str], Genre]:
-    genres = {}
-    for kind, rows in _read("genres.json").items():
-        for row in rows:
-            genre, created = Genre.objects.get_or_create(
-                kind=kind, code=row["code"], defaults={"name_ru": row["ru"], "name_en": row["en"]}
-            )
-            genres[(kind, row["code"])] = genre
-            summary.count("genres", created)
+    created = genres_ensure_defaults()
+    genres = {(genre.kind, genre.code): genre for genre in Genre.objects.all()}
+    for bucket, count in ((summary.created, created), (summary.existing, len(genres) - created)):
+        if count:
+            bucket["genres"] = count
     return genres
 
 

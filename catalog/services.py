@@ -1,15 +1,17 @@
 """Writes to the catalogue: items, offers and partner secrets."""
 
+import json
 import re
 import unicodedata
 from math import ceil
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
 from moodstream.tokens import issue_secret
 
-from .models import ContentItem, Kind, Partner
+from .models import ContentItem, Genre, Kind, Partner
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -53,3 +55,17 @@ def item_refresh_derived_fields(*, item: ContentItem) -> None:
 def book_reading_minutes(pages: int) -> int:
     """Reading time: pages × settings.BOOK_MINUTES_PER_PAGE (1.2 by default: ~250 words a page at ~200 wpm)."""
     return ceil(pages * settings.BOOK_MINUTES_PER_PAGE)
+
+
+def genres_ensure_defaults() -> int:
+    """Create the genres of fixtures/genres.json that are missing; existing ones keep their (edited) names.
+
+    Returns how many were created. The demo loader and the dataset importers both start here, so a
+    dataset can be mapped onto genres before `load_demo` has ever run.
+    """
+    table = json.loads((Path(settings.BASE_DIR) / "fixtures" / "genres.json").read_text(encoding="utf-8"))
+    existing = set(Genre.objects.values_list("kind", "code"))
+    missing = [Genre(kind=kind, code=row["code"], name_ru=row["ru"], name_en=row["en"])
+               for kind, rows in table.items() for row in rows if (kind, row["code"]) not in existing]
+    Genre.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)

@@ -1,17 +1,15 @@
 """Importing a public dataset into the catalogue: idempotent, batched, genres mapped by GenreAlias."""
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 
 from catalog.feeds.genres import GenreMapper
 from catalog.feeds.items import ItemResolver
 from catalog.feeds.services import genre_aliases_seed
-from catalog.models import Genre
+from catalog.services import genres_ensure_defaults
 
 from .readers import DATASETS, SkipRow
 
@@ -28,17 +26,6 @@ class DatasetReport:
     unchanged: int = 0
     skipped: int = 0
     skipped_rows: list[str] = field(default_factory=list)
-
-
-def genres_ensure_defaults() -> int:
-    """Create the genres of fixtures/genres.json that are missing (names of existing ones are kept),
-    so that a dataset can be mapped onto genres even before `load_demo` has run."""
-    table = json.loads((Path(settings.BASE_DIR) / "fixtures" / "genres.json").read_text(encoding="utf-8"))
-    existing = set(Genre.objects.values_list("kind", "code"))
-    missing = [Genre(kind=kind, code=row["code"], name_ru=row["ru"], name_en=row["en"])
-               for kind, rows in table.items() for row in rows if (kind, row["code"]) not in existing]
-    Genre.objects.bulk_create(missing, ignore_conflicts=True)
-    return len(missing)
 
 
 def dataset_import(*, name: str, path: Path, extended: Path | None = None, limit: int | None = None,
