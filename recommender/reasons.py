@@ -50,7 +50,7 @@ def item_reasons(ix: KindIndex, pos: int, scores: KindScores, *, mood: MoodProfi
     if liked_genres:
         info = ix.genre_info.get(liked_genres[0])
         if info:
-            reasons.append(Reason("your_genre", f"вы любите жанр «{info.name_ru}»", f"you like {info.name_en.lower()}"))
+            reasons.append(Reason("your_genre", f"ты любишь жанр «{info.name_ru}»", f"you like {info.name_en.lower()}"))
     if scores.features is not None:
         reasons.extend(_taste_reasons(ix, pos, scores, taste, liked_titles))
 
@@ -92,14 +92,14 @@ def _time_reason(ix, pos, scores, minutes) -> Reason | None:
     if math.isnan(length):
         return None
     if ix.kind == "film":
-        return Reason("time_fits", f"уложится в ваши {duration_ru(minutes)} ({duration_ru(length)})",
+        return Reason("time_fits", f"уложится в твои {duration_ru(minutes)} ({duration_ru(length)})",
                       f"fits your {duration_en(minutes)} ({duration_en(length)})")
     if ix.kind == "book":
         if scores.time.long_read[pos]:
             hours = max(2, math.ceil(length / 60))
             return Reason("several_evenings", f"чтение на несколько вечеров (около {hours} ч)",
                           f"a read for several evenings (about {hours} h)")
-        return Reason("time_fits", f"прочитаете за {duration_ru(length)}", f"a read of about {duration_en(length)}")
+        return Reason("time_fits", f"прочитаешь за {duration_ru(length)}", f"a read of about {duration_en(length)}")
     return None
 
 
@@ -116,7 +116,7 @@ def _taste_reasons(ix, pos, scores, taste, liked_titles) -> list[Reason]:
         best = int(np.argmax(similarity))
         title = liked_titles.get(int(ix.item_ids[liked[best]]))
         if title and similarity[best] >= 0.6:
-            out.append(Reason("similar_to_liked", f"похоже на «{title}», что вам понравилось",
+            out.append(Reason("similar_to_liked", f"похоже на «{title}», что тебе понравилось",
                               f"similar to “{title}”, which you liked"))
     if collab > 0 and collab >= scores.collab_top:
         out.append(Reason("people_like", "нравится людям с похожим вкусом", "liked by people with your taste"))

@@ -1,6 +1,7 @@
 """Input and output serializers of the recommendation API. Validation only; no logic."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Genre, Kind, Mood
@@ -26,6 +27,8 @@ def _moods_text() -> str:
     return ", ".join(Mood.objects.filter(is_active=True).values_list("code", flat=True))
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}],
+                      "description": "A genre id, a code such as 'drama', or 'film:drama'."})
 class GenreRefField(serializers.Field):
     """A genre given by id, by code (e.g. "drama", every kind that has it) or by "kind:code"."""
 
