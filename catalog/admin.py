@@ -88,6 +88,8 @@ def cover_thumbnail(url: str, height: int = 60):
 
 @admin.register(ContentItem)
 class ContentItemAdmin(MoodStreamAdmin):
+    # Annotated (GROUP BY) querysets drop Meta.ordering: order explicitly for stable pages.
+    ordering = ["kind", "title"]
     list_display = ["thumbnail", "title", "original_title", "kind", "year", "creators_display", "rating", "votes",
                     "length_minutes", "available_offers"]
     list_display_links = ["thumbnail", "title"]
@@ -137,6 +139,8 @@ class ContentItemAdmin(MoodStreamAdmin):
 
 @admin.register(Partner)
 class PartnerAdmin(PartnerScopedAdmin):
+    # Annotated (GROUP BY) querysets drop Meta.ordering: order explicitly for stable pages.
+    ordering = ["name"]
     partner_lookup = "pk"
     actions = [import_feed_now]
     partner_staff_actions = frozenset({"view", "change"})

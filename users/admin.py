@@ -32,6 +32,8 @@ class RatingInline(admin.TabularInline):
 
 @admin.register(Profile)
 class ProfileAdmin(MoodStreamAdmin):
+    # Annotated (GROUP BY) querysets drop Meta.ordering: order explicitly for stable pages.
+    ordering = ["-created_at"]
     list_display = ["pk", "telegram_id", "first_name", "username", "language", "onboarding", "rating_count",
                     "is_active", "created_at"]
     list_filter = ["language", "onboarding", "is_active"]
