@@ -240,6 +240,8 @@ CLICK_DEDUP_SECONDS = _setting(env.int, "CLICK_DEDUP_SECONDS", default=10)
 
 # Recommender
 RECOMMENDER_INDEX_REFRESH_SECONDS = _setting(env.int, "RECOMMENDER_INDEX_REFRESH_SECONDS", default=30)
+# Opinions a kind needs before the collaborative signals switch on.
+RECOMMENDER_COLLAB_MIN_RATINGS = _setting(env.int, "RECOMMENDER_COLLAB_MIN_RATINGS", default=500)
 
 # Demo data: `load_demo` creates this superuser outside production only.
 DEMO_ADMIN_USERNAME = _setting(env.str, "DEMO_ADMIN_USERNAME", default="admin")

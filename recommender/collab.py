@@ -36,7 +36,7 @@ from .index import CatalogueIndex, KindIndex, _ProcessCache, catalogue_index
 
 def collab_min_ratings() -> int:
     """Below this many opinions (likes + dislikes) of a kind the signal is too noisy and stays off."""
-    return getattr(settings, "RECOMMENDER_COLLAB_MIN_RATINGS", 500)
+    return settings.RECOMMENDER_COLLAB_MIN_RATINGS
 
 
 @dataclass
