@@ -20,7 +20,6 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -273,13 +272,16 @@ def feed_imports_schedule_due(*, now=None) -> list[FeedImport]:
     now = now or timezone.now()
     created = []
     with transaction.atomic():
-        partners = (
-            Partner.objects.select_for_update(skip_locked=True)
+        # Partners with a scheduled feed are few, so "is it due?" is decided here rather than in SQL
+        # (interval arithmetic differs between PostgreSQL and the SQLite default).
+        partners = [
+            partner
+            for partner in Partner.objects.select_for_update(skip_locked=True)
             .filter(is_active=True, import_interval_minutes__gt=0)
             .exclude(feed_url="")
-            .filter(Q(last_import_started_at__isnull=True)
-                    | Q(last_import_started_at__lte=now - timedelta(minutes=1) * F("import_interval_minutes")))
-        )
+            if partner.last_import_started_at is None
+            or partner.last_import_started_at <= now - timedelta(minutes=partner.import_interval_minutes)
+        ]
         busy = set(
             FeedImport.objects.filter(status__in=[FeedImport.Status.PENDING, FeedImport.Status.RUNNING],
                                       created_at__gte=now - timedelta(hours=6))
