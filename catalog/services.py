@@ -7,7 +7,6 @@ from math import ceil
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 
 from moodstream.tokens import issue_secret
 
@@ -26,10 +25,9 @@ def normalize_title(title: str) -> str:
 def partner_issue_api_token(*, partner: Partner) -> str:
     """Issue a new API token for a partner (replacing the old one); returns it once."""
     issued = issue_secret()
-    with transaction.atomic():
-        partner.api_token_prefix = issued.prefix
-        partner.api_token_hash = issued.digest
-        partner.save(update_fields=["api_token_prefix", "api_token_hash"])
+    partner.api_token_prefix = issued.prefix
+    partner.api_token_hash = issued.digest
+    partner.save(update_fields=["api_token_prefix", "api_token_hash"])
     return issued.secret
 
 
