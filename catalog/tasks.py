@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from catalog.feeds.services import feed_import_run, feed_imports_schedule_due
+from catalog.feeds.services import feed_import_run, feed_imports_housekeep, feed_imports_schedule_due
 
 
 @shared_task(name="catalog.import_partner_feed")
@@ -15,3 +15,10 @@ def import_partner_feed(feed_import_id: str) -> str:
 def schedule_feed_imports() -> int:
     """Run by Celery beat every minute: start the imports whose partner interval has passed."""
     return len(feed_imports_schedule_due())
+
+
+@shared_task(name="catalog.feed_housekeeping")
+def feed_housekeeping() -> dict:
+    """Run by Celery beat every 10 minutes: re-send lost imports, fail dead ones, delete old feed files."""
+    done = feed_imports_housekeep()
+    return {"requeued": done.requeued, "failed_stale": done.failed_stale, "files_deleted": done.files_deleted}

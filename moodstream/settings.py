@@ -144,6 +144,7 @@ CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "import-due-partner-feeds": {"task": "catalog.schedule_feed_imports", "schedule": timedelta(minutes=1)},
+    "feed-housekeeping": {"task": "catalog.feed_housekeeping", "schedule": timedelta(minutes=10)},
     "retrain-recommender": {"task": "recommender.train_recommender", "schedule": timedelta(hours=24)},
     "refresh-kpi": {"task": "tracking.refresh_daily_kpi", "schedule": timedelta(minutes=5)},
 }
@@ -231,6 +232,10 @@ FEED_FETCH_RETRIES = _setting(env.int, "FEED_FETCH_RETRIES", default=3)
 FEED_FETCH_BACKOFF_SECONDS = _setting(env.float, "FEED_FETCH_BACKOFF_SECONDS", default=2.0)
 # A longer description rejects the row (it is a broken export, not a catalogue text).
 FEED_MAX_DESCRIPTION_CHARS = _setting(env.int, "FEED_MAX_DESCRIPTION_CHARS", default=20_000)
+# An import running longer than this lost its worker and is marked failed (1M offers take ~6 min).
+FEED_IMPORT_STALE_MINUTES = _setting(env.int, "FEED_IMPORT_STALE_MINUTES", default=60)
+# Uploaded / pushed feed files are deleted this many days after their import finished.
+FEED_FILES_KEEP_DAYS = _setting(env.int, "FEED_FILES_KEEP_DAYS", default=30)
 # Minutes of reading per printed page (about 250 words a page at 200-250 words a minute).
 BOOK_MINUTES_PER_PAGE = Decimal(_setting(env.str, "BOOK_MINUTES_PER_PAGE", default="1.2"))
 

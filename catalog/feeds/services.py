@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -295,6 +296,60 @@ def feed_imports_schedule_due(*, now=None) -> list[FeedImport]:
             partner.last_import_started_at = now
             partner.save(update_fields=["last_import_started_at"])
     return created
+
+
+@dataclass(frozen=True)
+class FeedHousekeeping:
+    """What one housekeeping pass did."""
+
+    requeued: int  # pending imports that no worker had picked up, sent again
+    failed_stale: int  # running imports whose worker stopped, marked failed
+    files_deleted: int  # stored feed files past FEED_FILES_KEEP_DAYS, deleted
+
+
+# A pending import is sent to the workers again after this long (its message may have been lost).
+PENDING_REQUEUE_AFTER = timedelta(minutes=10)
+
+
+def feed_imports_housekeep(*, now=None) -> FeedHousekeeping:
+    """Run by Celery beat: keep the import list truthful and the disk from filling up.
+
+    - An import still *pending* after 10 minutes is sent to the workers again: running it is safe
+      to repeat, because a run first claims the import (pending → running) and a second run of the
+      same import does nothing.
+    - An import *running* for longer than FEED_IMPORT_STALE_MINUTES lost its worker (killed,
+      restarted, out of memory): its transaction was rolled back with the worker's connection, so
+      it is marked failed and says so; the partner's next scheduled import is no longer held back.
+    - A stored feed file (admin upload, API push) is deleted FEED_FILES_KEEP_DAYS after its import
+      finished; the import's report stays.
+    """
+    from catalog.tasks import import_partner_feed
+
+    now = now or timezone.now()
+    stale_minutes = settings.FEED_IMPORT_STALE_MINUTES
+    pending = list(FeedImport.objects.filter(status=FeedImport.Status.PENDING,
+                                             created_at__lt=now - PENDING_REQUEUE_AFTER).values_list("pk", flat=True))
+    for feed_import_id in pending:
+        import_partner_feed.delay(str(feed_import_id))
+    failed_stale = FeedImport.objects.filter(
+        status=FeedImport.Status.RUNNING, started_at__lt=now - timedelta(minutes=stale_minutes)
+    ).update(
+        status=FeedImport.Status.FAILED, finished_at=now,
+        message=f"The worker running this import stopped without finishing it (no result after {stale_minutes} "
+                f"minutes); nothing was changed. Upload the feed again or wait for the next scheduled import.",
+    )
+    files_deleted = 0
+    expired = (FeedImport.objects.exclude(file="")
+               .exclude(status__in=[FeedImport.Status.PENDING, FeedImport.Status.RUNNING])
+               .filter(finished_at__lt=now - timedelta(days=settings.FEED_FILES_KEEP_DAYS)))
+    for feed_import in expired.only("pk", "file"):
+        feed_import.file.delete(save=False)
+        FeedImport.objects.filter(pk=feed_import.pk).update(file="")
+        files_deleted += 1
+    if pending or failed_stale or files_deleted:
+        logger.info("Feed housekeeping: %d pending imports sent again, %d stale imports failed, %d files deleted.",
+                    len(pending), failed_stale, files_deleted)
+    return FeedHousekeeping(requeued=len(pending), failed_stale=failed_stale, files_deleted=files_deleted)
 
 
 def partner_import_feed_now(*, partner: Partner) -> FeedImport:
