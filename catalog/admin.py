@@ -1,5 +1,6 @@
 """The catalogue admin: where staff edit items, moods and partners, and partners their offers."""
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils.html import format_html
@@ -86,8 +87,35 @@ def cover_thumbnail(url: str, height: int = 60):
     return format_html('<img src="{}" alt="" style="height:{}px;border-radius:3px" loading="lazy">', url, height)
 
 
+class LinesField(forms.CharField):
+    """A list of names edited as text, one per line (instead of the JSON the model stores)."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(str(name) for name in value)
+        return value
+
+    def to_python(self, value):
+        names = [line.strip() for line in (super().to_python(value) or "").splitlines()]
+        return list(dict.fromkeys(name for name in names if name))  # blank lines and repeats dropped
+
+    def has_changed(self, initial, data):
+        return (initial or []) != self.to_python(data)
+
+
+class ContentItemForm(forms.ModelForm):
+    creators = LinesField(required=False, help_text="Directors, authors or artists, one per line, in order.")
+
+    class Meta:
+        model = ContentItem
+        fields = "__all__"
+
+
 @admin.register(ContentItem)
 class ContentItemAdmin(MoodStreamAdmin):
+    form = ContentItemForm
     # Annotated (GROUP BY) querysets drop Meta.ordering: order explicitly for stable pages.
     ordering = ["kind", "title"]
     list_display = ["thumbnail", "title", "original_title", "kind", "year", "creators_display", "rating", "votes",

@@ -96,3 +96,39 @@ def test_weights_outside_zero_to_one_are_refused(staff_client):
     assert "valence" in response.context["adminform"].form.errors
     mood.refresh_from_db()
     assert mood.valence == 0.7
+
+
+def _change_form_data(response) -> dict:
+    """The change page's form as the browser would post it back unchanged (main form and inlines)."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update({f"{formset.prefix}-{name}": value for name, value in formset.management_form.initial.items()})
+        forms.extend(formset.forms)
+    for form in forms:
+        for name, field in form.fields.items():
+            value = field.prepare_value(form[name].value())
+            if value is None or value is False:
+                continue
+            if isinstance(value, list):
+                data[form.add_prefix(name)] = [str(v) for v in value]
+            else:
+                data[form.add_prefix(name)] = "on" if value is True else str(value)
+    return data
+
+
+def test_staff_edit_creators_one_per_line(staff_client):
+    item = ContentItem.objects.get(imdb_id="tt0816692")
+    page = staff_client.get(admin_url(ContentItem, "change", item.pk))
+    # Shown as names, one per line — not as JSON.
+    assert 'name="creators"' in page.content.decode()
+    assert '>\nChristopher Nolan</textarea>' in page.content.decode()
+
+    data = _change_form_data(page)
+    data["creators"] = "  Jonathan Nolan \r\n\r\nChristopher Nolan\r\nJonathan Nolan\r\n"
+    response = staff_client.post(admin_url(ContentItem, "change", item.pk), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    item.refresh_from_db()
+    assert item.creators == ["Jonathan Nolan", "Christopher Nolan"]
+    assert item.primary_creator == "Jonathan Nolan"  # the search and the diversity rule follow the edit
