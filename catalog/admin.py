@@ -9,7 +9,7 @@ from moodstream.admin_scope import URL_FIELD_OVERRIDES, MoodStreamAdmin, Partner
 
 from .feeds.admin import import_feed_now  # also registers the FeedImport and GenreAlias admins
 from .models import ContentItem, Genre, Mood, MoodGenreWeight, Offer, Partner
-from .services import item_refresh_derived_fields
+from .services import item_refresh_derived_fields, normalize_title
 
 
 @admin.register(Genre)
@@ -143,6 +143,15 @@ class ContentItemAdmin(MoodStreamAdmin):
         return super().get_queryset(request).annotate(
             available_offers=Count("offers", filter=Q(offers__available=True))
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also match the normalised title, so "интерстеллар", "AMELIE" or "Амели!" find their items on any
+        database (SQLite's LIKE folds only ASCII case) and accents or punctuation never get in the way."""
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        normalized = normalize_title(search_term)
+        if normalized:
+            found |= queryset.filter(normalized_title__contains=normalized)
+        return found, may_have_duplicates
 
     def save_model(self, request, obj, form, change):
         item_refresh_derived_fields(item=obj)

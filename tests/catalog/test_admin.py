@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from catalog.models import ContentItem, Mood, Partner
+from catalog.services import item_refresh_derived_fields
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,8 @@ def test_every_admin_page_renders(staff_client, model, rf):
         assert staff_client.get(admin_url(model, "change", obj.pk)).status_code == 200
 
 
-@pytest.mark.parametrize("query", ["Interstellar", "interstellar", "Интерстеллар", "tt0816692", "Nolan"])
+@pytest.mark.parametrize("query", ["Interstellar", "interstellar", "Интерстеллар", "интерстеллар", "ИНТЕРСТЕЛЛАР",
+                                   "tt0816692", "Nolan"])
 def test_staff_find_interstellar(staff_client, query):
     response = staff_client.get(admin_url(ContentItem, "changelist"), {"q": query})
     assert response.status_code == 200
@@ -132,3 +134,12 @@ def test_staff_edit_creators_one_per_line(staff_client):
     item.refresh_from_db()
     assert item.creators == ["Jonathan Nolan", "Christopher Nolan"]
     assert item.primary_creator == "Jonathan Nolan"  # the search and the diversity rule follow the edit
+
+
+def test_search_ignores_accents_and_punctuation(staff_client):
+    item = ContentItem.objects.filter(kind="film").first()
+    item.title = "Le Fabuleux Destin d'Amélie Poulain"
+    item_refresh_derived_fields(item=item)
+    item.save()
+    response = staff_client.get(admin_url(ContentItem, "changelist"), {"q": "destin d amelie"})
+    assert list(response.context["cl"].result_list) == [item]
