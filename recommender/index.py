@@ -231,6 +231,18 @@ class CatalogueIndex:
     built_at: float
     # Mood id -> {genre id: weight}: moods are data edited in the admin, read with the index.
     mood_weights: dict[int, dict[int, float]] = field(default_factory=dict)
+    # Every genre, in the model's ordering (kind, English name): shown with the picked items, so a
+    # request needs no genre query. Shared by every request of this index: read-only.
+    genres: dict[int, Genre] = field(default_factory=dict)
+    genre_rank: dict[int, int] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.genre_rank = {gid: rank for rank, gid in enumerate(self.genres)}
+
+    def item_genres(self, kind: str, pos: int) -> list[Genre]:
+        """The genres of the item at `pos` of a kind's index, in the order `item.genres.all()` gives them."""
+        ids = [gid for gid in self.kinds[kind].item_genre_ids(pos) if gid in self.genre_rank]
+        return [self.genres[gid] for gid in sorted(ids, key=self.genre_rank.__getitem__)]
 
     @property
     def nbytes(self) -> int:
@@ -238,22 +250,27 @@ class CatalogueIndex:
 
 
 def catalogue_stamp() -> tuple:
-    """A cheap fingerprint of everything the index reads: two aggregate queries."""
+    """A cheap fingerprint of everything the index reads: three aggregates and the (few) genres."""
     items = ContentItem.objects.aggregate(n=Count("id"), last=Max("updated_at"))
     # Available offers are counted too: a bulk withdrawal (queryset.update) does not touch updated_at.
     offers = Offer.objects.aggregate(n=Count("id"), available=Count("id", filter=Q(available=True)),
                                      last=Max("updated_at"))
     weights = MoodGenreWeight.objects.aggregate(n=Count("id"), total=Sum("weight"), last=Max("id"))
+    # Genre names and order are shown with every pick from the index: a rename must reach it too.
+    genres = tuple(Genre.objects.order_by("id").values_list("id", "kind", "code", "name_ru", "name_en"))
     return (items["n"], items["last"], offers["n"], offers["available"], offers["last"],
-            weights["n"], weights["total"], weights["last"])
+            weights["n"], weights["total"], weights["last"], genres)
 
 
 def index_from_database() -> CatalogueIndex:
     """Build every kind's index from the catalogue: items with an available offer only."""
     stamp = catalogue_stamp()
     genres_by_kind: dict[str, dict[int, GenreInfo]] = {kind: {} for kind in KINDS}
-    for gid, kind, code, name_ru, name_en in Genre.objects.values_list("id", "kind", "code", "name_ru", "name_en"):
-        genres_by_kind.setdefault(kind, {})[gid] = GenreInfo(gid, code, name_ru, name_en)
+    genres: dict[int, Genre] = {}
+    for genre in Genre.objects.order_by(*Genre._meta.ordering, "id"):
+        genres[genre.pk] = genre
+        genres_by_kind.setdefault(genre.kind, {})[genre.pk] = GenreInfo(genre.pk, genre.code, genre.name_ru,
+                                                                        genre.name_en)
     mood_ids = np.array(sorted(Mood.objects.values_list("id", flat=True)), dtype=np.int64)
     minutes_per_page = float(settings.BOOK_MINUTES_PER_PAGE)
     with_offer = Exists(Offer.objects.filter(item=OuterRef("pk"), available=True))
@@ -272,7 +289,8 @@ def index_from_database() -> CatalogueIndex:
     mood_weights: dict[int, dict[int, float]] = {}
     for mood_id, genre_id, weight in MoodGenreWeight.objects.values_list("mood_id", "genre_id", "weight"):
         mood_weights.setdefault(mood_id, {})[genre_id] = weight
-    return CatalogueIndex(kinds=kinds, stamp=stamp, built_at=time.monotonic(), mood_weights=mood_weights)
+    return CatalogueIndex(kinds=kinds, stamp=stamp, built_at=time.monotonic(), mood_weights=mood_weights,
+                          genres=genres)
 
 
 def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minutes_per_page) -> KindIndex:

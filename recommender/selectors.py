@@ -1,4 +1,4 @@
-"""Reads for the recommender: which strategy serves a user, the active model, the user's taste."""
+"""Reads for the recommender: which strategy serves a user, the active model, the user's taste, the shown items."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import CharField, FilteredRelation, IntegerField, Prefetch, Q, QuerySet, Value
 
-from django.db.models import Prefetch
-
+from catalog.models import ContentItem, Genre
 from users.models import Profile, Rating
 
+from .index import CatalogueIndex
 from .models import Experiment, ExperimentVariant, ModelVersion
 from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, PreferenceModel, Strategy
 
@@ -127,14 +129,71 @@ class UserTaste:
 
 
 def user_taste(profile: Profile | None, genre_ids: tuple[int, ...] | None) -> UserTaste:
-    """Chosen genres (the request's own, else the profile's) and every answer the user gave."""
+    """Chosen genres (the request's own, else the profile's) and every answer the user gave: one query."""
     if profile is None:
         return UserTaste(tuple(genre_ids or ()), {}, {})
+    rows = Rating.objects.filter(profile=profile).order_by().values_list("item_id", "value", "item__title")
     if genre_ids is None:
-        genre_ids = tuple(profile.genres.values_list("id", flat=True))
-    answers, titles = {}, {}
-    for item_id, value, title in Rating.objects.filter(profile=profile).values_list("item_id", "value", "item__title"):
-        answers[item_id] = value
+        # The profile's genres ride along in the same round trip, as rows without a rating value.
+        chosen = (Profile.genres.through.objects.filter(profile=profile).order_by()
+                  .values_list("genre_id", Value(None, output_field=IntegerField()), Value("", output_field=CharField())))
+        rows = rows.union(chosen, all=True)
+    answers, titles, profile_genres = {}, {}, []
+    for key, value, title in rows:
+        if value is None:
+            profile_genres.append(key)
+            continue
+        answers[key] = value
         if value > 0:
-            titles[item_id] = title
-    return UserTaste(tuple(genre_ids), answers, titles)
+            titles[key] = title
+    return UserTaste(tuple(profile_genres if genre_ids is None else genre_ids), answers, titles)
+
+
+@dataclass(frozen=True)
+class ShownOffer:
+    offer_id: int
+    partner_code: str
+    partner_name: str
+    price: Decimal
+    currency: str
+    offer_type: str
+
+
+@dataclass
+class ShownItem:
+    item: ContentItem
+    offers: list[ShownOffer]  # available ones, cheapest first
+
+
+_ITEM_FIELDS = tuple(f.attname for f in ContentItem._meta.concrete_fields)
+_OFFER_FIELDS = ("shown_offer__id", "shown_offer__partner__code", "shown_offer__partner__name", "shown_offer__price",
+                 "shown_offer__currency", "shown_offer__offer_type")
+
+
+def shown_items(catalogue: CatalogueIndex, picked: dict[int, tuple[str, int]]) -> dict[int, ShownItem]:
+    """The picked items ({item id: (kind, index position)}) with their available offers: one query.
+
+    Genres come from the index the items were picked from (the item's genres of its own kind, as
+    scored) and are set as the items' prefetched `genres`, so `item.genres.all()` asks the database
+    nothing (here, in the API or in the bot). Item fields and offers are read live.
+    """
+    if not picked:
+        return {}
+    rows = (ContentItem.objects.filter(pk__in=list(picked))
+            .annotate(shown_offer=FilteredRelation("offers", condition=Q(offers__available=True)))
+            .order_by("id", "shown_offer__price", "shown_offer__partner__name", "shown_offer__id")
+            .values_list(*_ITEM_FIELDS, *_OFFER_FIELDS))
+    db, width = rows.db, len(_ITEM_FIELDS)
+    shown: dict[int, ShownItem] = {}
+    for row in rows:
+        entry = shown.get(row[0])
+        if entry is None:
+            item = ContentItem.from_db(db, _ITEM_FIELDS, row[:width])
+            kind, pos = picked[item.pk]
+            genres = QuerySet(model=Genre)
+            genres._result_cache, genres._prefetch_done = catalogue.item_genres(kind, pos), True
+            item._prefetched_objects_cache = {"genres": genres}
+            entry = shown[item.pk] = ShownItem(item, [])
+        if row[width] is not None:
+            entry.offers.append(ShownOffer(*row[width:]))
+    return shown

@@ -10,14 +10,14 @@ the catalogue size (the index itself is rebuilt only when the catalogue changes)
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import transaction
-from django.db.models import Prefetch
+from django.db import connection, transaction
 from django.utils import timezone
 
-from catalog.models import ContentItem, Offer
+from catalog.models import ContentItem
 from tracking.links import offer_link
 from users.models import Profile, Rating
 
@@ -27,7 +27,7 @@ from .learning import ANSWERS_PER_USER, ReplayUser, TrainingGroup, evaluate_stra
 from .models import ModelVersion, Recommendation, RecommendationItem
 from .reasons import empty_reason, item_reasons
 from .scoring import BASELINE, MODEL, Strategy, build_playlist, pick_diverse, score_kind
-from .selectors import active_model_strategy, strategy_assign, user_taste
+from .selectors import active_model_strategy, shown_items, strategy_assign, user_taste
 from .signals import KindTaste, MoodProfile, kind_taste
 from .types import ItemPick, OfferPick, Playlist, RecommendationRequest, RecommendationResult
 
@@ -48,6 +48,7 @@ def recommend(request: RecommendationRequest) -> RecommendationResult:
 
     chosen: dict[str, list[tuple[int, float, list]]] = {}
     playlist_rows: list[tuple[int, float]] = []
+    picked: dict[int, tuple[str, int]] = {}  # item id -> (kind, index position)
     empty = {}
     for kind in request.kinds:
         ix = catalogue.kinds[kind]
@@ -66,25 +67,26 @@ def recommend(request: RecommendationRequest) -> RecommendationResult:
                           liked_titles=taste_data.liked_titles, chosen_genres=chosen_genres))
             for p in positions
         ]
+        picked.update((int(ix.item_ids[p]), (kind, p)) for p in positions)
         if not positions:
             empty[kind] = empty_reason(kind, request.minutes, any_allowed=bool(scores.time.allowed.any()))
         if kind == "track" and positions:
-            playlist_rows = [(int(ix.item_ids[p]), float(score[p]))
-                             for p in build_playlist(ix, score, request.minutes, positions)]
+            playlist_positions = build_playlist(ix, score, request.minutes, positions)
+            playlist_rows = [(int(ix.item_ids[p]), float(score[p])) for p in playlist_positions]
+            picked.update((int(ix.item_ids[p]), (kind, p)) for p in playlist_positions)
 
-    recommendation = _log(request, assignment, chosen, playlist_rows)
-    items = _items_with_offers({item_id for rows in chosen.values() for item_id, _s, _r in rows}
-                               | {item_id for item_id, _s in playlist_rows})
+    recommendation_id = _log(request, assignment, chosen, playlist_rows)
+    items = shown_items(catalogue, picked)
 
     def pick(item_id, kind, rank, score, reasons):
-        item = items[item_id]
+        shown = items[item_id]
         offers = [
-            OfferPick(offer_id=o.pk, partner_code=o.partner.code, partner_name=o.partner.name, price=o.price,
+            OfferPick(offer_id=o.offer_id, partner_code=o.partner_code, partner_name=o.partner_name, price=o.price,
                       currency=o.currency, offer_type=o.offer_type,
-                      link=offer_link(recommendation_id=recommendation.pk, offer_id=o.pk))
-            for o in item.available_offers
+                      link=offer_link(recommendation_id=recommendation_id, offer_id=o.offer_id))
+            for o in shown.offers
         ]
-        return ItemPick(item=item, kind=kind, rank=rank, score=round(score, 4), reasons=reasons, offers=offers)
+        return ItemPick(item=shown.item, kind=kind, rank=rank, score=round(score, 4), reasons=reasons, offers=offers)
 
     results = {
         kind: [pick(item_id, kind, rank, score, reasons) for rank, (item_id, score, reasons) in enumerate(rows, 1)]
@@ -98,7 +100,7 @@ def recommend(request: RecommendationRequest) -> RecommendationResult:
         total = int(sum(_track_seconds(p.item) for p in entries))
         playlist = Playlist(items=entries, total_seconds=total, minutes=request.minutes)
     return RecommendationResult(
-        request_id=recommendation.pk, strategy=strategy.name, model_version=strategy.model_version_name,
+        request_id=recommendation_id, strategy=strategy.name, model_version=strategy.model_version_name,
         variant=assignment.variant, language=language, results=results, playlist=playlist, empty_reasons=empty,
     )
 
@@ -107,10 +109,15 @@ def _track_seconds(item: ContentItem) -> int:
     return item.duration_seconds or (item.length_minutes or 0) * 60
 
 
-def _log(request, assignment, chosen, playlist_rows) -> Recommendation:
+LogRow = tuple[int, str, int, float, bool]  # item id, kind, rank, score, in playlist
+
+
+def _log(request, assignment, chosen, playlist_rows) -> uuid.UUID:
+    """Store the Recommendation and its items; returns its id."""
     strategy = assignment.strategy
     in_playlist = {item_id for item_id, _s in playlist_rows}
-    rows, seen = [], set()
+    rows: list[LogRow] = []
+    seen = set()
     for kind, kind_rows in chosen.items():
         for rank, (item_id, score, _reasons) in enumerate(kind_rows, 1):
             rows.append((item_id, kind, rank, score, item_id in in_playlist))
@@ -119,30 +126,45 @@ def _log(request, assignment, chosen, playlist_rows) -> Recommendation:
     extra = [(item_id, score) for item_id, score in playlist_rows if item_id not in seen]
     for offset, (item_id, score) in enumerate(extra, 1):
         rows.append((item_id, "track", min(picked_tracks + offset, 32767), score, True))
+    recommendation = Recommendation(
+        profile=request.profile, mood=request.mood, minutes=request.minutes, kinds=list(request.kinds),
+        strategy=strategy.name, model_version_id=strategy.model_version_id, experiment=assignment.experiment,
+        variant=assignment.variant, channel=request.channel,
+    )
+    if connection.vendor == "postgresql":
+        _log_insert_one_statement(recommendation, rows)
+    else:
+        _log_insert_orm(recommendation, rows)
+    return recommendation.pk
+
+
+def _log_insert_orm(recommendation: Recommendation, rows: list[LogRow]) -> None:
     with transaction.atomic():
-        recommendation = Recommendation.objects.create(
-            profile=request.profile, mood=request.mood, minutes=request.minutes, kinds=list(request.kinds),
-            strategy=strategy.name, model_version_id=strategy.model_version_id, experiment=assignment.experiment,
-            variant=assignment.variant, channel=request.channel,
-        )
+        recommendation.save(force_insert=True)
         RecommendationItem.objects.bulk_create(
             RecommendationItem(recommendation=recommendation, item_id=item_id, kind=kind, rank=rank, score=score,
                                in_playlist=flag)
             for item_id, kind, rank, score, flag in rows
         )
-    return recommendation
 
 
-def _items_with_offers(item_ids: set[int]) -> dict[int, ContentItem]:
-    """The picked items with their genres and available offers: three queries however many items."""
-    if not item_ids:
-        return {}
-    queryset = ContentItem.objects.filter(pk__in=item_ids).prefetch_related(
-        "genres",
-        Prefetch("offers", queryset=Offer.objects.filter(available=True).select_related("partner")
-                 .order_by("price", "partner__name"), to_attr="available_offers"),
-    )
-    return {item.pk: item for item in queryset}
+def _log_insert_one_statement(recommendation: Recommendation, rows: list[LogRow]) -> None:
+    """PostgreSQL: the Recommendation and its items in one INSERT statement: one round trip, atomic by
+    itself, so no transaction or savepoint around it (the log is written on every request)."""
+    fields = Recommendation._meta.concrete_fields
+    values = [f.get_db_prep_save(f.pre_save(recommendation, add=True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    item_columns = ", ".join(quote(RecommendationItem._meta.get_field(name).column)
+                             for name in ("recommendation", "item", "kind", "rank", "score", "in_playlist"))
+    sql = (f"WITH recommendation AS (INSERT INTO {quote(Recommendation._meta.db_table)}"
+           f" ({', '.join(quote(f.column) for f in fields)}) VALUES ({', '.join(['%s'] * len(fields))}))"
+           f" INSERT INTO {quote(RecommendationItem._meta.db_table)} ({item_columns})"
+           " SELECT %s, * FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], %s::float8[], %s::boolean[])")
+    columns = [list(column) for column in zip(*rows)] if rows else [[]] * 5
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, recommendation.pk, *columns])
+    recommendation._state.adding = False
+    recommendation._state.db = connection.alias
 
 
 # --- Training ---------------------------------------------------------------------------------
