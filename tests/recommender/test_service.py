@@ -337,6 +337,15 @@ def test_the_log_is_the_same_on_databases_without_the_one_statement_insert(taxon
         assert logged.created_at is not None
 
 
+def test_a_request_without_picks_is_logged_too(taxonomy, shop):
+    genres, moods = taxonomy
+    make_item(shop, [genres[("film", "comedy")]], title="Long", length_minutes=150)
+    result = ask(moods["joyful"], minutes=5, kinds=("film",))
+    logged, items = _logged(result)
+    assert result.results["film"] == [] and items == []
+    assert logged.minutes == 5 and logged.kinds == ["film"]
+
+
 def test_top_positions_are_best_first_and_ties_go_to_the_lower_rows():
     score = np.array([1.0, 5.0, 3.0, 5.0, -np.inf, 3.0, 3.0, 2.0], dtype=np.float32)
     assert top_positions(score, 3).tolist() == [1, 3, 2]
