@@ -1,31 +1,47 @@
 """Webhook benchmark (issue 5, item 8): 5,000 updates from 500 users through gunicorn against a fake Bot API.
 
-    .venv/bin/python benchmarks/webhook.py [--updates 5000] [--users 500] [--workers 2] [--concurrency 8]
+    .venv/bin/python benchmarks/webhook.py [--updates 5000] [--users 500] [--workers 2] [--threads 1]
+                                           [--mode both|paced|saturate] [--rate 100] [--concurrency 8]
 
 It uses a *dedicated* PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/ms_bot_bench; created, migrated and loaded with `load_demo`
-when missing), starts the fake Bot API (telegram_bot.testing) in this process and
-`gunicorn moodstream.wsgi` with `--workers` sync workers pointed at it, registers `--users`
-users (profile, genres, finished onboarding — set up directly, not measured), and lets them
-use the bot: each user, in turn, does a realistic session of ten updates —
+when missing), starts the benchmark's Bot API (`telegram_bot.benchmark_api`: its own process, one
+asyncio loop, every call recorded with its arrival time, no HTML validation — the tests keep the
+strict `FakeBotApi`) and `gunicorn moodstream.wsgi` with `--workers` sync workers pointed at it,
+registers `--users` users (profile, genres, finished onboarding — set up directly, not measured),
+and lets them use the bot: each user, in turn, does a realistic session of ten updates —
 
     /search → mood button → time button (every third user types the minutes) → Like on card 1 →
     Dislike on card 2 → "More options" → Like on a new card → /settings → Films → a genre toggle
 
 — so 20% of the updates are searches (recommender included), 60% button presses, 20% commands.
-`--concurrency` users are active at once. Every button pressed is a real button of a message
-the fake Bot API received. 2% of the updates are delivered a second time right after the first
-(as Telegram does when it retries); they must change nothing.
+Every button pressed is a real button of a message the Bot API received. 2% of the updates are
+delivered a second time right after the first (as Telegram does when it retries); they must
+change nothing.
 
-Printed: updates/s over the whole run; p50 / p99 from an update's arrival (the POST) to the last
-Bot API call it caused, for searches, button presses and commands; and the count of lost
-updates (non-200, or no Bot API call at all, or no ProcessedUpdate row) and doubled ones (a
-callback query answered twice, or any Bot API call caused by a repeated delivery).
+Two runs of `--updates` updates each (`--mode both`, the default):
+
+- **paced**: updates arrive at `--rate` a second (the issue's 100) whatever the server does, as
+  Telegram delivers them — open loop, at most `--connections` (40, Telegram's default
+  `max_connections`) in flight. A user's next update comes after the bot answered the previous
+  one. The latencies are what users see at that load; the server sustains the rate when the run
+  keeps pace (achieved rate = offered rate, no backlog).
+- **saturate**: `--concurrency` users (8) send their next update as soon as the previous one is
+  answered — closed loop: the server's maximum throughput. Its latencies are queueing, not
+  handling: by Little's law their mean is `concurrency / throughput`.
+
+Printed per run: updates/s; p50 / p99 from an update's arrival (in the paced run its scheduled
+time, so a wait for a free connection counts) to the last Bot API call it caused, for searches,
+button presses and commands; lost updates (non-200, or no Bot API call at all, or no
+ProcessedUpdate row) and doubled ones (a callback query answered twice, or any Bot API call
+caused by a repeated delivery); CPU per update of the gunicorn workers, PostgreSQL (this
+database's backends), the Bot API process and the load generator (this process), from /proc.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -34,10 +50,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,18 +60,24 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/ms_bot_bench"
 SECRET = "bench-webhook-secret-0123456789"
 TOKEN = "424242:BENCH-token"
 FIRST_USER_ID = 9_000_000_001
+SESSION_LENGTH = 10
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--updates", type=int, default=5000)
+    parser.add_argument("--updates", type=int, default=5000, help="updates per run")
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per worker (1 = gunicorn's sync workers; more = gthread workers)")
-    parser.add_argument("--concurrency", type=int, default=8, help="users active at the same time")
+    parser.add_argument("--mode", choices=("both", "paced", "saturate"), default="both")
+    parser.add_argument("--rate", type=float, default=100.0, help="paced run: updates offered per second")
+    parser.add_argument("--connections", type=int, default=40, help="paced run: most updates in flight")
+    parser.add_argument("--concurrency", type=int, default=8, help="saturating run: users active at the same time")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--timeline", metavar="PATH",
+                        help="write [arrival, kind, latency] of every update to PATH.<run>.json")
     args = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     env = dict(os.environ, DATABASE_URL=database_url, DEBUG="false", REDIS_URL="",
@@ -71,50 +92,45 @@ def main() -> None:
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "moodstream.settings"
     django.setup()
-    from telegram_bot.testing import FakeBotApi
-
-    class RecordingApi(FakeBotApi):
-        """Indexes calls per chat and per callback query, so each update's calls are found at once."""
-
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.by_chat: dict[int, list] = defaultdict(list)
-            self.by_query: dict[str, list] = defaultdict(list)
-
-        def _record(self, call):
-            super()._record(call)
-            with self._lock:
-                if call.method == "answerCallbackQuery":
-                    self.by_query[str(call.params.get("callback_query_id"))].append(call)
-                elif call.chat_id is not None:
-                    self.by_chat[call.chat_id].append(call)
 
     users = _register_users(args.users)
-    sessions_needed = -(-args.updates // 10)
-    with RecordingApi(token=TOKEN) as api:
-        env["TELEGRAM_API_BASE_URL"] = api.base_url
-        server = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "moodstream.wsgi", "--workers", str(args.workers),
-             "--threads", str(args.threads), "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning",
-             "--timeout", "60"],
-            cwd=ROOT, env=env)
-        try:
-            url = f"http://127.0.0.1:{args.port}/telegram/webhook/"
-            _wait_for(f"http://127.0.0.1:{args.port}/healthz")
-            _warm_up(url, api, args.workers)
-            kind = "sync workers" if args.threads == 1 else f"gthread workers x {args.threads} threads"
-            print(f"gunicorn: {args.workers} {kind}; fake Bot API at {api.base_url}; "
-                  f"{len(users)} users, {args.concurrency} active at once; database {database_url.rsplit('/', 1)[1]}")
-            run = Run(url, api, users, random.Random(args.seed), total=args.updates)
-            workers_before = _cpu_seconds(_children(server.pid))
-            started = time.perf_counter()
-            run.go(concurrency=args.concurrency, sessions=sessions_needed)
-            elapsed = time.perf_counter() - started
-            run.worker_cpu = _cpu_seconds(_children(server.pid)) - workers_before
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    _report(run, elapsed)
+    api = BotApiProcess(TOKEN)
+    env["TELEGRAM_API_BASE_URL"] = api.base_url
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "moodstream.wsgi", "--workers", str(args.workers),
+         "--threads", str(args.threads), "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning",
+         "--timeout", "60"],
+        cwd=ROOT, env=env)
+    results = {}
+    try:
+        _wait_for(args.port)
+        _warm_up(args.port, args.workers)
+        kind = "sync workers" if args.threads == 1 else f"gthread workers x {args.threads} threads"
+        print(f"gunicorn: {args.workers} {kind}; Bot API process at {api.base_url}; {len(users)} users; "
+              f"database {database_url.rsplit('/', 1)[1]}")
+        bench = Bench(args.port, api, users, random.Random(args.seed))
+        modes = ("paced", "saturate") if args.mode == "both" else (args.mode,)
+        for mode in modes:
+            if mode == "paced":
+                bench.stagger()
+            meters = Meters(server.pid, api.pid, database_url)
+            if mode == "paced":
+                run = bench.paced(total=args.updates, rate=args.rate, connections=args.connections)
+                title = f"paced: {args.rate:g} updates/s offered, up to {args.connections} in flight"
+            else:
+                run = bench.saturate(total=args.updates, concurrency=args.concurrency)
+                title = f"saturate: {args.concurrency} users active at once, each sending as soon as answered"
+            run.cpu = meters.read()
+            results[mode] = _report(title, run)
+            if args.timeline:
+                Path(f"{args.timeline}.{mode}.json").write_text(json.dumps(sorted(run.samples)))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        api.stop()
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "webhook.json").write_text(json.dumps(results, indent=2))
 
 
 def _prepare_database(database_url: str, env: dict) -> None:
@@ -157,6 +173,22 @@ def _register_users(count: int) -> list[int]:
     return ids
 
 
+class BotApiProcess:
+    """`python -m telegram_bot.benchmark_api` in its own process (its CPU is measured apart)."""
+
+    def __init__(self, token: str):
+        self.process = subprocess.Popen([sys.executable, "-m", "telegram_bot.benchmark_api", "--token", token],
+                                        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        self.port = int(self.process.stdout.readline().split()[1])
+        self.pid = self.process.pid
+        self.base_url = f"http://127.0.0.1:{self.port}/bot"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+# --- measuring CPU ------------------------------------------------------------------------------
 def _children(pid: int) -> list[int]:
     try:
         return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -164,39 +196,110 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of the processes (Linux /proc), to show the cost per update apart from contention."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except OSError:
-            pass
-    return total / os.sysconf("SC_CLK_TCK")
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of one process (Linux /proc); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _wait_for(url: str) -> None:
+def _database_backends(database: str) -> list[int]:
+    """PostgreSQL's processes serving `database` (their title is "postgres: … user database host(port) …")."""
+    marker = f" {database} ".encode()
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                title = Path(entry.path, "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and marker in title:
+                pids.append(int(entry.name))
+    return pids
+
+
+class Meters:
+    """CPU seconds spent from now on by gunicorn's workers, the database's backends, the Bot API and us.
+
+    Workers and backends come and go (a database connection lives CONN_MAX_AGE seconds), so they
+    are sampled every half second; one that ends loses at most its last half second.
+    """
+
+    def __init__(self, server_pid: int, api_pid: int, database_url: str):
+        self.server_pid, self.api_pid = server_pid, api_pid
+        self.database = database_url.rsplit("/", 1)[1]
+        self.first: dict[str, dict[int, float]] = {"gunicorn workers": {}, "PostgreSQL": {}}
+        self.last: dict[str, dict[int, float]] = {"gunicorn workers": {}, "PostgreSQL": {}}
+        self._sample(starting=True)
+        self.api = _cpu_of(api_pid)
+        self.own = time.process_time()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._keep_sampling, daemon=True)
+        self._thread.start()
+
+    def _sample(self, *, starting: bool = False) -> None:
+        for group, pids in (("gunicorn workers", _children(self.server_pid)),
+                            ("PostgreSQL", _database_backends(self.database))):
+            for pid in pids:
+                cpu = _cpu_of(pid)
+                # A process that appears later started during the run: all its CPU counts.
+                self.first[group].setdefault(pid, cpu if starting else 0.0)
+                self.last[group][pid] = max(cpu, self.last[group].get(pid, 0.0))
+
+    def _keep_sampling(self) -> None:
+        while not self._stop.wait(0.5):
+            self._sample()
+
+    def read(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        spent = {group: sum(self.last[group][pid] - self.first[group][pid] for pid in self.last[group])
+                 for group in self.first}
+        return {**spent, "Bot API process": _cpu_of(self.api_pid) - self.api,
+                "load generator": time.process_time() - self.own}
+
+
+# --- HTTP -------------------------------------------------------------------------------------
+def _post(port: int, path: str, body: bytes, headers: dict | None = None,
+          connection: http.client.HTTPConnection | None = None) -> tuple[int, bytes]:
+    """One POST; a fresh connection (closed after) unless a keep-alive `connection` is given."""
+    own = connection is None
+    connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("POST", path, body, {"Content-Type": "application/json",
+                                                **({"Connection": "close"} if own else {}), **(headers or {})})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        if own:
+            connection.close()
+
+
+def _wait_for(port: int) -> None:
     for _ in range(100):
         try:
-            if httpx.get(url, timeout=1).status_code < 500:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status < 500:
                 return
-        except httpx.HTTPError:
+        except OSError:
             pass
         time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not start at {url}")
+    raise SystemExit(f"gunicorn did not start on port {port}")
 
 
-def _warm_up(url: str, api, workers: int) -> None:
+def _warm_up(port: int, workers: int) -> None:
     """Each worker imports its code and builds the recommender's index before the clock starts."""
     user = FIRST_USER_ID - 1
     from users.models import Profile
 
     Profile.objects.filter(telegram_id=user).delete()
-    client = httpx.Client()
     for n in range(workers * 4):
         update = {"update_id": 10**9 + n, "message": _message(user, "/search")}
-        client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        _post(port, "/telegram/webhook/", json.dumps(update).encode(), {"X-Telegram-Bot-Api-Secret-Token": SECRET})
 
 
 def _message(user_id: int, text: str) -> dict:
@@ -208,81 +311,156 @@ def _message(user_id: int, text: str) -> dict:
     return message
 
 
+# --- the load -----------------------------------------------------------------------------------
 class Run:
-    def __init__(self, url: str, api, users: list[int], rng: random.Random, *, total: int):
-        self.url, self.api, self.users, self.rng, self.total = url, api, users, rng, total
+    """What one run measured."""
+
+    def __init__(self):
         self.lock = threading.Lock()
-        self.next_update_id = 1
-        self.sent = 0
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.lost: list[str] = []
         self.doubled: list[str] = []
         self.repeats = 0
         self.update_ids: list[int] = []
-        self.worker_cpu = 0.0
+        self.calls = 0
+        self.elapsed = 0.0
+        self.late_starts = 0  # paced: updates whose POST started more than 50 ms after their arrival
+        self.cpu: dict[str, float] = {}
+        self.samples: list[tuple[float, str, float]] = []  # arrival, kind, latency
 
-    def go(self, *, concurrency: int, sessions: int) -> None:
-        queue = [self.users[n % len(self.users)] for n in range(sessions)]
-        threads = [threading.Thread(target=self._worker, args=(queue,)) for _ in range(concurrency)]
+
+class Bench:
+    """The users, what each of them sees in the chat, and the two ways of loading the webhook."""
+
+    def __init__(self, port: int, api: BotApiProcess, users: list[int], rng: random.Random):
+        self.port, self.api, self.users, self.rng = port, api, users, rng
+        self.lock = threading.Lock()
+        self.next_update_id = 1
+        self.known_calls: dict[int, int] = defaultdict(int)  # each chat's Bot API calls seen so far
+        self.messages: dict[int, list[dict]] = defaultdict(list)  # each chat's latest messages
+        self.local = threading.local()
+
+    # --- the two runs ------------------------------------------------------------------------
+    def paced(self, *, total: int, rate: float, connections: int) -> Run:
+        """`total` updates at `rate` a second from the users in turn, each user's next after the previous.
+
+        User n starts at step n mod 10 of a session (`stagger` took them there), so that taking
+        turns they send a mix of searches, presses and commands all through the run — started in
+        step, every user's search would come in the same five seconds.
+        """
+        run = Run()
+        ready = deque((user, n % SESSION_LENGTH) for n, user in enumerate(self.users))
+        became_ready = threading.Condition()
+
+        def handle(user: int, step: int, arrival: float) -> None:
+            try:
+                self._step(run, user, step, arrival=arrival)
+            finally:
+                with became_ready:
+                    ready.append((user, (step + 1) % SESSION_LENGTH))
+                    became_ready.notify()
+
+        started = time.time()
+        with ThreadPoolExecutor(max_workers=connections) as pool:
+            for n in range(total):
+                arrival = started + n / rate
+                pause = arrival - time.time()
+                if pause > 0:
+                    time.sleep(pause)
+                with became_ready:
+                    while not ready:
+                        became_ready.wait()
+                    user, step = ready.popleft()
+                pool.submit(handle, user, step, arrival)
+        run.elapsed = time.time() - started
+        return run
+
+    def stagger(self, concurrency: int = 8) -> None:
+        """User n does the first n mod 10 steps of a session, `concurrency` users at a time."""
+        unmeasured = Run()
+        pending = deque(enumerate(self.users))
+
+        def worker() -> None:
+            while True:
+                with self.lock:
+                    if not pending:
+                        return
+                    n, user = pending.popleft()
+                for step in range(n % SESSION_LENGTH):
+                    self._step(unmeasured, user, step)
+
+        threads = [threading.Thread(target=worker) for _ in range(concurrency)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        if unmeasured.lost or unmeasured.doubled:
+            raise SystemExit(f"staggering the sessions lost or doubled updates: {unmeasured.lost + unmeasured.doubled}")
 
-    def _worker(self, queue: list[int]) -> None:
-        client = httpx.Client(timeout=60)
-        while True:
-            with self.lock:
-                if not queue:
-                    return
-                user = queue.pop(0)
-            self._session(client, user)
+    def saturate(self, *, total: int, concurrency: int) -> Run:
+        """`concurrency` users at a time, each doing its session without pause."""
+        run = Run()
+        sessions = deque(self.users[n % len(self.users)] for n in range(-(-total // SESSION_LENGTH)))
+        sent = [0]
 
-    def _session(self, client: httpx.Client, user: int) -> None:
-        """One user's ten updates, each pressing a button the bot really sent."""
-        steps = [
+        def worker() -> None:
+            while True:
+                with self.lock:
+                    if not sessions:
+                        return
+                    user = sessions.popleft()
+                for step in range(SESSION_LENGTH):
+                    with self.lock:
+                        if sent[0] >= total:
+                            return
+                        sent[0] += 1
+                    self._step(run, user, step)
+
+        started = time.time()
+        threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        run.elapsed = time.time() - started
+        return run
+
+    # --- one update ----------------------------------------------------------------------------
+    def _step(self, run: Run, user: int, step: int, *, arrival: float | None = None) -> None:
+        """Step `step` of the user's session: build the update from what the chat shows, deliver it."""
+        press = self._press
+        kind, update = [
             ("command", lambda: self._text(user, "/search")),
-            ("button", lambda: self._press(user, lambda b: b.startswith("sm:"), pick="random")),
+            ("button", lambda: press(user, lambda b: b.startswith("sm:"), pick="random")),
             ("search", lambda: self._text(user, "45") if user % 3 == 0
-             else self._press(user, lambda b: b.startswith("st:"), pick="random")),
-            ("button", lambda: self._press(user, lambda b: b.startswith("rt:") and b.endswith(":1"), pick="first",
-                                           card=True)),
-            ("button", lambda: self._press(user, lambda b: b.startswith("rt:") and b.endswith(":-1"), pick="second",
-                                           card=True)),
-            ("search", lambda: self._press(user, lambda b: b.startswith("mo:"), pick="last")),
-            ("button", lambda: self._press(user, lambda b: b.startswith("rt:") and b.endswith(":1"), pick="last",
-                                           card=True)),
+             else press(user, lambda b: b.startswith("st:"), pick="random")),
+            ("button", lambda: press(user, lambda b: b.startswith("rt:") and b.endswith(":1"), pick="first")),
+            ("button", lambda: press(user, lambda b: b.startswith("rt:") and b.endswith(":-1"), pick="second")),
+            ("search", lambda: press(user, lambda b: b.startswith("mo:"), pick="last")),
+            ("button", lambda: press(user, lambda b: b.startswith("rt:") and b.endswith(":1"), pick="last")),
             ("command", lambda: self._text(user, "/settings")),
-            ("button", lambda: self._press(user, lambda b: b == "sk:film", pick="last")),
-            ("button", lambda: self._press(user, lambda b: b.startswith("sg:"), pick="random")),
-        ]
-        for kind, build in steps:
-            with self.lock:
-                if self.sent >= self.total:
-                    return
-                self.sent += 1
-            update = build()
-            if update is None:  # the button is not there (e.g. no more options): send /search instead
-                update = self._text(user, "/search")
-            self._deliver(client, user, kind, update)
+            ("button", lambda: press(user, lambda b: b == "sk:film", pick="last")),
+            ("button", lambda: press(user, lambda b: b.startswith("sg:"), pick="random")),
+        ][step]
+        update = update()
+        if update is None:  # the button is not there (e.g. no more options): send /search instead
+            update = self._text(user, "/search")
+        with run.lock:
+            run.update_ids.append(update["update_id"])
+        self._deliver(run, user, kind, update, arrival)
 
     def _new_id(self) -> int:
         with self.lock:
             self.next_update_id += 1
-            self.update_ids.append(self.next_update_id)
             return self.next_update_id
 
     def _text(self, user: int, text: str) -> dict:
         return {"update_id": self._new_id(), "message": _message(user, text)}
 
-    def _press(self, user: int, wanted, *, pick: str, card: bool = False) -> dict | None:
-        messages = self.api.chat_messages(user)
-        candidates = []
-        for message in messages[-12:]:
-            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
-                for button in row:
-                    if wanted(button.get("callback_data", "")):
-                        candidates.append((message, button["callback_data"]))
+    def _press(self, user: int, wanted, *, pick: str) -> dict | None:
+        candidates = [(message, button["callback_data"]) for message in self.messages[user]
+                      for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+                      for button in row if wanted(button.get("callback_data", ""))]
         if not candidates:
             return None
         if pick == "random":
@@ -298,46 +476,65 @@ class Run:
             "id": f"q{user}-{time.monotonic_ns()}", "from": sender, "chat_instance": str(user),
             "message": message, "data": data}}
 
-    def _deliver(self, client: httpx.Client, user: int, kind: str, update: dict) -> None:
+    def _deliver(self, run: Run, user: int, kind: str, update: dict, arrival: float | None) -> None:
         query = update.get("callback_query", {}).get("id")
-        with self.api._lock:
-            before = len(self.api.by_chat[user])
-        arrived = time.time()
-        response = client.post(self.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
-        with self.api._lock:
-            caused = self.api.by_chat[user][before:] + (list(self.api.by_query.get(query, [])) if query else [])
+        body = json.dumps(update).encode()
+        posted = time.time()
+        arrival = arrival or posted
+        status, _answer = self._webhook(body)
+        chat = self._chat(user, query)
+        caused = [at for _method, at in chat["calls"]] + chat["answers"]
         label = f"update {update['update_id']} ({kind})"
-        if response.status_code != 200 or not caused:
-            self.lost.append(f"{label}: HTTP {response.status_code}, {len(caused)} calls")
-            return
-        with self.lock:
-            self.latencies[kind].append(max(call.wall for call in caused) - arrived)
-        if query and len(self.api.by_query.get(query, [])) != 1:
-            self.doubled.append(f"{label}: callback answered {len(self.api.by_query[query])} times")
+        with run.lock:
+            run.calls += len(caused)
+            run.late_starts += posted - arrival > 0.05
+            if status != 200 or not caused:
+                run.lost.append(f"{label}: HTTP {status}, {len(caused)} calls")
+                return
+            run.latencies[kind].append(max(caused) - arrival)
+            run.samples.append((arrival, kind, max(caused) - arrival))
+            if query and len(chat["answers"]) != 1:
+                run.doubled.append(f"{label}: callback answered {len(chat['answers'])} times")
         if self.rng.random() < 0.02:  # Telegram retrying a delivery
-            with self.api._lock:
-                before = len(self.api.by_chat[user])
-            again = client.post(self.url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
-            with self.lock:
-                self.repeats += 1
-            with self.api._lock:
-                extra = len(self.api.by_chat[user]) - before + len(self.api.by_query.get(query, [])) - (1 if query else 0)
-            if again.status_code != 200 or again.json().get("outcome") != "duplicate" or extra:
-                self.doubled.append(f"{label}: the repeat caused {extra} calls ({again.status_code})")
+            status, answer = self._webhook(body)
+            again = self._chat(user, query)
+            extra = len(again["calls"]) + len(again["answers"]) - len(chat["answers"])
+            with run.lock:
+                run.repeats += 1
+                if status != 200 or json.loads(answer).get("outcome") != "duplicate" or extra:
+                    run.doubled.append(f"{label}: the repeat caused {extra} calls ({status})")
+
+    def _webhook(self, body: bytes) -> tuple[int, bytes]:
+        return _post(self.port, "/telegram/webhook/", body, {"X-Telegram-Bot-Api-Secret-Token": SECRET})
+
+    def _chat(self, user: int, query: str | None) -> dict:
+        """The chat's Bot API calls since the last look, the answers to `query`, its latest messages."""
+        connection = getattr(self.local, "api", None)
+        if connection is None:
+            connection = self.local.api = http.client.HTTPConnection("127.0.0.1", self.api.port, timeout=60)
+        ask = {"chat_id": user, "since": self.known_calls[user], "query": query}
+        status, body = _post(self.api.port, "/_bench/chat", json.dumps(ask).encode(), connection=connection)
+        chat = json.loads(body)
+        self.known_calls[user] = chat["count"]
+        self.messages[user] = chat["messages"]
+        return chat
 
 
+# --- the report ---------------------------------------------------------------------------------
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def _report(run: Run, elapsed: float) -> None:
+def _report(title: str, run: Run) -> dict:
     from telegram_bot.models import ProcessedUpdate
 
     processed = set(ProcessedUpdate.objects.filter(update_id__in=run.update_ids).values_list("update_id", flat=True))
     missing = [u for u in run.update_ids if u not in processed]
     count = len(run.update_ids)
-    print(f"\n{count} updates ({run.repeats} delivered twice) in {elapsed:.1f} s: {count / elapsed:.0f} updates/s")
+    print(f"\n{title}\n{count} updates ({run.repeats} delivered twice) in {run.elapsed:.1f} s: "
+          f"{count / run.elapsed:.1f} updates/s" + (f"; {run.late_starts} waited > 50 ms for a connection"
+                                                    if run.late_starts else ""))
     print("arrival → last Bot API call it caused (ms):")
     everything = [v for values in run.latencies.values() for v in values]
     for kind in ("search", "button", "command"):
@@ -349,18 +546,16 @@ def _report(run: Run, elapsed: float) -> None:
     print(f"lost: {len(run.lost) + len(missing)}   doubled: {len(run.doubled)}")
     for line in (run.lost + [f"update {u}: no ProcessedUpdate row" for u in missing] + run.doubled)[:20]:
         print("  " + line)
-    calls = len(run.api.calls)
-    print(f"Bot API calls: {calls} ({calls / max(count, 1):.1f} per update)")
-    print(f"gunicorn workers' CPU: {run.worker_cpu:.1f} s, {run.worker_cpu / max(count, 1) * 1000:.1f} ms per update; "
-          f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-    summary = {"updates": count, "seconds": round(elapsed, 2), "updates_per_second": round(count / elapsed, 1),
-               "latency_ms": {kind: {"p50": round(_percentile(v, .5) * 1000, 1), "p99": round(_percentile(v, .99) * 1000, 1)}
-                              for kind, v in run.latencies.items()},
-               "lost": len(run.lost) + len(missing), "doubled": len(run.doubled),
-               "worker_cpu_ms_per_update": round(run.worker_cpu / max(count, 1) * 1000, 1)}
-    out = ROOT / "benchmarks" / "out"
-    out.mkdir(exist_ok=True)
-    (out / "webhook.json").write_text(json.dumps(summary, indent=2))
+    print(f"Bot API calls: {run.calls} ({run.calls / max(count, 1):.1f} per update)")
+    per_update = {name: seconds / max(count, 1) * 1000 for name, seconds in run.cpu.items()}
+    print("CPU per update: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_update.items())
+          + f"; load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    return {"updates": count, "seconds": round(run.elapsed, 2), "updates_per_second": round(count / run.elapsed, 1),
+            "latency_ms": {kind: {"p50": round(_percentile(v, .5) * 1000, 1), "p99": round(_percentile(v, .99) * 1000, 1)}
+                           for kind, v in run.latencies.items()},
+            "lost": len(run.lost) + len(missing), "doubled": len(run.doubled), "late_starts": run.late_starts,
+            "cpu_ms_per_update": {name: round(ms, 2) for name, ms in per_update.items()},
+            "load_average": os.getloadavg()[0]}
 
 
 if __name__ == "__main__":

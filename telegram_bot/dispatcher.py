@@ -58,26 +58,28 @@ def update_process(*, payload: dict, bot: BotApi | None = None) -> Outcome:
     bot = bot or BotApi()
     chat = update.effective_chat
     with transaction.atomic():
-        if chat is not None:
-            _lock_chat(chat.id)
-        if not _mark_processed(update.update_id):
+        if not _lock_chat_and_mark_processed(chat.id if chat is not None else None, update.update_id):
             return Outcome.DUPLICATE
         return _dispatch(update, bot)
 
 
-def _lock_chat(chat_id: int) -> None:
-    # Held until the transaction ends. SQLite (local use, one process) serialises writes itself.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"telegram-chat:{chat_id}"])
+def _lock_chat_and_mark_processed(chat_id: int | None, update_id: int) -> bool:
+    """Take the chat's lock (held until the transaction ends), then record the update id.
 
-
-def _mark_processed(update_id: int) -> bool:
-    """Record the update id; False when it was already there (a repeat). One statement, no savepoint."""
+    False when the id was already there (a repeat). On PostgreSQL one statement does both: the
+    advisory lock in a CTE the INSERT reads from, so the lock is held before the row is written.
+    A later statement of the transaction reads the chat's state with a snapshot taken after the
+    lock, so it sees what the chat's previous update committed. SQLite (local use, one process)
+    serialises writes itself and only records the id.
+    """
     table = connection.ops.quote_name(ProcessedUpdate._meta.db_table)
+    values, params = "VALUES (%s, %s)", [update_id, timezone.now()]
+    if chat_id is not None and connection.vendor == "postgresql":
+        values = "SELECT %s::bigint, %s::timestamptz FROM (SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))) AS chat_lock"
+        params.append(f"telegram-chat:{chat_id}")
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (update_id, received_at) VALUES (%s, %s) "
-                       "ON CONFLICT (update_id) DO NOTHING RETURNING update_id", [update_id, timezone.now()])
+        cursor.execute(f"INSERT INTO {table} (update_id, received_at) {values} "
+                       "ON CONFLICT (update_id) DO NOTHING RETURNING update_id", params)
         return cursor.fetchone() is not None
 
 

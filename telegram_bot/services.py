@@ -1,4 +1,7 @@
-"""Writes to Telegram's side of the bot: the webhook registration and the command menu."""
+"""The bot's writes: Telegram's side of it (the webhook registration, the command menu) and the ratings its buttons record."""
+
+from catalog.models import ContentItem
+from users.models import Profile, Rating
 
 from . import texts
 from .bot_api import BotApi
@@ -18,3 +21,20 @@ def commands_menu_set(*, bot: BotApi) -> None:
     for language, code in (("ru", None), ("en", "en")):
         commands = [{"command": name, "description": texts.t(language, f"cmd_{name}")} for name in texts.COMMANDS]
         bot.call("setMyCommands", commands=commands, language_code=code)
+
+
+def rating_record(*, profile: Profile, item_id: int, value: int, source: str) -> bool:
+    """Record (or change) what the user thinks of an item; False when there is no such item (an old button).
+
+    The same write as `users.services.rating_set`, in two statements instead of up to seven
+    (`update_or_create` takes savepoints, a SELECT … FOR UPDATE and an INSERT): whether the item
+    exists, then one INSERT … ON CONFLICT DO UPDATE. A rating button is the bot's commonest update.
+    """
+    if value not in Rating.Value.values:
+        raise ValueError(f"value must be one of {Rating.Value.values}")
+    if not ContentItem.objects.filter(pk=item_id).exists():
+        return False
+    Rating.objects.bulk_create([Rating(profile=profile, item_id=item_id, value=value, source=source)],
+                               update_conflicts=True, unique_fields=["profile", "item"],
+                               update_fields=["value", "source", "updated_at"])
+    return True

@@ -7,14 +7,13 @@ and ChatState (screen + data), so any process continues the conversation.
 
 from telegram import InlineKeyboardMarkup
 
-from catalog.models import ContentItem
 from users.models import Profile, Rating
-from users.services import rating_set
 
 from .. import selectors
 from ..cards import card_text, mark_rating, rating_row
 from ..conversation import StaleButton, Turn, int_arg, on_callback, on_command
 from ..formatting import esc
+from ..services import rating_record
 from . import genre_picker, main
 
 GENRES_SCREEN = "reg_genres"
@@ -136,11 +135,11 @@ def _next_card(turn: Turn, items: list[int], position: int) -> None:
 def warmup_answer(turn: Turn, args: list[str]) -> None:
     """Like / Don't know / Dislike on a warm-up card: store it, mark it, show the next card."""
     item_id, value = int_arg(args, 0), int_arg(args, 1)
-    item = ContentItem.objects.filter(pk=item_id).first()
-    if item is None or value not in Rating.Value.values or turn.profile.onboarding not in (
+    if value not in Rating.Value.values or turn.profile.onboarding not in (
             Profile.Onboarding.WARMUP, Profile.Onboarding.DONE):
         raise StaleButton
-    rating_set(profile=turn.profile, item=item, value=value, source=Rating.Source.ONBOARDING)
+    if not rating_record(profile=turn.profile, item_id=item_id, value=value, source=Rating.Source.ONBOARDING):
+        raise StaleButton
     turn.answer(turn.t("rating_saved"))
     turn.edit_markup(mark_rating(turn.query.message.reply_markup, prefix=CB_WARMUP, item_id=item_id, value=value,
                                  language=turn.lang))

@@ -11,17 +11,17 @@ import secrets
 from django.db.models import prefetch_related_objects
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from catalog.models import ContentItem, Kind, Mood
+from catalog.models import Kind, Mood
 from recommender.services import recommend
 from recommender.types import ItemPick, Playlist, RecommendationRequest, RecommendationResult
 from users.models import Rating
-from users.services import rating_set
 
 from .. import selectors
 from ..bot_api import EditFailed
 from ..cards import KIND_ICONS, card_text, mark_rating, rating_row, shop_rows, titles
 from ..conversation import StaleButton, Turn, int_arg, on_callback, on_command, on_text
 from ..formatting import MESSAGE_LIMIT, cut, esc, join_within
+from ..services import rating_record
 from ..texts import duration
 from .main import CB_MAIN
 
@@ -232,9 +232,9 @@ def _send_playlist(turn: Turn, playlist: Playlist) -> None:
 def rate(turn: Turn, args: list[str]) -> None:
     """Like / Don't know / Dislike under a card: store it and mark the pressed button."""
     item_id, value = int_arg(args, 0), int_arg(args, 1)
-    if value not in Rating.Value.values or not ContentItem.objects.filter(pk=item_id).exists():
+    if value not in Rating.Value.values or not rating_record(profile=turn.profile, item_id=item_id, value=value,
+                                                             source=Rating.Source.SEARCH):
         raise StaleButton
-    rating_set(profile=turn.profile, item=ContentItem(pk=item_id), value=value, source=Rating.Source.SEARCH)
     turn.answer(turn.t("rating_saved"))
     turn.edit_markup(mark_rating(turn.query.message.reply_markup, prefix=CB_RATE, item_id=item_id, value=value,
                                  language=turn.lang))
