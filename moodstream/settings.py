@@ -147,6 +147,7 @@ CELERY_BEAT_SCHEDULE = {
     "feed-housekeeping": {"task": "catalog.feed_housekeeping", "schedule": timedelta(minutes=10)},
     "retrain-recommender": {"task": "recommender.train_recommender", "schedule": timedelta(hours=24)},
     "refresh-kpi": {"task": "tracking.refresh_daily_kpi", "schedule": timedelta(minutes=5)},
+    "prune-telegram-updates": {"task": "telegram_bot.prune_processed_updates", "schedule": timedelta(hours=1)},
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------
@@ -218,6 +219,8 @@ TELEGRAM_BOT_TOKEN = _setting(env.str, "TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_WEBHOOK_SECRET = _setting(env.str, "TELEGRAM_WEBHOOK_SECRET", default="")
 TELEGRAM_API_BASE_URL = _setting(env.str, "TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
 TELEGRAM_API_FILE_URL = _setting(env.str, "TELEGRAM_API_FILE_URL", default="https://api.telegram.org/file/bot")
+# Handled update ids are kept this many days (Telegram retries an update for at most 24 hours).
+TELEGRAM_PROCESSED_UPDATE_DAYS = _setting(env.int, "TELEGRAM_PROCESSED_UPDATE_DAYS", default=7)
 if not DEBUG and TELEGRAM_BOT_TOKEN and len(TELEGRAM_WEBHOOK_SECRET) < 16:
     raise ImproperlyConfigured("TELEGRAM_WEBHOOK_SECRET must be set (16+ characters) when the bot runs in production.")
 

@@ -1,10 +1,16 @@
-"""The bot's writes: Telegram's side of it (the webhook registration, the command menu) and the ratings its buttons record."""
+"""The bot's writes: Telegram's side of it (the webhook registration, the command menu), the ratings its
+buttons record, and the housekeeping of the update ids it has handled."""
+
+from datetime import timedelta
+
+from django.utils import timezone
 
 from catalog.models import ContentItem
 from users.models import Profile, Rating
 
 from . import texts
 from .bot_api import BotApi
+from .models import ProcessedUpdate
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 
@@ -38,3 +44,21 @@ def rating_record(*, profile: Profile, item_id: int, value: int, source: str) ->
                                update_conflicts=True, unique_fields=["profile", "item"],
                                update_fields=["value", "source", "updated_at"])
     return True
+
+
+def processed_updates_prune(*, days: int, batch: int = 10_000) -> int:
+    """Forget the update ids received more than `days` days ago; returns how many were deleted.
+
+    Telegram retries an update for at most 24 hours, so an id older than a day can never come back;
+    `days` below 1 is refused. Rows go in batches of `batch` so that no statement holds many locks.
+    """
+    if days < 1:
+        raise ValueError("keep processed updates for at least 1 day: Telegram retries an update for up to 24 hours")
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted = 0
+    while True:
+        ids = list(ProcessedUpdate.objects.filter(received_at__lt=cutoff).order_by()
+                   .values_list("update_id", flat=True)[:batch])
+        if not ids:
+            return deleted
+        deleted += ProcessedUpdate.objects.filter(update_id__in=ids).delete()[0]
