@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -111,7 +111,7 @@ def _link_row(target: LinkTarget) -> _LinkRow | None:
         return None
     url, available, partner_id, active, name, param, payout, rec_pk, profile_id, experiment_id, variant = row
     return _LinkRow(target.offer_id, url, bool(available), partner_id, bool(active), name, param or "ms_click_id",
-                    Decimal(str(payout)).quantize(_CENT), rec_pk is not None, profile_id, experiment_id,
+                    _db_decimal(payout), rec_pk is not None, profile_id, experiment_id,
                     variant or "")
 
 
@@ -128,27 +128,61 @@ def click_record(*, target: LinkTarget, user_agent: str = "") -> ClickResult:
     if not link.available or not link.partner_active or not is_redirectable_url(link.url):
         raise OfferGone(partner_name=link.partner_name)
 
-    window_start = timezone.now() - timedelta(seconds=settings.CLICK_DEDUP_SECONDS)
-    with transaction.atomic():
-        if link.profile_id is not None:
-            _lock_profile_offer(profile_id=link.profile_id, offer_id=link.offer_id)
-            earlier = _recent_click_id(profile_id=link.profile_id, offer_id=link.offer_id, since=window_start)
-            if earlier is not None:
-                return ClickResult(earlier, offer_url_with_click_id(url=link.url, param=link.click_param,
-                                                                    click_id=earlier), created=False)
-        click = Click.objects.create(
-            click_id=_new_click_id(),
-            profile_id=link.profile_id,
-            offer_id=link.offer_id,
-            partner_id=link.partner_id,
-            recommendation_id=target.recommendation_id,
-            experiment_id=link.experiment_id,
-            variant=link.variant,
-            user_agent=(user_agent or "")[:400],
-            payout=link.payout_click,
-        )
-    return ClickResult(click.click_id, offer_url_with_click_id(url=link.url, param=link.click_param,
-                                                               click_id=click.click_id), created=True)
+    now = timezone.now()
+    window_start = now - timedelta(seconds=settings.CLICK_DEDUP_SECONDS)
+    while True:
+        click_id = _click_insert_unless_recent(link=link, target=target, user_agent=user_agent, now=now,
+                                               since=window_start)
+        created = click_id is not None
+        if not created:
+            click_id = _recent_click_id(profile_id=link.profile_id, offer_id=link.offer_id, since=window_start)
+        # (None again only if the earlier click was deleted in between: then this one counts after all.)
+        if click_id is not None:
+            return ClickResult(click_id, offer_url_with_click_id(url=link.url, param=link.click_param,
+                                                                 click_id=click_id), created=created)
+
+
+_CLICK_COLUMNS = ("click_id", "profile_id", "offer_id", "partner_id", "recommendation_id", "experiment_id", "variant",
+                  "user_agent", "payout", "created_at")
+_CLICK_INSERT_UNLESS_RECENT = (
+    f"INSERT INTO {Click._meta.db_table} ({', '.join(_CLICK_COLUMNS)})"
+    f" SELECT {', '.join(['%s'] * len(_CLICK_COLUMNS))}"
+    f" WHERE NOT EXISTS (SELECT 1 FROM {Click._meta.db_table}"
+    f" WHERE profile_id = %s AND offer_id = %s AND created_at >= %s)"
+    f" RETURNING click_id"
+)
+# Two simultaneous clicks by one user on one offer (double tap, two gunicorn workers) must not
+# both pass the "no recent click" check: a transaction-scoped advisory lock per (profile, offer)
+# serialises them. Sent with the insert as one message, the two run as one implicit transaction
+# (one round trip, no BEGIN / COMMIT of their own), and the insert, a statement of its own, reads
+# a snapshot taken after the lock was granted, so it sees a click committed by whoever held it.
+# (Several statements in one execute() need Django's default client-side parameter binding.)
+# A hash collision between pairs only makes one wait a moment.
+_LOCK_PROFILE_OFFER = "SELECT pg_advisory_xact_lock(%s, %s); "
+
+
+def _click_insert_unless_recent(*, link: _LinkRow, target: LinkTarget, user_agent: str, now: datetime,
+                                since: datetime) -> str | None:
+    """Insert a new click unless the profile clicked the offer since `since`: its click id, or None.
+
+    Anonymous clicks (no profile) are always new: `profile_id = NULL` matches nothing.
+    """
+    ops = connection.ops
+    created_at = ops.adapt_datetimefield_value(now)
+    values = [_new_click_id(), link.profile_id, link.offer_id, link.partner_id,
+              Recommendation._meta.pk.get_db_prep_value(target.recommendation_id, connection), link.experiment_id,
+              link.variant, (user_agent or "")[:400], link.payout_click, created_at,
+              link.profile_id, link.offer_id, ops.adapt_datetimefield_value(since)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and link.profile_id is not None:
+            cursor.execute(_LOCK_PROFILE_OFFER + _CLICK_INSERT_UNLESS_RECENT,
+                           [link.profile_id % 2**31, link.offer_id % 2**31, *values])
+            cursor.nextset()
+        else:
+            # Elsewhere (SQLite, one developer's machine) writes are serialised by the database itself.
+            cursor.execute(_CLICK_INSERT_UNLESS_RECENT, values)
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _recent_click_id(*, profile_id: int, offer_id: int, since: datetime) -> str | None:
@@ -164,15 +198,6 @@ def _recent_click_id(*, profile_id: int, offer_id: int, since: datetime) -> str 
 
 def _new_click_id() -> str:
     return secrets.token_urlsafe(CLICK_ID_BYTES)
-
-
-def _lock_profile_offer(*, profile_id: int, offer_id: int) -> None:
-    # Two simultaneous clicks by one user on one offer (double tap, two gunicorn workers)
-    # must not both pass the dedup check: a transaction-scoped advisory lock serialises
-    # them. A hash collision between pairs only makes one wait a moment.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [profile_id % 2**31, offer_id % 2**31])
 
 
 # --- Conversions ----------------------------------------------------------------------------
@@ -286,6 +311,31 @@ PAYOUT_FIELDS = ("payout_currency", "payout_registration", "payout_subscription"
                  "payout_purchase_percent")
 
 
+# What the postback needs of its partner: to check the key and to price the report (in the model's
+# field order, as Model.from_db expects).
+_POSTBACK_PARTNER_FIELDS = tuple(field.attname for field in Partner._meta.concrete_fields
+                                 if field.attname in {"id", "is_active", "postback_key_hash", *PAYOUT_FIELDS})
+
+
+def postback_partner(*, code: str) -> Partner | None:
+    """The partner a postback URL names (only the fields the postback uses), or None."""
+    # One hand-written query: the ORM would spend more CPU building it than PostgreSQL running it.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(_POSTBACK_PARTNER_FIELDS)} FROM {Partner._meta.db_table} WHERE code = %s",
+                       [code])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # Money as Decimal whatever the database hands back (SQLite: a float).
+    values = [_db_decimal(value) if name.startswith("payout_") and name != "payout_currency" else value
+              for name, value in zip(_POSTBACK_PARTNER_FIELDS, row)]
+    return Partner.from_db(connection.alias, _POSTBACK_PARTNER_FIELDS, values)
+
+
+def _db_decimal(value) -> Decimal:
+    return Decimal(str(value)).quantize(_CENT)
+
+
 def conversion_payout(*, partner: Partner, event: str, amount: Decimal | None, currency: str) -> Decimal:
     """What MoodStream earns for one action, from the partner's current rates."""
     if event == Conversion.Event.REGISTRATION:
@@ -325,21 +375,40 @@ def conversion_record(*, partner: Partner, report: ConversionReport) -> tuple[Co
     # A conversion before its click, or seconds after it, is more likely a bot than a person:
     # kept for the partner to judge, but flagged.
     suspicious = report.occurred_at < click.created_at + SUSPICIOUS_WITHIN
-    try:
-        with transaction.atomic():
-            conversion = Conversion.objects.create(
-                partner=partner, click=click, event=report.event, event_id=report.event_id,
-                amount=report.amount, currency=report.currency if report.amount is not None else "",
-                payout=payout, payout_currency=partner.payout_currency, suspicious=suspicious,
-                occurred_at=report.occurred_at,
-            )
-    except IntegrityError:
+    now = timezone.now()
+    conversion = Conversion(
+        partner=partner, click=click, event=report.event, event_id=report.event_id, amount=report.amount,
+        currency=report.currency if report.amount is not None else "", payout=payout,
+        payout_currency=partner.payout_currency, suspicious=suspicious, occurred_at=report.occurred_at,
+        created_at=now, updated_at=now,
+    )
+    conversion.pk = _conversion_insert_unless_reported(conversion)
+    if conversion.pk is None:
         # The same report arrived twice at once: the other request created it.
-        existing_id, _click = _existing_conversion_and_click(partner=partner, report=report)
-        if existing_id is None:
-            raise
-        return _conversion_with_click(existing_id), False
+        return Conversion.objects.select_related("click").get(partner=partner, event_id=report.event_id), False
+    conversion._state.adding, conversion._state.db = False, connection.alias
     return conversion, True
+
+
+_CONVERSION_FIELDS = [field for field in Conversion._meta.concrete_fields if not field.primary_key]
+_CONVERSION_INSERT_UNLESS_REPORTED = (
+    f"INSERT INTO {Conversion._meta.db_table} ({', '.join(field.column for field in _CONVERSION_FIELDS)})"
+    f" VALUES ({', '.join(['%s'] * len(_CONVERSION_FIELDS))})"
+    f" ON CONFLICT (partner_id, event_id) DO NOTHING RETURNING id"
+)
+
+
+def _conversion_insert_unless_reported(conversion: Conversion) -> int | None:
+    """Insert the conversion unless (partner, event_id) exists: its id, or None.
+
+    One statement in autocommit: no transaction, savepoint or IntegrityError to recover from when a
+    replay races the original (the database waits for the other insert and then does nothing).
+    """
+    values = [field.get_db_prep_save(getattr(conversion, field.attname), connection) for field in _CONVERSION_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_CONVERSION_INSERT_UNLESS_REPORTED, values)
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _existing_conversion_and_click(*, partner: Partner, report: ConversionReport) -> tuple[int | None, Click | None]:

@@ -10,8 +10,8 @@ from moodstream.tokens import secret_matches
 
 from .links import read_offer_link_token
 from .serializers import conversion_data
-from .services import (PAYOUT_FIELDS, ConversionRefused, LinkTargetMissing, OfferGone, click_record,
-                       conversion_record, conversion_report_parse)
+from .services import (ConversionRefused, LinkTargetMissing, OfferGone, click_record, conversion_record,
+                       conversion_report_parse, postback_partner)
 
 
 @never_cache
@@ -34,12 +34,7 @@ def go(request, token: str):
 @require_GET
 def postback(request, partner_code: str):
     """`GET /postback/<partner code>?key=…&click_id=…&event=…&event_id=…&amount=…`, as CPA networks call it."""
-    partner = (
-        Partner.objects.filter(code=partner_code)
-        .only("id", "is_active", "postback_key_hash", *PAYOUT_FIELDS)
-        .order_by()
-        .first()
-    )
+    partner = postback_partner(code=partner_code)
     if partner is None:
         return JsonResponse({"code": "unknown_partner", "detail": "No partner has this code."}, status=404)
     if not partner.is_active or not secret_matches(request.GET.get("key", ""), partner.postback_key_hash):
