@@ -39,6 +39,24 @@ def test_replayed_postback_is_one_conversion(client, postback_key, click):
     assert Conversion.objects.count() == 1
 
 
+def test_the_first_answer_says_exactly_what_was_stored(client, postback_key, click):
+    # The 201 answer is built from what was inserted; the replay's 200 is read back from the database.
+    first = client.get("/postback/kinoport", params(postback_key, click, occurred_at="2025-05-01T12:30:00+03:00"))
+    replay = client.get("/postback/kinoport", params(postback_key, click, occurred_at="2025-05-01T12:30:00+03:00"))
+    assert first.json() == replay.json()
+    assert first.json()["amount"] == "200.00"
+    assert first.json()["suspicious"] is True  # before its click (made five minutes ago)
+
+
+def test_a_deactivated_partner_is_refused_even_with_the_right_key(client, partner, postback_key, click):
+    partner.is_active = False
+    partner.save(update_fields=["is_active"])
+    response = client.get("/postback/kinoport", params(postback_key, click))
+    assert response.status_code == 403
+    assert response.json()["code"] == "wrong_key"
+    assert Conversion.objects.count() == 0
+
+
 @pytest.mark.parametrize("key", ["", "wrong-key"])
 def test_wrong_key_is_403_and_nothing_recorded(client, postback_key, click, key):
     response = client.get("/postback/kinoport", params(key, click))
