@@ -24,4 +24,5 @@ USER 10001
 
 EXPOSE 8000
 
-CMD ["gunicorn", "moodstream.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, threads, keep-alive and the access log: moodstream/gunicorn.conf.py (WEB_CONCURRENCY sets the workers).
+CMD ["gunicorn", "moodstream.wsgi:application", "--config", "moodstream/gunicorn.conf.py"]

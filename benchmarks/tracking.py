@@ -1,20 +1,27 @@
 """Tracking benchmark: `/go/<token>` and postbacks under load, and the KPI page at 1M clicks.
 
-    .venv/bin/python benchmarks/tracking.py load   # gunicorn (2 workers) on PostgreSQL, 30 s per endpoint
+    .venv/bin/python benchmarks/tracking.py load   # gunicorn (2 workers) on PostgreSQL, 4 runs of 30 s
     .venv/bin/python benchmarks/tracking.py kpi    # 90 days x 3 variants x 1,000,000 clicks; KPI page timing
     .venv/bin/python benchmarks/tracking.py all
 
 It uses its own databases (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/ms_track_bench;
-BENCH_KPI_DATABASE_URL, default …/ms_track_kpi_bench), which it drops and re-creates. The load
-generator is Python processes x threads on loopback, one keep-alive connection per thread, each
-request a fresh token / event id (every tenth postback is sent twice). After each run it checks that
-the Click / Conversion rows equal what the server acknowledged: nothing lost, nothing doubled.
-Options: --seconds 30 --processes 2 --threads 8 --port (default: a free one).
-"""
+BENCH_KPI_DATABASE_URL, default …/ms_track_kpi_bench), which it drops and re-creates.
 
+`load` starts gunicorn with the production configuration (moodstream/gunicorn.conf.py) and 2 workers, and
+drives it from one cheap load-generator process on loopback (benchmarks/http_load.py), for each endpoint:
+
+- maximum throughput: closed loop, --connections clients each sending its next request when answered;
+- latency at a fixed rate: open loop, --go-rate / --postback-rate requests per second, each latency
+  measured from the request's scheduled send time (a stall is charged to every request it delays).
+
+Every /go/ request is a distinct token, i.e. a distinct (profile, offer), so each must create a Click;
+every postback has a fresh event id and every tenth is sent twice in a row (the replay must answer 200
+with the same conversion). After each run the Click / Conversion rows are checked against what the
+server acknowledged (302; 201): nothing lost, nothing doubled. Each run also prints the CPU per request
+of gunicorn, of PostgreSQL's backends and of the load generator, and the load average.
+"""
 import argparse
 import http.client
-import multiprocessing
 import os
 import signal
 import statistics
@@ -25,6 +32,9 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks import http_load  # noqa: E402  (needs ROOT on the path)
+
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ms_track_bench")
@@ -42,6 +52,9 @@ SERVER_ENV = {
     "REDIS_URL": "",
     "LOG_LEVEL": "WARNING",
     "PUBLIC_BASE_URL": "http://127.0.0.1",
+    # Keep each worker thread's database connection for the whole run, so that PostgreSQL's CPU can be
+    # read per backend process (the default, 60 s, reconnects about once a minute: no measurable cost).
+    "CONN_MAX_AGE": "3600",
 }
 
 
@@ -67,87 +80,71 @@ def recreate_database():
                    env={**os.environ, **SERVER_ENV}, check=True)
 
 
-# --- load generator --------------------------------------------------------------------------------------
+# --- load: measuring ---------------------------------------------------------------------------------------
 
 
-def _worker(args):
-    """One process: `threads` threads, each with its own keep-alive connection, until the deadline."""
-    import threading
-
-    port, paths, threads, deadline, expect = args
-    latencies, statuses, bodies = [], {}, []
-    lock = threading.Lock()
-    chunks = [paths[i::threads] for i in range(threads)]
-
-    def run(chunk):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        local_lat, local_status = [], {}
-        for path in chunk:
-            if time.perf_counter() >= deadline:
-                break
-            started = time.perf_counter()
-            try:
-                conn.request("GET", path)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-                if response.getheader("connection", "").lower() == "close":
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            except (OSError, http.client.HTTPException):
-                status = 0
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            local_lat.append(time.perf_counter() - started)
-            local_status[status] = local_status.get(status, 0) + 1
-        conn.close()
-        with lock:
-            latencies.extend(local_lat)
-            for status, n in local_status.items():
-                statuses[status] = statuses.get(status, 0) + n
-
-    pool = [threading.Thread(target=run, args=(chunk,)) for chunk in chunks]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return latencies, statuses
-
-
-def drive(port, paths, *, seconds, processes, threads):
-    from django.db import connections
-
-    connections.close_all()  # the forked load processes must not share the parent's socket
-    deadline = time.perf_counter() + seconds
-    parts = [paths[i::processes] for i in range(processes)]
-    started = time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        results = pool.map(_worker, [(port, part, threads, deadline, None) for part in parts])
-    elapsed = time.perf_counter() - started
-    latencies = sorted(x for lat, _ in results for x in lat)
-    statuses = {}
-    for _, st in results:
-        for status, n in st.items():
-            statuses[status] = statuses.get(status, 0) + n
-    return elapsed, latencies, statuses
-
-
-def server_cpu_seconds(master_pid: int) -> float:
-    """User + system CPU of the gunicorn master and its workers, from /proc (Linux)."""
+def _cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU seconds of each of these processes that still runs, from /proc (Linux)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    seconds = {}
+    for pid in pids:
         try:
-            with open(f"/proc/{entry}/stat") as stat:
+            with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        pid, ppid = int(entry), int(fields[1])
-        if pid == master_pid or ppid == master_pid:
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def _children(pid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def _database_backends() -> list[int]:
+    """PostgreSQL backend processes serving the benchmark database (the server's connections), not ours."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity"
+                       " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+class CpuMeter:
+    """CPU seconds spent during a run by gunicorn (master + workers) and by PostgreSQL's backends serving it.
+
+    Processes are sampled at the start and the end; one that started meanwhile counts from zero, one that
+    ended meanwhile is reported (its CPU since the start is unknown). The server keeps its database
+    connections for the whole benchmark (CONN_MAX_AGE in SERVER_ENV), so none should end.
+    """
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+
+    def __enter__(self):
+        self.start_gunicorn = _cpu_seconds([self.server_pid, *_children(self.server_pid)])
+        self.start_postgres = _cpu_seconds(_database_backends())
+        return self
+
+    def __exit__(self, *exc):
+        self.gunicorn, lost_g = self._spent(self.start_gunicorn, [self.server_pid, *_children(self.server_pid)])
+        self.postgres, lost_p = self._spent(self.start_postgres, _database_backends())
+        self.lost = lost_g + lost_p
+
+    @staticmethod
+    def _spent(start: dict[int, float], pids_now) -> tuple[float, int]:
+        now = _cpu_seconds(set(pids_now) | set(start))
+        return sum(now[pid] - start.get(pid, 0.0) for pid in now), len(set(start) - set(now))
 
 
 def percentile(sorted_values, q):
@@ -156,15 +153,23 @@ def percentile(sorted_values, q):
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-def report_line(name, elapsed, latencies, statuses, ok_statuses, cpu_seconds):
-    ok = sum(n for s, n in statuses.items() if s in ok_statuses)
-    errors = sum(n for s, n in statuses.items() if s not in ok_statuses)
-    rate = len(latencies) / elapsed
-    print(f"{name:10s} requests={len(latencies):7d}  {rate:8.1f} req/s  p50={percentile(latencies, .5)*1000:6.2f} ms  "
-          f"p99={percentile(latencies, .99)*1000:6.2f} ms  errors={errors}  statuses={dict(sorted(statuses.items()))}")
-    print(f"           gunicorn CPU {cpu_seconds * 1000 / max(len(latencies), 1):.2f} ms per request; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    return ok, errors, rate
+def report(name: str, result, ok_statuses, cpu: CpuMeter) -> dict:
+    latencies = sorted(result.latencies)
+    n = max(result.requests, 1)
+    errors = result.errors(ok_statuses)
+    ms = {q: percentile(latencies, q) * 1000 for q in (.5, .9, .99, .999)}
+    print(f"{name:9s} {result.mode}: {result.requests} requests in {result.elapsed:.1f} s = {result.rate:.0f}/s  "
+          f"p50 {ms[.5]:.1f} ms  p90 {ms[.9]:.1f} ms  p99 {ms[.99]:.1f} ms  p99.9 {ms[.999]:.1f} ms  "
+          f"max {latencies[-1] * 1000 if latencies else float('nan'):.1f} ms")
+    print(f"{'':9s} errors {errors}  statuses {dict(sorted(result.statuses.items()))}"
+          + (f"  never sent {result.not_sent}" if result.not_sent else "")
+          + f"  connections {result.connections_opened}")
+    print(f"{'':9s} CPU per request: gunicorn {cpu.gunicorn * 1000 / n:.2f} ms,"
+          f" PostgreSQL {cpu.postgres * 1000 / n:.2f} ms,"
+          f" load generator {result.generator_cpu * 1000 / n:.2f} ms;  load average {os.getloadavg()[0]:.1f}"
+          f" on {os.cpu_count()} CPUs" + (f"  ({cpu.lost} processes ended during the run: not counted)"
+                                          if cpu.lost else ""))
+    return {"rate": result.rate, "p99": ms[.99], "errors": errors}
 
 
 def free_port() -> int:
@@ -176,8 +181,11 @@ def free_port() -> int:
 
 
 def start_gunicorn(port):
-    command = [str(GUNICORN), "moodstream.wsgi:application", "--workers", "2", "--worker-class", "gthread",
-               "--threads", "4", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning"]
+    # The production configuration (Dockerfile, docker-compose.yml) with 2 workers on a free port; the
+    # access log is still written (its cost counts), to /dev/null instead of the terminal.
+    command = [str(GUNICORN), "moodstream.wsgi:application", "--config", str(ROOT / "moodstream" / "gunicorn.conf.py"),
+               "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+               "--access-logfile", "/dev/null"]
     server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV}, start_new_session=True)
     for _ in range(100):
         if server.poll() is not None:
@@ -189,7 +197,7 @@ def start_gunicorn(port):
                 return server
         except OSError:
             time.sleep(0.1)
-    server.kill()
+    stop(server)
     raise SystemExit("gunicorn did not start")
 
 
@@ -198,16 +206,17 @@ def stop(server):
     server.wait(timeout=30)
 
 
-def bench_load(options):
-    recreate_database()
-    setup_django()
+# --- load: the runs ----------------------------------------------------------------------------------------
+
+
+def seed_links(tokens: int) -> tuple[list[str], str]:
+    """A partner with 30 offers and enough recommendations that every tracked link is a distinct (profile, offer)."""
     from decimal import Decimal
 
     from catalog.models import ContentItem, Mood, Offer, Partner
     from catalog.services import partner_issue_postback_key
     from recommender.models import Recommendation
     from tracking.links import offer_link_token
-    from tracking.models import Click, Conversion
     from users.models import Profile
 
     partner = Partner.objects.create(code="benchshop", name="Bench shop", payout_click=Decimal("1.00"),
@@ -220,53 +229,107 @@ def bench_load(options):
     offers = Offer.objects.bulk_create(Offer(partner=partner, item=item, sku=f"SKU{i}", price=Decimal("299"),
                                              url=f"https://benchshop.example/film/{i}?ref=moodstream")
                                        for i, item in enumerate(items))
-    profile_count = int(options.tokens / len(offers)) + 1
-    profiles = Profile.objects.bulk_create(Profile(telegram_id=10**9 + i) for i in range(profile_count))
+    profiles = Profile.objects.bulk_create(Profile(telegram_id=10**9 + i) for i in range(tokens // len(offers) + 1))
     recs = Recommendation.objects.bulk_create(Recommendation(profile=p, mood=mood, minutes=60, kinds=["film"],
                                                              strategy="baseline", variant="control") for p in profiles)
-    # Every token is a distinct (profile, offer) pair: no request is a dedup repeat.
-    go_paths = [f"/go/{offer_link_token(recommendation_id=r.pk, offer_id=o.pk)}" for r in recs for o in offers]
-    print(f"seeded {len(offers)} offers, {len(recs)} recommendations, {len(go_paths)} distinct tracked links")
+    # No request is a dedup repeat: each (profile, offer) is clicked once, so each must create a Click.
+    paths = [f"/go/{offer_link_token(recommendation_id=r.pk, offer_id=o.pk)}" for r in recs for o in offers]
+    print(f"seeded {len(offers)} offers, {len(recs)} recommendations, {len(paths)} distinct tracked links")
+    return paths, key
 
+
+def postback_requests(click_ids: list[str], key: str, *, first_event: int, count: int) -> list[bytes]:
+    """`count` postbacks with fresh event ids, each tenth sent again right after (a replay must not double)."""
+    requests = []
+    for n in range(first_event, first_event + count):
+        params = {"key": key, "click_id": click_ids[n % len(click_ids)], "event_id": f"order-{n}"}
+        params.update({"event": "purchase", "amount": "499.00", "currency": "RUB"} if n % 3 == 0
+                      else {"event": "registration"})
+        request = http_load.get_request(f"/postback/benchshop?{urlencode(params)}")
+        requests.append(request)
+        if n % 10 == 9:
+            requests.append(request)
+    return requests
+
+
+def check_clicks(acknowledged: int) -> bool:
+    from tracking.models import Click
+
+    clicks = Click.objects.count()
+    ok = clicks == acknowledged
+    print(f"{'':9s} Click rows {clicks}, redirects answered {acknowledged}: {'OK' if ok else 'MISMATCH'}")
+    return ok
+
+
+def check_conversions(created: int, replayed: int, sent_replays: int) -> bool:
+    from tracking.models import Conversion
+
+    conversions = Conversion.objects.count()
+    distinct = Conversion.objects.values("partner_id", "event_id").distinct().count()
+    ok = conversions == created == distinct
+    print(f"{'':9s} Conversion rows {conversions} ({distinct} distinct event ids), answered 201 {created}, "
+          f"200 {replayed} (replays sent {sent_replays}): {'OK' if ok else 'MISMATCH'}")
+    return ok
+
+
+def bench_load(options):
+    recreate_database()
+    setup_django()
+    from tracking.models import Click
+
+    go_paths, key = seed_links(options.tokens)
+    go_requests = [http_load.get_request(path) for path in go_paths]
     options.port = options.port or free_port()
     server = start_gunicorn(options.port)
+    outcome, rows_ok = {}, True
     try:
-        cpu = server_cpu_seconds(server.pid)
-        elapsed, latencies, statuses = drive(options.port, go_paths, seconds=options.seconds,
-                                             processes=options.processes, threads=options.threads)
-        go_ok, go_errors, go_rate = report_line("/go/", elapsed, latencies, statuses, {302},
-                                                server_cpu_seconds(server.pid) - cpu)
-        go_p99 = percentile(latencies, .99)
-        clicks = Click.objects.count()
-        print(f"           Click rows: {clicks}  (302 answers: {go_ok})  {'OK' if clicks == go_ok else 'MISMATCH'}")
+        # Warm-up: both workers import and connect before anything is timed (these clicks count too).
+        http_load.closed_loop(options.port, go_requests[:200], connections=4, seconds=10)
+        used = 200
+        redirects = 200
+        phases = [("/go/ max", dict(connections=options.connections)), ("/go/", dict(rate=options.go_rate))]
+        for name, how in phases:
+            requests = go_requests[used:]
+            with CpuMeter(server.pid) as cpu:
+                result = _run(options, requests, how)
+            used += result.requests + result.not_sent
+            redirects += result.statuses.get(302, 0)
+            outcome[name] = report(name, result, {302}, cpu)
+            rows_ok &= check_clicks(redirects)
 
-        click_ids = list(Click.objects.values_list("click_id", flat=True))
-        postback_paths, expected_new = [], 0
-        for n, click_id in enumerate(click_ids):
-            event_id = f"order-{n}"
-            params = {"key": key, "click_id": click_id, "event_id": event_id}
-            params.update({"event": "purchase", "amount": "499.00", "currency": "RUB"} if n % 3 == 0
-                          else {"event": "registration"})
-            path = f"/postback/benchshop?{urlencode(params)}"
-            postback_paths.append(path)
-            expected_new += 1
-            if n % 10 == 9:  # every tenth is replayed at once: must answer 200 with the same conversion
-                postback_paths.append(path)
-        cpu = server_cpu_seconds(server.pid)
-        elapsed, latencies, statuses = drive(options.port, postback_paths, seconds=options.seconds,
-                                             processes=options.processes, threads=options.threads)
-        pb_ok, pb_errors, pb_rate = report_line("postback", elapsed, latencies, statuses, {200, 201},
-                                                server_cpu_seconds(server.pid) - cpu)
-        conversions = Conversion.objects.count()
-        created = statuses.get(201, 0)
-        print(f"           Conversion rows: {conversions}  (201 answers: {created}, 200 replays: "
-              f"{statuses.get(200, 0)})  {'OK' if conversions == created else 'MISMATCH'}")
-        duplicates = Conversion.objects.values("event_id").distinct().count() != conversions
-        print(f"           duplicated event ids: {'YES' if duplicates else 'none'}")
+        click_ids = list(Click.objects.order_by("id").values_list("click_id", flat=True))
+        event, created, replayed, sent_replays = 0, 0, 0, 0
+        phases = [("postback max", dict(connections=options.connections)),
+                  ("postback", dict(rate=options.postback_rate))]
+        for name, how in phases:
+            count = int(options.seconds * (how.get("rate") or 2000))
+            requests = postback_requests(click_ids, key, first_event=event, count=count)
+            with CpuMeter(server.pid) as cpu:
+                result = _run(options, requests, how)
+            # Only the requests sent count: the rest of the list (and its event ids) is skipped.
+            sent = result.requests + result.not_sent
+            event += count
+            sent_replays += sum(1 for i in range(1, sent) if requests[i] is requests[i - 1])
+            created += result.statuses.get(201, 0)
+            replayed += result.statuses.get(200, 0)
+            outcome[name] = report(name, result, {200, 201}, cpu)
+            rows_ok &= check_conversions(created, replayed, sent_replays)
     finally:
         stop(server)
-    print(f"targets: /go/ >= 400/s and p99 <= 20 ms -> {go_rate:.0f}/s, {go_p99*1000:.1f} ms; "
-          f"postback >= 300/s -> {pb_rate:.0f}/s; errors {go_errors + pb_errors}")
+    go_max, go, pb_max, pb = (outcome[k] for k in ("/go/ max", "/go/", "postback max", "postback"))
+    errors = sum(o["errors"] for o in outcome.values())
+    print(f"targets: /go/ >= 400/s with p99 <= 20 ms -> max {go_max['rate']:.0f}/s; at {options.go_rate:g}/s "
+          f"p99 {go['p99']:.1f} ms | postback >= 300/s -> max {pb_max['rate']:.0f}/s; at {options.postback_rate:g}/s "
+          f"p99 {pb['p99']:.1f} ms | errors {errors} | rows {'exact' if rows_ok else 'MISMATCH'}")
+    print(f"reproduce: flock /tmp/ms/bench.lock .venv/bin/python benchmarks/tracking.py load"
+          f" --seconds {options.seconds:g} --connections {options.connections} --go-rate {options.go_rate:g}"
+          f" --postback-rate {options.postback_rate:g}")
+
+
+def _run(options, requests, how):
+    if "rate" in how:
+        return http_load.open_loop(options.port, requests, rate=how["rate"], seconds=options.seconds)
+    return http_load.closed_loop(options.port, requests, connections=how["connections"], seconds=options.seconds)
 
 
 # --- KPI at scale ---------------------------------------------------------------------------------------------
@@ -396,9 +459,10 @@ def time_kpi_pages(experiment):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["load", "kpi", "all"])
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=30, help="load: length of each of the 4 runs")
+    parser.add_argument("--connections", type=int, default=8, help="load: clients of the closed-loop runs")
+    parser.add_argument("--go-rate", type=float, default=400, help="load: /go/ requests per second, open loop")
+    parser.add_argument("--postback-rate", type=float, default=300, help="load: postbacks per second, open loop")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--tokens", type=int, default=90_000)
     parser.add_argument("--users", type=int, default=30_000)
