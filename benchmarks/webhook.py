@@ -60,6 +60,7 @@ DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/ms_bot_bench"
 SECRET = "bench-webhook-secret-0123456789"
 TOKEN = "424242:BENCH-token"
 FIRST_USER_ID = 9_000_000_001
+WARM_UP_USER = FIRST_USER_ID - 1
 SESSION_LENGTH = 10
 
 
@@ -148,7 +149,8 @@ def _prepare_database(database_url: str, env: dict) -> None:
 
 
 def _register_users(count: int) -> list[int]:
-    """Users who finished registration, with a few genres each; earlier benchmark state is wiped."""
+    """Users who finished registration, with a few genres each (and one more for the warm-up);
+    earlier benchmark state is wiped."""
     from django.db import transaction
 
     from catalog.models import Genre
@@ -156,7 +158,7 @@ def _register_users(count: int) -> list[int]:
     from telegram_bot.models import ChatState, ProcessedUpdate
     from users.models import Profile
 
-    ids = [FIRST_USER_ID + n for n in range(count)]
+    ids = [WARM_UP_USER] + [FIRST_USER_ID + n for n in range(count)]
     rng = random.Random(1)
     genres = list(Genre.objects.all())
     with transaction.atomic():
@@ -170,7 +172,7 @@ def _register_users(count: int) -> list[int]:
         through.objects.bulk_create(through(profile_id=p.pk, genre_id=g.pk)
                                     for p in profiles for g in rng.sample(genres, 6))
         ChatState.objects.bulk_create(ChatState(chat_id=p.telegram_id, profile=p, screen="main") for p in profiles)
-    return ids
+    return ids[1:]
 
 
 class BotApiProcess:
@@ -292,13 +294,16 @@ def _wait_for(port: int) -> None:
 
 
 def _warm_up(port: int, workers: int) -> None:
-    """Each worker imports its code and builds the recommender's index before the clock starts."""
-    user = FIRST_USER_ID - 1
-    from users.models import Profile
+    """Each worker imports its code and builds the recommender's indexes (a search) before the clock starts."""
+    from catalog.models import Mood
 
-    Profile.objects.filter(telegram_id=user).delete()
+    mood = Mood.objects.filter(is_active=True).order_by("position").first()
+    prompt = {**_message(WARM_UP_USER, "?"), "from": {"id": 7000000001, "is_bot": True, "first_name": "MoodStream"}}
+    sender = {"id": WARM_UP_USER, "is_bot": False, "first_name": "Bench", "language_code": "ru"}
     for n in range(workers * 4):
-        update = {"update_id": 10**9 + n, "message": _message(user, "/search")}
+        update = {"update_id": 10**9 + n, "callback_query": {
+            "id": f"warm-up-{n}", "from": sender, "chat_instance": "warm-up", "message": prompt,
+            "data": f"st:{mood.pk}:60"}}
         _post(port, "/telegram/webhook/", json.dumps(update).encode(), {"X-Telegram-Bot-Api-Secret-Token": SECRET})
 
 
