@@ -1,4 +1,5 @@
-"""A fake Telegram Bot API over real HTTP, for tests, `manage.py chat` and the webhook benchmark.
+"""A fake Telegram Bot API over real HTTP, for tests and `manage.py chat` (the webhook benchmark uses the
+lighter `telegram_bot.benchmark_api` in its own process).
 
 It listens on 127.0.0.1, records every method call (python-telegram-bot posts form-encoded
 fields, other clients JSON or multipart; `reply_markup` arrives as a JSON string) and answers
