@@ -35,6 +35,7 @@ class LoadResult:
     mode: str
     elapsed: float = 0.0  # seconds from the first send to the last answer
     latencies: list[float] = field(default_factory=list)  # seconds, one per finished request (answered or failed)
+    sent_at: list[float] = field(default_factory=list)  # seconds from the start, (scheduled) send time of each
     statuses: dict[int, int] = field(default_factory=dict)  # 0 = connection error / timeout
     answers: list[tuple[int, int]] = field(default_factory=list)  # (request index, status) of each answered request
     generator_cpu: float = 0.0  # seconds of this process's CPU
@@ -54,6 +55,14 @@ class LoadResult:
         if not ordered:
             return float("nan")
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def slow_seconds(self, threshold: float) -> dict[int, int]:
+        """Second of the run (by send time) -> how many requests sent in it took longer than threshold."""
+        slow: dict[int, int] = {}
+        for sent, latency in zip(self.sent_at, self.latencies):
+            if latency > threshold:
+                slow[int(sent)] = slow.get(int(sent), 0) + 1
+        return slow
 
     def errors(self, ok_statuses) -> int:
         return sum(n for status, n in self.statuses.items() if status not in ok_statuses) + self.not_sent
@@ -145,6 +154,7 @@ class _Driver:
         self.idle: deque[_Connection] = deque()
         self.busy: set[_Connection] = set()
         self.result: LoadResult | None = None
+        self.started = 0.0  # perf_counter() at the start of the run
         self.times: list[float] = []  # per request: the moment latency is measured from
 
     def open(self) -> _Connection:
@@ -164,6 +174,7 @@ class _Driver:
     def finish(self, conn: _Connection, status: int, now: float, *, reconnect: bool) -> None:
         result = self.result
         result.latencies.append(now - conn.started)
+        result.sent_at.append(conn.started - self.started)
         result.statuses[status] = result.statuses.get(status, 0) + 1
         if status:
             result.answers.append((conn.index, status))
@@ -205,7 +216,7 @@ def closed_loop(port: int, requests: list[bytes], *, connections: int, seconds: 
     driver.result = result = LoadResult(mode=f"closed loop, {connections} connections")
     cpu = time.process_time()
     driver.idle.extend(driver.open() for _ in range(connections))
-    started = time.perf_counter()
+    started = driver.started = time.perf_counter()
     deadline = started + seconds
     next_index = 0
     while True:
@@ -232,7 +243,7 @@ def open_loop(port: int, requests: list[bytes], *, rate: float, seconds: float, 
     cpu = time.process_time()
     driver.idle.extend(driver.open() for _ in range(connections))
     time.sleep(0.2)  # let the first connections be accepted before the clock starts
-    started = time.perf_counter()
+    started = driver.started = time.perf_counter()
     interval = 1.0 / rate
     next_index = 0
     while next_index < total or driver.busy:

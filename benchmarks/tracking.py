@@ -27,6 +27,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -110,6 +111,22 @@ def _children(pid: int) -> list[int]:
     return pids
 
 
+def _machine_busy_seconds() -> float:
+    """CPU seconds all processes of the machine spent so far (all cores), from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _checkpoints() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
+        return cursor.fetchone()[0]
+
+
 def _database_backends() -> list[int]:
     """PostgreSQL backend processes serving the benchmark database (the server's connections), not ours."""
     from django.db import connection
@@ -118,6 +135,34 @@ def _database_backends() -> list[int]:
         cursor.execute("SELECT pid FROM pg_stat_activity"
                        " WHERE datname = current_database() AND pid <> pg_backend_pid()")
         return [pid for (pid,) in cursor.fetchall()]
+
+
+def _pressure_stalled_us() -> tuple[int, int]:
+    """Microseconds so far in which some task waited for a CPU / for the disk (Linux PSI; 0 without it)."""
+    totals = []
+    for resource in ("cpu", "io"):
+        try:
+            with open(f"/proc/pressure/{resource}") as pressure:
+                totals.append(int(pressure.readline().rsplit("total=", 1)[1]))
+        except (OSError, IndexError, ValueError):
+            totals.append(0)
+    return totals[0], totals[1]
+
+
+class PressureSampler(threading.Thread):
+    """Once a second, the share of that second in which some task waited for a CPU, and for the disk."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.seconds: list[tuple[float, float]] = []
+        self.done = threading.Event()
+
+    def run(self):
+        last = _pressure_stalled_us()
+        while not self.done.wait(1.0):
+            now = _pressure_stalled_us()
+            self.seconds.append(((now[0] - last[0]) / 1e6, (now[1] - last[1]) / 1e6))
+            last = now
 
 
 class CpuMeter:
@@ -134,9 +179,17 @@ class CpuMeter:
     def __enter__(self):
         self.start_gunicorn = _cpu_seconds([self.server_pid, *_children(self.server_pid)])
         self.start_postgres = _cpu_seconds(_database_backends())
+        self.machine = -_machine_busy_seconds()
+        self.checkpoints = -_checkpoints()
+        self.pressure = PressureSampler()
+        self.pressure.start()
         return self
 
     def __exit__(self, *exc):
+        self.pressure.done.set()
+        self.pressure.join()
+        self.machine += _machine_busy_seconds()
+        self.checkpoints += _checkpoints()
         self.gunicorn, lost_g = self._spent(self.start_gunicorn, [self.server_pid, *_children(self.server_pid)])
         self.postgres, lost_p = self._spent(self.start_postgres, _database_backends())
         self.lost = lost_g + lost_p
@@ -166,9 +219,28 @@ def report(name: str, result, ok_statuses, cpu: CpuMeter) -> dict:
           + f"  connections {result.connections_opened}")
     print(f"{'':9s} CPU per request: gunicorn {cpu.gunicorn * 1000 / n:.2f} ms,"
           f" PostgreSQL {cpu.postgres * 1000 / n:.2f} ms,"
-          f" load generator {result.generator_cpu * 1000 / n:.2f} ms;  load average {os.getloadavg()[0]:.1f}"
-          f" on {os.cpu_count()} CPUs" + (f"  ({cpu.lost} processes ended during the run: not counted)"
-                                          if cpu.lost else ""))
+          f" load generator {result.generator_cpu * 1000 / n:.2f} ms" + (
+              f"  ({cpu.lost} processes ended during the run: not counted)" if cpu.lost else ""))
+    # Whatever else ran on the machine competed for the same cores: say how much it took.
+    others = cpu.machine - cpu.gunicorn - cpu.postgres - result.generator_cpu
+    pressure = cpu.pressure.seconds or [(0.0, 0.0)]
+    print(f"{'':9s} machine: the rest used {max(others, 0) / result.elapsed:.2f} of {os.cpu_count()} CPUs;"
+          f" some task waited for a CPU {sum(p[0] for p in pressure) / len(pressure):.0%} of the time, for the disk"
+          f" {sum(p[1] for p in pressure) / len(pressure):.0%}; load average {os.getloadavg()[0]:.1f};"
+          f" PostgreSQL checkpoints {cpu.checkpoints}")
+    slow = result.slow_seconds(0.020)
+    if slow:
+        worst = sorted(slow.items(), key=lambda item: -item[1])[:4]
+        pressure = cpu.pressure.seconds
+
+        def second(n: int, count: int) -> str:
+            if n >= len(pressure):
+                return f"{n} ({count})"
+            waited_cpu, waited_disk = pressure[n]
+            return f"{n} ({count}; waited for CPU {waited_cpu:.0%}, disk {waited_disk:.0%})"
+
+        print(f"{'':9s} over 20 ms: {sum(slow.values())} requests, sent in {len(slow)} of the run's seconds;"
+              f" most in second " + ", ".join(second(n, count) for n, count in worst))
     return {"rate": result.rate, "p99": ms[.99], "errors": errors}
 
 
