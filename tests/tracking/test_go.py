@@ -43,6 +43,15 @@ def test_click_from_a_recommendation_lands_on_the_shop_with_the_click_id(client,
     assert response["Cache-Control"].startswith("max-age=0")
 
 
+def test_a_click_costs_two_database_round_trips(client, offer, profile, make_recommendation,
+                                               django_assert_num_queries):
+    # The link's offer, partner and recommendation in one query; lock, dedup check and insert in another.
+    path = go_path(make_recommendation(profile=profile), offer)
+    with django_assert_num_queries(2):
+        assert client.get(path).status_code == 302
+    assert Click.objects.count() == 1
+
+
 def test_existing_query_is_kept_byte_for_byte_and_partner_param_used(client, partner, offer, make_recommendation):
     partner.click_param = "sub_id"
     partner.save(update_fields=["click_param"])

@@ -39,6 +39,14 @@ def test_replayed_postback_is_one_conversion(client, postback_key, click):
     assert Conversion.objects.count() == 1
 
 
+def test_a_postback_costs_three_database_round_trips(client, postback_key, click, django_assert_num_queries):
+    # The partner; its earlier report of this event and the click; the insert.
+    with django_assert_num_queries(3):
+        assert client.get("/postback/kinoport", params(postback_key, click)).status_code == 201
+    with django_assert_num_queries(3):
+        assert client.get("/postback/kinoport", params(postback_key, click)).status_code == 200
+
+
 def test_the_first_answer_says_exactly_what_was_stored(client, postback_key, click):
     # The 201 answer is built from what was inserted; the replay's 200 is read back from the database.
     first = client.get("/postback/kinoport", params(postback_key, click, occurred_at="2025-05-01T12:30:00+03:00"))
