@@ -1,13 +1,15 @@
 """Webhook benchmark (issue 5, item 8): 5,000 updates from 500 users through gunicorn against a fake Bot API.
 
-    .venv/bin/python benchmarks/webhook.py [--updates 5000] [--users 500] [--workers 2] [--threads 1]
+    .venv/bin/python benchmarks/webhook.py [--updates 5000] [--users 500] [--workers 2] [--threads 4 | --sync]
                                            [--mode both|paced|saturate] [--rate 100] [--concurrency 8]
 
 It uses a *dedicated* PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/ms_bot_bench; created, migrated and loaded with `load_demo`
 when missing), starts the benchmark's Bot API (`telegram_bot.benchmark_api`: its own process, one
 asyncio loop, every call recorded with its arrival time, no HTML validation — the tests keep the
-strict `FakeBotApi`) and `gunicorn moodstream.wsgi` with `--workers` sync workers pointed at it,
+strict `FakeBotApi`) and gunicorn with the production configuration (moodstream/gunicorn.conf.py:
+gthread workers, 4 threads each, start-up objects frozen for the garbage collector) and
+`--workers` workers pointed at it,
 registers `--users` users (profile, genres, finished onboarding — set up directly, not measured),
 and lets them use the bot: each user, in turn, does a realistic session of ten updates —
 
@@ -69,8 +71,9 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=5000, help="updates per run")
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per worker (1 = gunicorn's sync workers; more = gthread workers)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per gthread worker (default: the production configuration's)")
+    parser.add_argument("--sync", action="store_true", help="gunicorn's sync workers instead of gthread")
     parser.add_argument("--mode", choices=("both", "paced", "saturate"), default="both")
     parser.add_argument("--rate", type=float, default=100.0, help="paced run: updates offered per second")
     parser.add_argument("--connections", type=int, default=40, help="paced run: most updates in flight")
@@ -97,17 +100,22 @@ def main() -> None:
     users = _register_users(args.users)
     api = BotApiProcess(TOKEN)
     env["TELEGRAM_API_BASE_URL"] = api.base_url
+    # The production configuration (Dockerfile, docker-compose.yml) with --workers workers; the access
+    # log is still written (its cost counts), to /dev/null instead of the terminal.
+    workers = (["--worker-class", "sync", "--threads", "1"] if args.sync
+               else ["--threads", str(args.threads)] if args.threads else [])
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "moodstream.wsgi", "--workers", str(args.workers),
-         "--threads", str(args.threads), "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning",
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "moodstream.wsgi:application",
+         "--config", str(ROOT / "moodstream" / "gunicorn.conf.py"), "--workers", str(args.workers), *workers,
+         "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning", "--access-logfile", "/dev/null",
          "--timeout", "60"],
         cwd=ROOT, env=env)
     results = {}
     try:
         _wait_for(args.port)
         _warm_up(args.port, args.workers)
-        kind = "sync workers" if args.threads == 1 else f"gthread workers x {args.threads} threads"
-        print(f"gunicorn: {args.workers} {kind}; Bot API process at {api.base_url}; {len(users)} users; "
+        kind = "sync workers" if args.sync else f"gthread workers x {args.threads or 'the configured'} threads"
+        print(f"gunicorn (moodstream/gunicorn.conf.py): {args.workers} {kind}; Bot API process at {api.base_url}; {len(users)} users; "
               f"database {database_url.rsplit('/', 1)[1]}")
         bench = Bench(args.port, api, users, random.Random(args.seed))
         modes = ("paced", "saturate") if args.mode == "both" else (args.mode,)
@@ -510,7 +518,23 @@ class Bench:
                     run.doubled.append(f"{label}: the repeat caused {extra} calls ({status})")
 
     def _webhook(self, body: bytes) -> tuple[int, bytes]:
-        return _post(self.port, "/telegram/webhook/", body, {"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        """POST an update over this thread's connection, kept alive as Telegram keeps its webhook connections."""
+        for attempt in (1, 2):
+            connection = getattr(self.local, "webhook", None)
+            if connection is None:
+                connection = self.local.webhook = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                connection.request("POST", "/telegram/webhook/", body, {
+                    "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET})
+                response = connection.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed the idle connection as this request went out; Telegram would
+                # deliver again too (a repeat the bot recognises).
+                connection.close()
+                self.local.webhook = None
+                if attempt == 2:
+                    raise
 
     def _chat(self, user: int, query: str | None) -> dict:
         """The chat's Bot API calls since the last look, the answers to `query`, its latest messages."""

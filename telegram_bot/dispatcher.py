@@ -5,8 +5,9 @@ One database transaction covers an update: it first takes a lock on the chat (a 
 advisory lock, so it works before the chat has any row), then records the update id — a
 repeat finds it and does nothing — then runs the handler. Updates of one chat therefore run
 one after another in arrival order even across gunicorn workers and machines, and their Bot API
-calls cannot interleave. A failing handler is rolled back to a savepoint, logged, and the user
-gets a short apology; the update still counts as processed so Telegram does not resend it.
+calls cannot interleave. A failing handler's writes are rolled back with the transaction; a
+second one records the update as processed (so Telegram's retry does nothing), logs the
+failure and sends the user a short apology.
 """
 
 import enum
@@ -57,20 +58,38 @@ def update_process(*, payload: dict, bot: BotApi | None = None) -> Outcome:
     update = update_parse(payload)
     bot = bot or BotApi()
     chat = update.effective_chat
-    with transaction.atomic():
-        if not _lock_chat_and_mark_processed(chat.id if chat is not None else None, update.update_id):
-            return Outcome.DUPLICATE
-        return _dispatch(update, bot)
+    chat_id = chat.id if chat is not None else None
+    try:
+        with transaction.atomic():
+            if not _lock_chat_and_mark_processed(chat_id, update.update_id):
+                return Outcome.DUPLICATE
+            return _dispatch(update, bot)
+    except HandlerFailed as failure:
+        # Everything the handler wrote is rolled back with the transaction (no savepoint per
+        # update: two round trips fewer). The update is recorded again in a new one, so that
+        # Telegram's retry does nothing, and the user is told.
+        with transaction.atomic():
+            if not _lock_chat_and_mark_processed(chat_id, update.update_id):
+                return Outcome.DUPLICATE  # another delivery of it got in between and handled it
+            return _after_failure(update, bot, failure)
+
+
+class HandlerFailed(Exception):
+    """A handler raised; the update's transaction is to be rolled back and the failure handled after it."""
+
+    def __init__(self, turn: Turn):
+        super().__init__(f"update {turn.update.update_id} failed")
+        self.turn = turn
 
 
 def _lock_chat_and_mark_processed(chat_id: int | None, update_id: int) -> bool:
     """Take the chat's lock (held until the transaction ends), then record the update id.
 
     False when the id was already there (a repeat). On PostgreSQL one statement does both: the
-    advisory lock in a CTE the INSERT reads from, so the lock is held before the row is written.
-    A later statement of the transaction reads the chat's state with a snapshot taken after the
-    lock, so it sees what the chat's previous update committed. SQLite (local use, one process)
-    serialises writes itself and only records the id.
+    advisory lock in a subquery the INSERT reads from, so the lock is held before the row is
+    written. A later statement of the transaction reads the chat's state with a snapshot taken
+    after the lock, so it sees what the chat's previous update committed. SQLite (local use, one
+    process) serialises writes itself and only records the id.
     """
     table = connection.ops.quote_name(ProcessedUpdate._meta.db_table)
     values, params = "VALUES (%s, %s)", [update_id, timezone.now()]
@@ -97,24 +116,35 @@ def _dispatch(update: Update, bot: BotApi) -> Outcome:
     profile, state = _profile_and_state(update)
     turn = Turn(bot=bot, update=update, profile=profile, state=state)
     before = (state.screen, state.data)
-    outcome = Outcome.HANDLED
     try:
-        with transaction.atomic():
-            _route(turn)
-            if (state.screen, state.data) != before:
-                state.save(update_fields=["screen", "data", "updated_at"])
-    except BotBlocked:
+        _route(turn)
+        if (state.screen, state.data) != before:
+            state.save(update_fields=["screen", "data", "updated_at"])
+    except Exception as exc:
+        raise HandlerFailed(turn) from exc
+    _answer_callback(turn)
+    return Outcome.HANDLED
+
+
+def _after_failure(update: Update, bot: BotApi, failure: HandlerFailed) -> Outcome:
+    """In a new transaction: a user who blocked the bot is marked inactive; otherwise log, apologise, answer."""
+    profile, state = _profile_and_state(update)
+    turn = Turn(bot=bot, update=update, profile=profile, state=state)
+    turn.answered = failure.turn.answered
+    if isinstance(failure.__cause__, BotBlocked):
         Profile.objects.filter(pk=profile.pk).update(is_active=False)
-        return outcome
-    except Exception:
-        logger.exception("Telegram update %s failed (chat %s)", update.update_id, chat.id)
-        outcome = Outcome.FAILED
-        _apologise(turn)
+        return Outcome.HANDLED
+    logger.error("Telegram update %s failed (chat %s)", update.update_id, turn.chat_id, exc_info=failure.__cause__)
+    _apologise(turn)
+    _answer_callback(turn)
+    return Outcome.FAILED
+
+
+def _answer_callback(turn: Turn) -> None:
     try:
         turn.answer()  # every callback query is answered, whatever happened
     except BotApiError:
-        logger.warning("Could not answer the callback of update %s", update.update_id)
-    return outcome
+        logger.warning("Could not answer the callback of update %s", turn.update.update_id)
 
 
 def _route(turn: Turn) -> None:

@@ -70,6 +70,16 @@ def test_a_failing_handler_is_logged_and_still_answers_200(user, catalogue, capl
     assert "Какие жанры фильмов" in user.last_text()
 
 
+def test_a_failed_update_delivered_again_does_nothing(user, catalogue):
+    user.api.fail_next("sendMessage", 500, "Internal Server Error")
+    update = user.message_update("/start")
+    assert user.post(update).json()["outcome"] == "failed"
+    calls = len(user.api.calls)
+    assert user.post(update).json()["outcome"] == "duplicate"
+    assert len(user.api.calls) == calls
+    assert ProcessedUpdate.objects.filter(update_id=update["update_id"]).count() == 1
+
+
 def test_flood_control_429_waits_retry_after_and_retries(user, catalogue):
     user.api.fail_next("sendMessage", 429, retry_after=1)
     calls = user.send("/start")
