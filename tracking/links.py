@@ -4,12 +4,13 @@ The token is signed with SECRET_KEY, so it cannot be guessed or altered: changin
 or the recommendation part invalidates the signature.
 """
 
+import functools
 import uuid
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 _SIGNER = signing.Signer(salt="moodstream.tracking.offer-link", sep=".")
 
@@ -36,4 +37,12 @@ def read_offer_link_token(token: str) -> LinkTarget | None:
 def offer_link(*, recommendation_id: uuid.UUID, offer_id: int) -> str:
     """The absolute tracked URL shown on a card's shop button."""
     token = offer_link_token(recommendation_id=recommendation_id, offer_id=offer_id)
-    return settings.PUBLIC_BASE_URL + reverse("tracking:go", args=[token])
+    return _go_prefix(settings.PUBLIC_BASE_URL, get_script_prefix()) + token
+
+
+@functools.lru_cache(maxsize=8)
+def _go_prefix(public_base_url: str, script_prefix: str) -> str:
+    # A request shows a card per offer (up to ~70 with a long playlist): resolve the URL once,
+    # not per link. The token is URL-safe (base64 and "."), so it is appended as it is.
+    placeholder = "0"
+    return public_base_url + reverse("tracking:go", args=[placeholder])[: -len(placeholder)]

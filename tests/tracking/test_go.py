@@ -11,7 +11,7 @@ from catalog.models import Offer
 from recommender.services import recommend
 from recommender.types import RecommendationRequest
 from tests.factories import ContentItemFactory, MoodFactory, OfferFactory
-from tracking.links import offer_link_token
+from tracking.links import offer_link, offer_link_token, read_offer_link_token
 from tracking.models import Click
 from tracking.services import is_redirectable_url, offer_url_with_click_id
 
@@ -41,6 +41,15 @@ def test_click_from_a_recommendation_lands_on_the_shop_with_the_click_id(client,
     assert click.user_agent == "TelegramBot (like TwitterBot)"
     assert click.payout == partner.payout_click
     assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_card_links_use_the_public_address(offer, make_recommendation, settings):
+    recommendation = make_recommendation()
+    for base in ("https://moodstream.example", "https://go.moodstream.example/ms"):
+        settings.PUBLIC_BASE_URL = base
+        link = offer_link(recommendation_id=recommendation.pk, offer_id=offer.pk)
+        assert link == f"{base}/go/" + offer_link_token(recommendation_id=recommendation.pk, offer_id=offer.pk)
+        assert read_offer_link_token(link.rsplit("/", 1)[1]) == (recommendation.pk, offer.pk)
 
 
 def test_a_click_costs_two_database_round_trips(client, offer, profile, make_recommendation,
