@@ -1,13 +1,9 @@
-"""The bot's writes: Telegram's side of it (the webhook registration, the command menu), the ratings its
-buttons record, and the housekeeping of the update ids it has handled."""
+"""The bot's writes: Telegram's side of it (the webhook registration, the command menu) and the
+housekeeping of the update ids it has handled. Ratings are `users.services.rating_record`."""
 
 from datetime import timedelta
 
-from django.db import connection
 from django.utils import timezone
-
-from catalog.models import ContentItem
-from users.models import Profile, Rating
 
 from . import texts
 from .bot_api import BotApi
@@ -28,29 +24,6 @@ def commands_menu_set(*, bot: BotApi) -> None:
     for language, code in (("ru", None), ("en", "en")):
         commands = [{"command": name, "description": texts.t(language, f"cmd_{name}")} for name in texts.COMMANDS]
         bot.call("setMyCommands", commands=commands, language_code=code)
-
-
-def rating_record(*, profile: Profile, item_id: int, value: int, source: str) -> bool:
-    """Record (or change) what the user thinks of an item; False when there is no such item (an old button).
-
-    The same write as `users.services.rating_set`, in one statement instead of up to seven
-    (`update_or_create` takes savepoints, a SELECT … FOR UPDATE and an INSERT): an INSERT … SELECT
-    from the item's row, so a missing item writes nothing, ON CONFLICT DO UPDATE for a second
-    press. A rating button is the bot's commonest update.
-    """
-    if value not in Rating.Value.values:
-        raise ValueError(f"value must be one of {Rating.Value.values}")
-    quote = connection.ops.quote_name
-    ratings, items = quote(Rating._meta.db_table), quote(ContentItem._meta.db_table)
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {ratings} (profile_id, item_id, value, source, created_at, updated_at) "
-            f"SELECT %s, id, %s, %s, %s, %s FROM {items} WHERE id = %s "
-            "ON CONFLICT (profile_id, item_id) DO UPDATE "
-            "SET value = EXCLUDED.value, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at",
-            [profile.pk, value, source, now, now, item_id])
-        return cursor.rowcount == 1
 
 
 def processed_updates_prune(*, days: int, batch: int = 10_000) -> int:

@@ -8,12 +8,12 @@ and ChatState (screen + data), so any process continues the conversation.
 from telegram import InlineKeyboardMarkup
 
 from users.models import Profile, Rating
+from users.services import rating_record
 
 from .. import selectors
 from ..cards import card_text, mark_rating, rating_row
 from ..conversation import StaleButton, Turn, int_arg, on_callback, on_command
 from ..formatting import esc
-from ..services import rating_record
 from . import genre_picker, main
 
 GENRES_SCREEN = "reg_genres"

@@ -15,13 +15,13 @@ from catalog.models import Kind, Mood
 from recommender.services import recommend
 from recommender.types import ItemPick, Playlist, RecommendationRequest, RecommendationResult
 from users.models import Rating
+from users.services import rating_record
 
 from .. import selectors
 from ..bot_api import EditFailed
 from ..cards import KIND_ICONS, card_text, mark_rating, rating_row, shop_rows, titles
 from ..conversation import StaleButton, Turn, int_arg, on_callback, on_command, on_text
 from ..formatting import MESSAGE_LIMIT, cut, esc, join_within
-from ..services import rating_record
 from ..texts import duration
 from .main import CB_MAIN
 

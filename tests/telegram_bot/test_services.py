@@ -2,9 +2,9 @@
 
 import pytest
 
-from telegram_bot.services import rating_record
 from tests.factories import ContentItemFactory, ProfileFactory
 from users.models import Rating
+from users.services import rating_record
 
 pytestmark = pytest.mark.django_db
 
