@@ -6,7 +6,6 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
@@ -18,6 +17,7 @@ from users.models import Profile, Rating
 from .index import CatalogueIndex
 from .models import Experiment, ExperimentVariant, ModelVersion
 from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, PreferenceModel, Strategy
+from .types import OfferPick
 
 _models_lock = threading.Lock()
 # Artifacts are immutable once saved, so a process keeps each version it has loaded.
@@ -150,20 +150,10 @@ def user_taste(profile: Profile | None, genre_ids: tuple[int, ...] | None) -> Us
     return UserTaste(tuple(profile_genres if genre_ids is None else genre_ids), answers, titles)
 
 
-@dataclass(frozen=True)
-class ShownOffer:
-    offer_id: int
-    partner_code: str
-    partner_name: str
-    price: Decimal
-    currency: str
-    offer_type: str
-
-
 @dataclass
 class ShownItem:
     item: ContentItem
-    offers: list[ShownOffer]  # available ones, cheapest first
+    offers: list[OfferPick]  # available ones, cheapest first; the service adds their tracked links
 
 
 _ITEM_FIELDS = tuple(ContentItem._meta.concrete_fields)
@@ -216,5 +206,5 @@ def shown_items(catalogue: CatalogueIndex, picked: dict[int, tuple[str, int]]) -
             entry = shown[item.pk] = ShownItem(item, [])
         if row[width] is not None:
             offer_id, _partner, price, currency, offer_type, partner_code, partner_name = row[width:]
-            entry.offers.append(ShownOffer(offer_id, partner_code, partner_name, price, currency, offer_type))
+            entry.offers.append(OfferPick(offer_id, partner_code, partner_name, price, currency, offer_type, link=""))
     return shown

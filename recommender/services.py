@@ -29,7 +29,7 @@ from .reasons import empty_reason, item_reasons
 from .scoring import BASELINE, MODEL, Strategy, build_playlist, pick_diverse, score_kind
 from .selectors import active_model_strategy, shown_items, strategy_assign, user_taste
 from .signals import KindTaste, MoodProfile, kind_taste
-from .types import ItemPick, OfferPick, Playlist, RecommendationRequest, RecommendationResult
+from .types import ItemPick, Playlist, RecommendationRequest, RecommendationResult
 
 __all__ = ["BASELINE", "model_version_train", "recommend"]
 
@@ -80,13 +80,10 @@ def recommend(request: RecommendationRequest) -> RecommendationResult:
 
     def pick(item_id, kind, rank, score, reasons):
         shown = items[item_id]
-        offers = [
-            OfferPick(offer_id=o.offer_id, partner_code=o.partner_code, partner_name=o.partner_name, price=o.price,
-                      currency=o.currency, offer_type=o.offer_type,
-                      link=offer_link(recommendation_id=recommendation_id, offer_id=o.offer_id))
-            for o in shown.offers
-        ]
-        return ItemPick(item=shown.item, kind=kind, rank=rank, score=round(score, 4), reasons=reasons, offers=offers)
+        for offer in shown.offers:
+            offer.link = offer_link(recommendation_id=recommendation_id, offer_id=offer.offer_id)
+        return ItemPick(item=shown.item, kind=kind, rank=rank, score=round(score, 4), reasons=reasons,
+                        offers=shown.offers)
 
     results = {
         kind: [pick(item_id, kind, rank, score, reasons) for rank, (item_id, score, reasons) in enumerate(rows, 1)]
