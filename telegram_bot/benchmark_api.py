@@ -31,18 +31,14 @@ import sys
 import time
 from urllib.parse import parse_qsl
 
+from telegram_bot.testing import BotApiError, message_edited
+
 RECENT_MESSAGES = 12
 _EDIT_METHODS = {"editMessageText", "editMessageCaption", "editMessageReplyMarkup"}
 _TRUE_METHODS = {"answerCallbackQuery", "setWebhook", "deleteWebhook", "setMyCommands", "deleteMyCommands",
                  "sendChatAction", "setChatMenuButton", "deleteMessage"}
 _BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "MoodStream", "username": "moodstream_bench_bot"}
 _REASONS = {200: b"OK", 400: b"Bad Request", 401: b"Unauthorized", 404: b"Not Found"}
-
-
-class Refused(Exception):
-    def __init__(self, status: int, description: str):
-        super().__init__(description)
-        self.status, self.description = status, description
 
 
 class BenchmarkBotApi:
@@ -58,7 +54,7 @@ class BenchmarkBotApi:
     # --- the Bot API -----------------------------------------------------------------------
     def bot_call(self, token: str, method: str, params: dict, arrived: float):
         if token != self.token:
-            raise Refused(401, "Unauthorized")
+            raise BotApiError(401, "Unauthorized")
         self.calls += 1
         if method == "answerCallbackQuery":
             self.answers.setdefault(str(params.get("callback_query_id")), []).append(arrived)
@@ -75,7 +71,7 @@ class BenchmarkBotApi:
             return True
         if method == "getMe":
             return _BOT_USER
-        raise Refused(404, "Not Found: method not found")
+        raise BotApiError(404, "Not Found: method not found")
 
     def _store(self, chat_id: int, params: dict, arrived: float) -> dict:
         chat = self.messages.setdefault(chat_id, {})
@@ -96,25 +92,7 @@ class BenchmarkBotApi:
 
     def _edit(self, chat_id, method: str, params: dict, arrived: float) -> dict:
         message = self.messages.get(chat_id, {}).get(int(params.get("message_id") or 0))
-        if message is None:
-            raise Refused(400, "Bad Request: message to edit not found")
-        updated = dict(message)
-        if method == "editMessageText":
-            if "text" not in message:
-                raise Refused(400, "Bad Request: there is no text in the message to edit")
-            updated["text"] = params.get("text", "")
-        elif method == "editMessageCaption":
-            if "photo" not in message:
-                raise Refused(400, "Bad Request: there is no caption in the message to edit")
-            updated["caption"] = params.get("caption", "")
-        markup = _markup(params)
-        if markup:
-            updated["reply_markup"] = markup
-        else:
-            updated.pop("reply_markup", None)
-        if updated == message:
-            raise Refused(400, "Bad Request: message is not modified")
-        updated["edit_date"] = int(arrived)
+        updated = message_edited(message, method, params, _markup(params), date=int(arrived))
         self.messages[chat_id][message["message_id"]] = updated
         return updated
 
@@ -138,7 +116,7 @@ class BenchmarkBotApi:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         try:
             result = self.bot_call(parts[0][3:], parts[1], _params(content_type, body), arrived)
-        except Refused as exc:
+        except BotApiError as exc:
             return exc.status, {"ok": False, "error_code": exc.status, "description": exc.description}
         return 200, {"ok": True, "result": result}
 

@@ -132,6 +132,32 @@ def _check_markup(markup: dict | None) -> None:
                 raise BotApiError(400, "Bad Request: can't find field \"callback_data\"")
 
 
+def message_edited(message: dict | None, method: str, params: dict, markup: dict | None, *, date: int) -> dict:
+    """An `editMessage*` call applied to a stored message as Telegram applies it: the edited copy, or
+    BotApiError with Telegram's answer (gone, no text / caption to edit, nothing changed).
+    Shared by this fake and the benchmark's (telegram_bot.benchmark_api)."""
+    if message is None:
+        raise BotApiError(400, "Bad Request: message to edit not found")
+    updated = dict(message)
+    if method == "editMessageText":
+        if "text" not in message:
+            raise BotApiError(400, "Bad Request: there is no text in the message to edit")
+        updated["text"] = params.get("text", "")
+    elif method == "editMessageCaption":
+        if "photo" not in message:
+            raise BotApiError(400, "Bad Request: there is no caption in the message to edit")
+        updated["caption"] = params.get("caption", "")
+    if markup and markup.get("inline_keyboard"):
+        updated["reply_markup"] = markup
+    else:
+        updated.pop("reply_markup", None)
+    if updated == message:
+        raise BotApiError(400, "Bad Request: message is not modified: specified new message content and reply "
+                               "markup are exactly the same as a current content and reply markup of the message")
+    updated["edit_date"] = date
+    return updated
+
+
 class FakeBotApi:
     """The fake server. Use as a context manager or call start() / stop()."""
 
@@ -329,29 +355,11 @@ class FakeBotApi:
         markup = params.get("reply_markup")
         _check_markup(markup)
         with self._lock:
-            message = self.messages.get(key)
-            if message is None:
-                raise BotApiError(400, "Bad Request: message to edit not found")
-            updated = dict(message)
+            updated = message_edited(self.messages.get(key), method, params, markup, date=int(time.time()))
             if method == "editMessageText":
-                if "text" not in message:
-                    raise BotApiError(400, "Bad Request: there is no text in the message to edit")
-                _check_html(params.get("text", ""), limit=4096, what="message text")
-                updated["text"] = params["text"]
+                _check_html(updated["text"], limit=4096, what="message text")
             elif method == "editMessageCaption":
-                if "photo" not in message:
-                    raise BotApiError(400, "Bad Request: there is no caption in the message to edit")
-                _check_html(params.get("caption", ""), limit=1024, what="message caption")
-                updated["caption"] = params.get("caption", "")
-            if markup and markup.get("inline_keyboard"):
-                updated["reply_markup"] = markup
-            else:
-                updated.pop("reply_markup", None)
-            if updated == message:
-                raise BotApiError(400, "Bad Request: message is not modified: specified new message content "
-                                       "and reply markup are exactly the same as a current content and reply "
-                                       "markup of the message")
-            updated["edit_date"] = int(time.time())
+                _check_html(updated["caption"], limit=1024, what="message caption")
             self.messages[key] = updated
             self._chat_messages[key[0]][key[1]] = updated
             return dict(updated)
