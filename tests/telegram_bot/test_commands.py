@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 
+from telegram_bot.models import ChatState
 from telegram_bot.testing import plain
 from users.models import Profile, Rating
 
@@ -88,6 +89,19 @@ def test_chat_walks_registration_search_and_settings_without_a_token(catalogue, 
     assert Rating.objects.filter(profile=profile, source="onboarding").count() == 9
     assert Rating.objects.filter(profile=profile, source="search", value=1).count() == 1
     assert sorted(g.name_ru for g in profile.genres.all()) == ["Детектив", "Джаз", "Комедия"]
+
+
+def test_a_restarted_chat_goes_on_where_the_last_one_stopped(catalogue, settings):
+    settings.TELEGRAM_BOT_TOKEN = ""
+    first = io.StringIO()
+    call_command("chat", "--user-id", "778", stdin=Typist(first, ["/start", ("press", "Комедия"), ("press", "Готово"),
+                                                                 "/quit"]), stdout=first)
+    assert "Какую музыку ты любишь?" in first.getvalue()
+    # Started again at once (the same second): what the user types is answered, not taken for a repeat.
+    again = io.StringIO()
+    call_command("chat", "--user-id", "778", stdin=Typist(again, ["привет", "/quit"]), stdout=again)
+    assert "Какую музыку ты любишь?" in again.getvalue()
+    assert ChatState.objects.get(chat_id=778).screen == "reg_genres"
 
 
 def test_chat_explains_an_empty_catalogue(db):

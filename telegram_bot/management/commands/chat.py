@@ -5,10 +5,12 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Max
 
 from catalog.models import Mood
 from telegram_bot.bot_api import BotApi
 from telegram_bot.dispatcher import update_process
+from telegram_bot.models import ProcessedUpdate
 from telegram_bot.testing import FakeBotApi
 
 _TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>")
@@ -36,7 +38,10 @@ class Command(BaseCommand):
         self.user = {"id": options["user_id"], "is_bot": False, "first_name": name, "username": "terminal",
                      "language_code": options["lang"]}
         self.chat = {"id": options["user_id"], "type": "private", "first_name": name}
-        self.update_ids = itertools.count(int(time.time()))
+        # Each update id is handled once, ever: a chat restarted seconds after the last one must not
+        # reuse its ids (they would be ignored as Telegram's repeats), so start above every id seen.
+        last_seen = ProcessedUpdate.objects.aggregate(last=Max("update_id"))["last"] or 0
+        self.update_ids = itertools.count(max(int(time.time()), last_seen + 1))
         self.live: list[int] = []  # messages whose buttons the numbers refer to
         self.shown_up_to = 0  # the last message id printed
         with FakeBotApi(token="chat:terminal") as api:
