@@ -140,7 +140,6 @@ class PostgresCopyWriter(OrmWriter):
                 [partner_id, now, now],
             )
 
-
     def note_seen_skus(self, skus: list[str]) -> None:
         """Stream every SKU the feed lists (rejected rows too) into a temporary table, so the
         withdrawal is one anti-join in the database instead of reading the partner's whole
@@ -165,8 +164,8 @@ class PostgresCopyWriter(OrmWriter):
         table = Offer._meta.db_table
         with connection.cursor() as cursor:
             self._stage_seen_table(cursor)  # a feed whose rows all lacked a SKU withdraws everything
-            # A hash index would not pay for one probe per available offer: ANALYZE gives the
-            # planner the row count, and it picks a hashed anti-join.
+            # Autovacuum never analyses temporary tables: without ANALYZE the planner would guess
+            # the number of SKUs instead of knowing it when it chooses the anti-join's plan.
             cursor.execute("ANALYZE feed_seen_sku")
             # Clearing row_hash makes the offer count as changed when it comes back.
             cursor.execute(
