@@ -15,8 +15,17 @@ as an upload) and the `catalog.import_partner_feed` task run in-process, as `imp
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ms_bench .venv/bin/python benchmarks/feed_import.py --big
 
 `--big` uses N = 1,000,000 (the feed is ~420 MB, so FEED_MAX_BYTES is raised for the run).
-The database must be migrated. The benchmark's partner (code "bench") and the items its
-feed created are deleted before the run.
+The benchmark migrates the database first (a fresh, empty one is fine). The benchmark's partner
+(code "bench") and the items its feed created are deleted before the run.
+
+Two yardsticks follow in the same run:
+
+  4. PostgreSQL's own COPY of N offer-shaped rows (the offer columns, the same SKUs, URLs and
+     prices) into a fresh table with a unique (partner, sku) index, and the first import's
+     rate as a fraction of it (the goal is at least 1/15);
+  5. with REDIS_URL set, the first import again (after a reset), this time sent to a real
+     `celery -A moodstream worker` process started for the run on a queue of its own, timed
+     from the request to the finished status, next to the in-process rate.
 """
 
 import argparse
@@ -167,6 +176,93 @@ def reset() -> None:
             cursor.execute("VACUUM ANALYZE catalog_contentitem")
 
 
+def copy_reference(n: int) -> float:
+    """Seconds PostgreSQL takes to COPY n offer-shaped rows into a table with a unique (partner, sku) index."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "moodstream.settings")
+    django.setup()
+    from django.db import connection
+
+    # The rows are formatted before the clock starts: this measures the database, not Python.
+    lines = []
+    for i in range(n):
+        digest = f"{i:032x}"
+        lines.append(f"1\tSKU-{i}\thttps://bench-shop.example/item/{i}\t{99 + (i * 37) % 900}.00\tRUB\tbuy\tt\t{digest}\n")
+    payload = "".join(lines).encode()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy_reference")
+        cursor.execute("CREATE TABLE bench_copy_reference (id bigserial PRIMARY KEY, partner_id bigint NOT NULL, "
+                       "sku varchar(200) NOT NULL, url varchar(2000) NOT NULL, price numeric(12, 2) NOT NULL, "
+                       "currency varchar(3) NOT NULL, offer_type varchar(12) NOT NULL, available boolean NOT NULL, "
+                       "row_hash varchar(32) NOT NULL, UNIQUE (partner_id, sku))")
+        started = time.perf_counter()
+        with cursor.cursor.copy("COPY bench_copy_reference (partner_id, sku, url, price, currency, offer_type, "
+                                "available, row_hash) FROM STDIN") as copy:
+            for start in range(0, len(payload), 1 << 20):
+                copy.write(payload[start:start + (1 << 20)])
+        seconds = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_copy_reference")
+    return seconds
+
+
+def worker_import(feed: str, queue: str) -> None:
+    """Send one import to the running worker (on `queue`) and print its figures as JSON when it ends."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "moodstream.settings")
+    django.setup()
+    from catalog.feeds.services import feed_import_create
+    from catalog.models import FeedImport, Partner
+    from catalog.tasks import import_partner_feed
+    from moodstream.celery import app
+
+    app.conf.task_always_eager = False
+    deadline = time.monotonic() + 120
+    while not app.control.ping(timeout=1.0):  # the worker is up and listening
+        if time.monotonic() > deadline:
+            sys.exit("the Celery worker did not answer within 120 s")
+    partner = Partner.objects.get(code=PARTNER)
+    started = time.perf_counter()
+    with open(feed, "rb") as upload:
+        feed_import = feed_import_create(partner=partner, source=FeedImport.Source.COMMAND, upload=upload,
+                                         filename=Path(feed).name, enqueue=False)
+    import_partner_feed.apply_async(args=[str(feed_import.pk)], queue=queue)
+    done = {FeedImport.Status.SUCCEEDED, FeedImport.Status.FAILED, FeedImport.Status.SKIPPED}
+    while True:
+        feed_import.refresh_from_db()
+        if feed_import.status in done:
+            break
+        time.sleep(0.05)
+    print(json.dumps({"status": feed_import.status, "seconds": time.perf_counter() - started,
+                      "run_seconds": (feed_import.finished_at - feed_import.started_at).total_seconds(),
+                      "rows": feed_import.rows_total, "message": feed_import.message}))
+
+
+def run_worker_phase(feed: Path, env: dict) -> dict:
+    queue = f"feed-bench-{os.getpid()}"
+    OUT.mkdir(parents=True, exist_ok=True)
+    with (OUT / "worker.log").open("w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "moodstream", "worker", "--pool=solo", "-Q", queue,
+             "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            result = subprocess.run([sys.executable, __file__, "--worker-child", str(feed), "--queue", queue],
+                                    cwd=ROOT, env=env, capture_output=True, text=True)
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+    if result.returncode != 0:
+        sys.exit(f"the worker phase failed:\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def run_phase(feed: Path, env: dict) -> dict:
     result = subprocess.run([sys.executable, __file__, "--child", str(feed)], cwd=ROOT, env=env,
                             capture_output=True, text=True)
@@ -180,10 +276,19 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100_000, help="Offers in the feed (default 100,000).")
     parser.add_argument("--big", action="store_true", help="N = 1,000,000.")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-child", help=argparse.SUPPRESS)
+    parser.add_argument("--queue", help=argparse.SUPPRESS)
+    parser.add_argument("--copy-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     if args.child:
         child(args.child)
+        return
+    if args.worker_child:
+        worker_import(args.worker_child, args.queue)
+        return
+    if args.copy_child:
+        print(json.dumps({"seconds": copy_reference(args.copy_child)}))
         return
     n = 1_000_000 if args.big else args.n
     OUT.mkdir(parents=True, exist_ok=True)
@@ -198,21 +303,40 @@ def main() -> None:
     env["DEBUG"] = "false"
     env.setdefault("SECRET_KEY", "benchmark-only-" + os.urandom(24).hex())
     env["FEED_MAX_BYTES"] = str(max(int(env.get("FEED_MAX_BYTES", 0) or 0), size * 2))
-    subprocess.run([sys.executable, "-c", "import benchmarks.feed_import as bench; bench.reset()"], cwd=ROOT, env=env,
-                   check=True)
+    # A fresh database is migrated here, so the run never meets missing tables.
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    reset_command = [sys.executable, "-c", "import benchmarks.feed_import as bench; bench.reset()"]
+    subprocess.run(reset_command, cwd=ROOT, env=env, check=True)
 
     print(f"Feed: {n:,} offers, {size / 1e6:,.1f} MB; database: {os.environ.get('DATABASE_URL', '(default)')}")
     phases = [("first import", first), ("re-import, 10% prices changed", changed), ("identical re-import", changed)]
+    first_rate = 0.0
     for name, feed in phases:
         figures = run_phase(feed, env)
         rate = figures["rows"] / figures["seconds"] if figures["rows"] else n / figures["seconds"]
+        first_rate = first_rate or rate
         print(f"{name:32s} {figures['status']:9s} {figures['seconds']:7.2f} s  {rate:9,.0f} offers/s  "
               f"(importer CPU {figures['cpu_seconds']:6.2f} s)  "
               f"peak RSS {figures['peak_rss_mb']:6.1f} MB  (created {figures['created']:,}, updated "
               f"{figures['updated']:,}, unchanged {figures['unchanged']:,}, rejected {figures['rejected']:,}, "
               f"withdrawn {figures['withdrawn']:,}, new items {figures['items_created']:,})", flush=True)
+    copy_seconds = json.loads(subprocess.run([sys.executable, __file__, "--copy-child", str(n)], cwd=ROOT, env=env,
+                                             capture_output=True, text=True, check=True).stdout.splitlines()[-1])["seconds"]
+    copy_rate = n / copy_seconds
+    print(f"{'PostgreSQL COPY, same rows':32s} {'':9s} {copy_seconds:7.2f} s  {copy_rate:9,.0f} rows/s    "
+          f"first import / COPY = 1/{copy_rate / first_rate:.1f} (goal: 1/15 or better)", flush=True)
+    if os.environ.get("REDIS_URL"):
+        subprocess.run(reset_command, cwd=ROOT, env=env, check=True)
+        figures = run_worker_phase(first, env)
+        rate = figures["rows"] / figures["seconds"]
+        print(f"{'first import, Celery worker':32s} {figures['status']:9s} {figures['seconds']:7.2f} s  {rate:9,.0f} "
+              f"offers/s  ({rate / first_rate:.0%} of the in-process rate; goal: within 10%; "
+              f"{figures['run_seconds']:.2f} s of it in the task)", flush=True)
+    else:
+        print("Celery worker phase skipped: set REDIS_URL to run the first import through a real worker.")
     print(f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-    command = " ".join(["DATABASE_URL=" + os.environ.get("DATABASE_URL", ""), ".venv/bin/python",
+    redis = ["REDIS_URL=" + os.environ["REDIS_URL"]] if os.environ.get("REDIS_URL") else []
+    command = " ".join(["DATABASE_URL=" + os.environ.get("DATABASE_URL", ""), *redis, ".venv/bin/python",
                         "benchmarks/feed_import.py"] + (["--big"] if args.big else ([f"-n {n}"] if n != 100_000 else [])))
     print(f"Command: {command}")
 

@@ -124,6 +124,8 @@ class FeedRun:
         # must not withdraw the offer it describes.
         with_sku = [index for index, sku in enumerate(skus) if sku]
         duplicates = dict(zip(with_sku, self.seen.add([sku_hash(skus[index]) for index in with_sku])))
+        if self.is_full:
+            self.writer.note_seen_skus([skus[index] for index in with_sku if not duplicates[index]])
         candidates: list[int] = []
         for index, row in enumerate(rows):
             if not skus[index]:
@@ -173,6 +175,9 @@ class FeedRun:
         if self.report.rows_total == 0:
             return
         self.report.withdrawal_ran = True
+        if self.writer.set_based_withdrawal:
+            self.report.withdrawn = self.writer.withdraw_missing(self.partner.pk, timezone.now())
+            return
         missing: list[int] = []
         ids: list[int] = []
         hashes: list[int] = []

@@ -47,6 +47,13 @@ class OrmWriter:
         through.objects.bulk_create([through(contentitem_id=item_id, genre_id=genre_id) for item_id, genre_id in pairs],
                                     ignore_conflicts=True, batch_size=5000)
 
+    # Withdrawal of offers a full feed no longer lists. Here the importer keeps the SKUs it met
+    # (as hashes) and compares them with the partner's offers in Python; see PostgresCopyWriter.
+    set_based_withdrawal = False
+
+    def note_seen_skus(self, skus: list[str]) -> None:
+        return None
+
     def upsert_offers(self, partner_id: int, rows: list[tuple], now: datetime) -> None:
         offers = [Offer(partner_id=partner_id, created_at=now, updated_at=now, **dict(zip(OFFER_COLUMNS, row)))
                   for row in rows]
@@ -55,8 +62,11 @@ class OrmWriter:
 
 
 class PostgresCopyWriter(OrmWriter):
+    set_based_withdrawal = True
+
     def __init__(self):
         self._staged = False
+        self._seen_staged = False
 
     @staticmethod
     def _fetch(sql: str, params: list) -> list[tuple]:
@@ -129,6 +139,42 @@ class PostgresCopyWriter(OrmWriter):
                 "available = EXCLUDED.available, row_hash = EXCLUDED.row_hash, updated_at = EXCLUDED.updated_at",
                 [partner_id, now, now],
             )
+
+    def note_seen_skus(self, skus: list[str]) -> None:
+        """Stream every SKU the feed lists (rejected rows too) into a temporary table, so the
+        withdrawal is one anti-join in the database instead of reading the partner's whole
+        catalogue back into Python: its cost no longer grows with the catalogue, and memory stays flat."""
+        if not skus:
+            return
+        with connection.cursor() as cursor:
+            self._stage_seen_table(cursor)
+            with cursor.cursor.copy("COPY feed_seen_sku (sku) FROM STDIN") as copy:
+                for sku in skus:
+                    copy.write_row((sku,))
+
+    def _stage_seen_table(self, cursor) -> None:
+        if not self._seen_staged:
+            # Dropped when the import's transaction commits; emptied first because an outer
+            # transaction (tests) may hold several imports.
+            cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS feed_seen_sku (sku text) ON COMMIT DROP")
+            cursor.execute("TRUNCATE feed_seen_sku")
+            self._seen_staged = True
+
+    def withdraw_missing(self, partner_id: int, now: datetime) -> int:
+        table = Offer._meta.db_table
+        with connection.cursor() as cursor:
+            self._stage_seen_table(cursor)  # a feed whose rows all lacked a SKU withdraws everything
+            # Autovacuum never analyses temporary tables: without ANALYZE the planner would guess
+            # the number of SKUs instead of knowing it when it chooses the anti-join's plan.
+            cursor.execute("ANALYZE feed_seen_sku")
+            # Clearing row_hash makes the offer count as changed when it comes back.
+            cursor.execute(
+                f"UPDATE {table} AS offer SET available = false, row_hash = '', updated_at = %s "
+                "WHERE offer.partner_id = %s AND offer.available "
+                "AND NOT EXISTS (SELECT 1 FROM feed_seen_sku AS seen WHERE seen.sku = offer.sku)",
+                [now, partner_id],
+            )
+            return cursor.rowcount
 
 
 def writer_for_connection(*, fast: bool = True) -> OrmWriter:

@@ -139,6 +139,21 @@ def test_full_feed_withdraws_missing_offers_and_partial_feed_does_not(partner):
     assert Offer.objects.filter(partner=partner, available=True).count() == 10
 
 
+def test_full_feed_keeps_offers_of_rejected_rows_and_withdraws_the_rest(partner):
+    run_import(partner, json_feed(offers(4)))
+    rows = offers(4)
+    rows[1]["price"] = "-5"  # rejected, but its SKU is listed: its offer stays as it was
+    rows[2]["sku"] = ""  # no SKU: it cannot keep an offer
+    full = run_import(partner, json_feed([rows[0], rows[1], rows[2]]), is_full=True)
+
+    assert (full.rejected_count, full.withdrawn_count) == (2, 2)
+    assert set(Offer.objects.filter(partner=partner, available=True).values_list("sku", flat=True)) == {"S-0", "S-1"}
+
+    nothing_usable = run_import(partner, json_feed([{**row, "sku": ""} for row in offers(2)]), is_full=True)
+    assert (nothing_usable.status, nothing_usable.rejected_count, nothing_usable.withdrawn_count) == ("succeeded", 2, 2)
+    assert not Offer.objects.filter(partner=partner, available=True).exists()
+
+
 def test_byte_identical_feed_is_skipped(partner):
     data = yml(BOOKS)
     first = run_import(partner, data)
