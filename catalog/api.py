@@ -69,10 +69,12 @@ class FeedAcceptedSerializer(serializers.Serializer):
 class FeedErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
 
 
-def _error(code: str, detail: str, http_status: int) -> Response:
-    return Response({"code": code, "detail": detail}, status=http_status)
+def _error(code: str, detail: str, http_status: int, field: str | None = None) -> Response:
+    """The API's error body (moodstream.api_errors)."""
+    return Response({"code": code, "detail": detail, "field": field}, status=http_status)
 
 
 class PartnerTokenScheme(OpenApiAuthenticationExtension):
@@ -130,10 +132,10 @@ class FeedListCreateView(PartnerAPIView):
         partner = request.auth
         feed_format = (request.query_params.get("format") or "").strip().lower()
         if feed_format and feed_format not in FeedFormat.values:
-            return _error("invalid_format", f"format must be one of: {', '.join(FeedFormat.values)}.", 400)
+            return _error("invalid_format", f"format must be one of: {', '.join(FeedFormat.values)}.", 400, "format")
         full = (request.query_params.get("full") or "").strip().lower()
         if full and full not in _TRUE | _FALSE:
-            return _error("invalid_full", "full must be true or false.", 400)
+            return _error("invalid_full", "full must be true or false.", 400, "full")
         is_full = None if not full else full in _TRUE
         declared = request.META.get("CONTENT_LENGTH") or ""
         if declared.isdigit() and int(declared) > settings.FEED_MAX_BYTES + 64 * 1024:
@@ -142,7 +144,8 @@ class FeedListCreateView(PartnerAPIView):
             if request.content_type.startswith("multipart/form-data"):
                 upload = request.FILES.get("file")
                 if upload is None:
-                    return _error("no_file", "Send the feed as the multipart field 'file' or as the request body.", 400)
+                    return _error("no_file", "Send the feed as the multipart field 'file' or as the request body.", 400,
+                                  "file")
                 for chunk in upload.chunks(_CHUNK):
                     body.write(chunk)
             elif not _copy_body(request, body):

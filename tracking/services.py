@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from catalog.models import Offer, Partner
+from moodstream.api_input import CONTROL_CHARACTERS, CONTROL_CHARACTERS_CODE, control_characters_message
 from recommender.models import Recommendation
 
 from .billing import advisory_lock_id, click_dedup_key
@@ -244,10 +245,8 @@ class ConversionRefused(Exception):
         self.code, self.detail, self.field, self.status = code, detail, field, status
 
     def as_dict(self) -> dict:
-        body = {"code": self.code, "detail": self.detail}
-        if self.field:
-            body["field"] = self.field
-        return body
+        """The API's error body (moodstream.api_errors): field is null when no one field is at fault."""
+        return {"code": self.code, "detail": self.detail, "field": self.field or None}
 
 
 @dataclass(frozen=True)
@@ -276,6 +275,9 @@ def conversion_report_parse(*, data: Mapping, partner: Partner, now: datetime | 
         if not isinstance(value, str | int) or isinstance(value, bool):
             raise ConversionRefused("invalid_field", f"{name} must be a string.", name)
         value = str(value).strip()
+        if CONTROL_CHARACTERS.search(value):
+            # NUL cannot even be sent to PostgreSQL in a look-up: refused here, by name, not a 500 later.
+            raise ConversionRefused(CONTROL_CHARACTERS_CODE, control_characters_message(name), name)
         if len(value) > max_length:
             raise ConversionRefused("invalid_field", f"{name} is longer than {max_length} characters.", name)
         return value
