@@ -9,9 +9,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from moodstream.api_input import CleanFormParser, CleanMultiPartParser
 
 from .authentication import IsPartner, PartnerTokenAuthentication
 from .feeds.services import FeedRequestError, feed_import_create
@@ -108,7 +109,7 @@ class _JsonOnlyNegotiation(DefaultContentNegotiation):
 
 
 class FeedListCreateView(PartnerAPIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [CleanMultiPartParser, CleanFormParser]
     content_negotiation_class = _JsonOnlyNegotiation
 
     @extend_schema(

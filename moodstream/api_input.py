@@ -5,7 +5,8 @@ One mechanism for every operation, not a check per view:
 - `CleanJSONParser` (the API's default parser) walks a parsed JSON body and refuses a string or
   key holding a C0 control character other than tab, newline and carriage return — NUL first of
   all, which PostgreSQL cannot store and which would otherwise surface as a 500 — with a 400
-  naming the field by its dotted path (`genres.film.0`).
+  naming the field by its dotted path (`genres.film.0`). `CleanMultiPartParser` / `CleanFormParser`
+  do the same for form fields (the feed push's; files are the feed importer's to judge).
 - `ApiRequestMiddleware` does the same for the query string of every request under /api/, and
   activates the language the client asks for there (`Accept-Language`; English by default). The
   project's LANGUAGE_CODE is Russian, for the bot's users; the rest of the site is left alone.
@@ -22,7 +23,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext
 from django.utils.translation.trans_real import parse_accept_lang_header
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from .api_errors import API_PREFIX, error_body
 
@@ -66,6 +67,31 @@ class CleanJSONParser(JSONParser):
         if field is not None:
             raise exceptions.ValidationError(
                 {field: [exceptions.ErrorDetail(control_characters_message(field), CONTROL_CHARACTERS_CODE)]})
+        return data
+
+
+def _refuse_control_characters_in_form(data) -> None:
+    for name, values in data.lists():
+        if CONTROL_CHARACTERS.search(name) or any(CONTROL_CHARACTERS.search(value) for value in values):
+            raise exceptions.ValidationError(
+                {name: [exceptions.ErrorDetail(control_characters_message(name), CONTROL_CHARACTERS_CODE)]})
+
+
+class CleanMultiPartParser(MultiPartParser):
+    """multipart/form-data whose text fields (not its files) are refused with control characters."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        _refuse_control_characters_in_form(parsed.data)
+        return parsed
+
+
+class CleanFormParser(FormParser):
+    """application/x-www-form-urlencoded, refused with control characters like the JSON body."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        _refuse_control_characters_in_form(data)
         return data
 
 

@@ -45,9 +45,11 @@ def postback(request, partner_code: str):
     """`GET /postback/<partner code>?key=…&click_id=…&event=…&event_id=…&amount=…`, as CPA networks call it."""
     partner = postback_partner(code=partner_code)
     if partner is None:
-        return JsonResponse({"code": "unknown_partner", "detail": "No partner has this code."}, status=404)
+        return JsonResponse({"code": "unknown_partner", "detail": "No partner has this code.", "field": None},
+                            status=404)
     if not partner.is_active or not secret_matches(request.GET.get("key", ""), partner.postback_key_hash):
-        return JsonResponse({"code": "wrong_key", "detail": "The postback key is missing or wrong."}, status=403)
+        return JsonResponse({"code": "wrong_key", "detail": "The postback key is missing or wrong.", "field": "key"},
+                            status=403)
     body, status = conversion_answer(partner=partner, data=request.GET)
     return JsonResponse(body, status=status)
 

@@ -130,6 +130,14 @@ def test_nul_in_the_partner_feed_push_parameters_is_a_400(partner_client):
     assert_error(response, 400, "control_characters", "format")
 
 
+def test_nul_in_a_multipart_text_field_of_the_feed_push_is_a_400(partner_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    feed = SimpleUploadedFile("feed.csv", b"sku,title\n", content_type="text/csv")
+    response = partner_client.post("/api/v1/partner/feeds", {"file": feed, "note": "a\x00b"}, format="multipart")
+    assert_error(response, 400, "control_characters", "note")
+
+
 def test_nul_in_a_credential_is_a_401_not_a_500(client):
     response = client.get("/api/v1/partner/stats", HTTP_AUTHORIZATION="Bearer abc\x00defghijklmnop")
     assert_error(response, 401)
