@@ -72,13 +72,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Under /api/ only: the answer's language from Accept-Language (English by default), control characters refused.
-    "moodstream.api_input.ApiRequestMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Under /api/ only: the answer's language from Accept-Language (English by default) and control characters
+    # in the query refused. Last, so that its language wins over any site-wide locale middleware above it.
+    "moodstream.api_input.ApiRequestMiddleware",
 ]
 
 ROOT_URLCONF = "moodstream.urls"
