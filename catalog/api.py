@@ -9,9 +9,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from moodstream.api_input import CleanFormParser, CleanMultiPartParser
 
 from .authentication import IsPartner, PartnerTokenAuthentication
 from .feeds.services import FeedRequestError, feed_import_create
@@ -69,10 +70,12 @@ class FeedAcceptedSerializer(serializers.Serializer):
 class FeedErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
 
 
-def _error(code: str, detail: str, http_status: int) -> Response:
-    return Response({"code": code, "detail": detail}, status=http_status)
+def _error(code: str, detail: str, http_status: int, field: str | None = None) -> Response:
+    """The API's error body (moodstream.api_errors)."""
+    return Response({"code": code, "detail": detail, "field": field}, status=http_status)
 
 
 class PartnerTokenScheme(OpenApiAuthenticationExtension):
@@ -106,7 +109,7 @@ class _JsonOnlyNegotiation(DefaultContentNegotiation):
 
 
 class FeedListCreateView(PartnerAPIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [CleanMultiPartParser, CleanFormParser]
     content_negotiation_class = _JsonOnlyNegotiation
 
     @extend_schema(
@@ -130,10 +133,10 @@ class FeedListCreateView(PartnerAPIView):
         partner = request.auth
         feed_format = (request.query_params.get("format") or "").strip().lower()
         if feed_format and feed_format not in FeedFormat.values:
-            return _error("invalid_format", f"format must be one of: {', '.join(FeedFormat.values)}.", 400)
+            return _error("invalid_format", f"format must be one of: {', '.join(FeedFormat.values)}.", 400, "format")
         full = (request.query_params.get("full") or "").strip().lower()
         if full and full not in _TRUE | _FALSE:
-            return _error("invalid_full", "full must be true or false.", 400)
+            return _error("invalid_full", "full must be true or false.", 400, "full")
         is_full = None if not full else full in _TRUE
         declared = request.META.get("CONTENT_LENGTH") or ""
         if declared.isdigit() and int(declared) > settings.FEED_MAX_BYTES + 64 * 1024:
@@ -142,7 +145,8 @@ class FeedListCreateView(PartnerAPIView):
             if request.content_type.startswith("multipart/form-data"):
                 upload = request.FILES.get("file")
                 if upload is None:
-                    return _error("no_file", "Send the feed as the multipart field 'file' or as the request body.", 400)
+                    return _error("no_file", "Send the feed as the multipart field 'file' or as the request body.", 400,
+                                  "file")
                 for chunk in upload.chunks(_CHUNK):
                     body.write(chunk)
             elif not _copy_body(request, body):

@@ -18,7 +18,8 @@ class PartnerTokenAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         keyword, _sep, token = header.partition(" ")
-        if keyword != self.keyword or not token.strip():
+        # (A control character, NUL above all, would break the database look-up: no token has one.)
+        if keyword != self.keyword or not token.strip() or not token.strip().isprintable():
             raise exceptions.AuthenticationFailed(_("Use the header 'Authorization: Bearer <partner token>'."))
         token = token.strip()
         partner = (

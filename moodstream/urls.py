@@ -17,3 +17,7 @@ urlpatterns = [
     path("", include("tracking.urls")),
     path("telegram/", include("telegram_bot.urls")),
 ]
+
+# Under /api/ a missing page or a crash answers JSON like every other API error (moodstream.api_errors).
+handler404 = "moodstream.api_errors.not_found"
+handler500 = "moodstream.api_errors.server_error"

@@ -76,6 +76,20 @@ class GenresView(APIView):
         return Response(s.GenreOutput(genres, many=True).data)
 
 
+class TelegramUserView(ApiKeyView):
+    """An operation on /users/<telegram_id>/…: the id is checked against the bigint range first (400, not 500)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        path = s.TelegramIdPath(data={"telegram_id": kwargs["telegram_id"]})
+        path.is_valid(raise_exception=True)
+
+
+TELEGRAM_ID_PARAMETER = OpenApiParameter(
+    "telegram_id", int, OpenApiParameter.PATH,
+    description=f"The user's Telegram id, {s.TELEGRAM_ID_MIN}..2^63-1 (a larger number is a 400).")
+
+
 def _profile_data(profile: Profile) -> dict:
     genres = {kind: [] for kind in ALL_KINDS}
     for kind, code in profile.genres.order_by("kind", "code").values_list("kind", "code"):
@@ -84,15 +98,16 @@ def _profile_data(profile: Profile) -> dict:
             "genres": genres}
 
 
-class ProfileView(ApiKeyView):
-    @extend_schema(responses={200: s.ProfileOutput}, summary="A Telegram user's language and chosen genres")
+class ProfileView(TelegramUserView):
+    @extend_schema(parameters=[TELEGRAM_ID_PARAMETER], responses={200: s.ProfileOutput},
+                   summary="A Telegram user's language and chosen genres")
     def get(self, request, telegram_id: int):
         profile = Profile.objects.filter(telegram_id=telegram_id).first()
         if profile is None:
             raise NotFound(f"No profile with telegram_id {telegram_id}.")
         return Response(_profile_data(profile))
 
-    @extend_schema(request=s.ProfileInput, responses={200: s.ProfileOutput},
+    @extend_schema(parameters=[TELEGRAM_ID_PARAMETER], request=s.ProfileInput, responses={200: s.ProfileOutput},
                    summary="Set chosen genres per kind (creates the profile on first contact)")
     def put(self, request, telegram_id: int):
         data = s.ProfileInput(data=request.data)
@@ -105,8 +120,8 @@ class ProfileView(ApiKeyView):
         return Response(_profile_data(profile))
 
 
-class RatingsView(ApiKeyView):
-    @extend_schema(request=s.RatingInput, responses={201: s.RatingOutput},
+class RatingsView(TelegramUserView):
+    @extend_schema(parameters=[TELEGRAM_ID_PARAMETER], request=s.RatingInput, responses={201: s.RatingOutput},
                    summary="Record a Like / Don't know / Dislike answer")
     def post(self, request, telegram_id: int):
         data = s.RatingInput(data=request.data)

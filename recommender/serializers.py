@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Genre, Kind, Mood
+from moodstream.api_input import BIGINT_MAX, BIGINT_MIN
 from users.models import Rating
 
 from .types import ALL_KINDS
@@ -15,7 +16,15 @@ RATING_VALUES = {"like": Rating.Value.LIKE, "unknown": Rating.Value.UNKNOWN, "di
 
 
 class _StrictIntegerField(serializers.IntegerField):
-    """An integer, not a float or a numeric string with a fraction (\"90.5\" is refused, not rounded)."""
+    """An integer, not a float or a numeric string with a fraction (\"90.5\" is refused, not rounded).
+
+    Bounded to a bigint by default: a larger number is a 400 here, not a database error later.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", BIGINT_MIN)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or isinstance(data, float):
@@ -66,9 +75,19 @@ def resolve_genres(refs) -> list[Genre]:
     return found
 
 
+TELEGRAM_ID_MIN = 1
+
+
+class TelegramIdPath(serializers.Serializer):
+    """The `<telegram_id>` of a users/… path: range-checked before it reaches the database."""
+
+    telegram_id = _StrictIntegerField(min_value=TELEGRAM_ID_MIN, max_value=BIGINT_MAX)
+
+
 class RecommendationInput(serializers.Serializer):
-    telegram_id = _StrictIntegerField(required=False, help_text="The user's Telegram id (unknown ids are fine).")
-    user_id = _StrictIntegerField(required=False, help_text="A profile id, for clients without Telegram.")
+    telegram_id = _StrictIntegerField(required=False, min_value=TELEGRAM_ID_MIN,
+                                      help_text="The user's Telegram id (unknown ids are fine).")
+    user_id = _StrictIntegerField(required=False, min_value=1, help_text="A profile id, for clients without Telegram.")
     mood = serializers.CharField(help_text="A mood code from GET /api/v1/moods.",
                                  error_messages={"required": "mood is required: a code from GET /api/v1/moods."})
     minutes = _StrictIntegerField(help_text=f"Free time in minutes, {MIN_MINUTES}..{MAX_MINUTES}.",
@@ -258,7 +277,7 @@ class ProfileInput(serializers.Serializer):
 
 
 class RatingInput(serializers.Serializer):
-    item = _StrictIntegerField(help_text="A ContentItem id.")
+    item = _StrictIntegerField(min_value=1, help_text="A ContentItem id.")
     value = serializers.ChoiceField(choices=list(RATING_VALUES),
                                     error_messages={"invalid_choice": "value must be one of: like, unknown, dislike."})
     source = serializers.ChoiceField(choices=Rating.Source.values, default=Rating.Source.API)

@@ -48,14 +48,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Click)
 class ClickAdmin(ReadOnlyAdmin, UserFreeScopedAdmin):
-    list_display = ["click_id", "created_at", "partner", "offer", "payout", "variant", "profile_ref"]
-    list_filter = ["partner", "variant"]
+    list_display = ["click_id", "created_at", "partner", "offer", "billable", "payout", "variant", "profile_ref"]
+    list_filter = ["partner", "billable", "variant"]
     search_fields = ["=click_id", "offer__sku", "=profile__telegram_id"]
     list_select_related = ["partner", "offer__partner"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    fields = ["click_id", "created_at", "partner", "offer", "payout", "user_agent", "profile_ref", "recommendation",
-              "experiment", "variant"]
+    fields = ["click_id", "created_at", "partner", "offer", "billable", "payout", "user_agent", "profile_ref",
+              "recommendation", "experiment", "variant"]
     readonly_fields = fields
 
     @admin.display(description="Profile")

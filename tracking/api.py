@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.authentication import IsPartner, PartnerTokenAuthentication
+from users.authentication import ApiKeyAuthentication
 
 from .models import Conversion
 from .params import InvalidParameter, date_range_from_params
@@ -44,7 +45,7 @@ class ConversionCreateView(PartnerAPIView):
         """Report an action on a click. 201 when created; 200 with the existing conversion on a replay of event_id."""
         partner = request.auth
         if not isinstance(request.data, dict):
-            return Response({"code": "invalid_body", "detail": "Send a JSON object."}, status=400)
+            return Response({"code": "invalid_body", "detail": "Send a JSON object.", "field": None}, status=400)
         body, answer_status = conversion_answer(partner=partner, data=request.data)
         return Response(body, status=answer_status)
 
@@ -105,7 +106,8 @@ class PartnerStatsView(PartnerAPIView):
 class IsMoodStreamStaff(permissions.BasePermission):
     """MoodStream's own staff with the KPI view permission; never a partner's staff."""
 
-    message = "Only MoodStream staff may read the KPI."
+    message = ("Only MoodStream staff with the KPI permission may read the KPI (HTTP Basic or an admin session); "
+               "API keys and partner tokens do not grant it.")
 
     def has_permission(self, request, view):
         user = request.user
@@ -115,12 +117,34 @@ class IsMoodStreamStaff(permissions.BasePermission):
         )
 
 
+class _OnlyForOwnKeyword:
+    """An authenticator that stays silent for other schemes' headers, so several can sit on one view."""
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if header.partition(" ")[0] != self.keyword:
+            return None
+        return super().authenticate(request)
+
+
+class _ApiKeyRecognised(_OnlyForOwnKeyword, ApiKeyAuthentication):
+    pass
+
+
+class _PartnerTokenRecognised(_OnlyForOwnKeyword, PartnerTokenAuthentication):
+    pass
+
+
 class KpiView(APIView):
-    # Session for staff already logged into the admin; HTTP Basic (over HTTPS) for scripts.
-    authentication_classes = [authentication.SessionAuthentication, authentication.BasicAuthentication]
+    # Session for staff already logged into the admin; HTTP Basic (over HTTPS) for scripts. A valid
+    # API key or partner token is recognised only to answer 403 "not allowed" instead of 401 "who are
+    # you?": the client did authenticate, it just may not read the KPI.
+    authentication_classes = [authentication.SessionAuthentication, authentication.BasicAuthentication,
+                              _ApiKeyRecognised, _PartnerTokenRecognised]
     permission_classes = [IsMoodStreamStaff]
 
     @extend_schema(
+        auth=[{"basicAuth": []}, {"cookieAuth": []}],
         parameters=DATE_RANGE_PARAMETERS + [
             OpenApiParameter("a", str, description="Variant to compare from, as '<experiment id>:<variant>'."),
             OpenApiParameter("b", str, description="Variant to compare to."),

@@ -18,6 +18,12 @@ class Click(models.Model):
                                    related_name="+")
     variant = models.CharField(max_length=40, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
+    # False for link-preview crawlers, prefetches and HEAD requests (tracking.billing): redirected and
+    # recorded, never billed (payout 0); KPI, partner statistics and statements count billable clicks only.
+    billable = models.BooleanField(default=True, db_default=True)
+    # HMAC of (link, person) for billable clicks: a repeat within CLICK_DEDUP_SECONDS finds the earlier
+    # click by it. Neither the client's address nor anything reversible is stored. Empty when not billable.
+    dedup_key = models.CharField(max_length=32, blank=True, default="", db_default="", editable=False)
     # The partner's per-click rate when the click happened: statements stay exact if rates change.
     payout = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -26,7 +32,7 @@ class Click(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["partner", "created_at"], name="click_partner_created_idx"),
-            models.Index(fields=["profile", "offer", "created_at"], name="click_dedup_idx"),
+            models.Index(fields=["dedup_key", "created_at"], name="click_dedup_key_idx"),
         ]
 
     def __str__(self):

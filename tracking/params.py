@@ -34,7 +34,10 @@ def date_range_from_params(params, *, default_days: int = DEFAULT_DAYS, max_days
             raise InvalidParameter(name, f"{name} must be a date as YYYY-MM-DD.") from None
 
     date_to = parse("to") or timezone.localdate()
-    date_from = parse("from") or date_to - timedelta(days=default_days - 1)
+    try:
+        date_from = parse("from") or date_to - timedelta(days=default_days - 1)
+    except OverflowError:  # `to` in the first days of year 1
+        raise InvalidParameter("to", "to is too early.") from None
     if date_from > date_to:
         raise InvalidParameter("from", "from must not be after to.")
     if (date_to - date_from).days + 1 > max_days:

@@ -216,7 +216,7 @@ def partner_daily_stats(*, partner: Partner, date_from: date, date_to: date) -> 
     days = {date_from + timedelta(days=n): PartnerDay(day=date_from + timedelta(days=n))
             for n in range((date_to - date_from).days + 1)}
     clicks = (
-        Click.objects.filter(partner=partner, created_at__gte=start, created_at__lt=end)
+        Click.objects.filter(partner=partner, created_at__gte=start, created_at__lt=end, billable=True)
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values_list("day")
         .annotate(n=Count("id"), payout=Sum("payout"))
@@ -279,7 +279,8 @@ def partner_statement(*, partner: Partner, month: date) -> Statement:
     start, end = month_bounds(month)
     lines: list[StatementLine] = []
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    click_totals = Click.objects.filter(partner=partner, created_at__gte=start, created_at__lt=end).aggregate(
+    click_totals = Click.objects.filter(partner=partner, created_at__gte=start, created_at__lt=end,
+                                        billable=True).aggregate(
         n=Count("id"), payout=Sum("payout"))
     if click_totals["n"]:
         payout = click_totals["payout"] or ZERO

@@ -59,4 +59,4 @@ class ConversionStatusSerializer(serializers.Serializer):
 class RefusalSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
-    field = serializers.CharField(required=False)
+    field = serializers.CharField(allow_null=True)

@@ -18,8 +18,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from catalog.models import Offer, Partner
+from moodstream.api_input import CONTROL_CHARACTERS, CONTROL_CHARACTERS_CODE, control_characters_message
 from recommender.models import Recommendation
 
+from .billing import advisory_lock_id, click_dedup_key
 from .links import LinkTarget
 from .models import Click, Conversion, DailyKpi, KpiRefreshState
 from .selectors import local_day_bounds
@@ -115,12 +117,15 @@ def _link_row(target: LinkTarget) -> _LinkRow | None:
                     variant or "")
 
 
-def click_record(*, target: LinkTarget, user_agent: str = "") -> ClickResult:
+def click_record(*, target: LinkTarget, user_agent: str = "", client_address: str = "",
+                 billable: bool = True) -> ClickResult:
     """Record a click-through on a tracked link and return where to send the user.
 
     Raises LinkTargetMissing (→ 404) or OfferGone (→ "offer is gone" page, no redirect).
-    A repeat by the same profile on the same offer within settings.CLICK_DEDUP_SECONDS
-    reuses the earlier click, so it counts once and the shop sees one click id.
+    A billable click repeated by the same person on the same link within settings.CLICK_DEDUP_SECONDS
+    reuses the earlier click, so it is billed once and the shop sees one click id; the person is the
+    bot user, or for an anonymous link the client's address + user agent (tracking.billing).
+    A click that is not billable (a crawler, a prefetch, a HEAD request) is recorded apart, free.
     """
     link = _link_row(target)
     if link is None or not link.recommendation_found:
@@ -129,13 +134,21 @@ def click_record(*, target: LinkTarget, user_agent: str = "") -> ClickResult:
         raise OfferGone(partner_name=link.partner_name)
 
     now = timezone.now()
+    user_agent = (user_agent or "")[:400]
+    if not billable:
+        click_id = _click_insert(link=link, target=target, user_agent=user_agent, now=now)
+        return ClickResult(click_id, offer_url_with_click_id(url=link.url, param=link.click_param, click_id=click_id),
+                           created=True)
+    dedup_key = click_dedup_key(profile_id=link.profile_id, offer_id=link.offer_id,
+                                recommendation_id=target.recommendation_id, client_address=client_address,
+                                user_agent=user_agent)
     window_start = now - timedelta(seconds=settings.CLICK_DEDUP_SECONDS)
     while True:
         click_id = _click_insert_unless_recent(link=link, target=target, user_agent=user_agent, now=now,
-                                               since=window_start)
+                                               since=window_start, dedup_key=dedup_key)
         created = click_id is not None
         if not created:
-            click_id = _recent_click_id(profile_id=link.profile_id, offer_id=link.offer_id, since=window_start)
+            click_id = _recent_click_id(dedup_key=dedup_key, since=window_start)
         # (None again only if the earlier click was deleted in between: then this one counts after all.)
         if click_id is not None:
             return ClickResult(click_id, offer_url_with_click_id(url=link.url, param=link.click_param,
@@ -143,40 +156,46 @@ def click_record(*, target: LinkTarget, user_agent: str = "") -> ClickResult:
 
 
 _CLICK_COLUMNS = ("click_id", "profile_id", "offer_id", "partner_id", "recommendation_id", "experiment_id", "variant",
-                  "user_agent", "payout", "created_at")
+                  "user_agent", "payout", "created_at", "billable", "dedup_key")
 _CLICK_INSERT_UNLESS_RECENT = (
     f"INSERT INTO {Click._meta.db_table} ({', '.join(_CLICK_COLUMNS)})"
     f" SELECT {', '.join(['%s'] * len(_CLICK_COLUMNS))}"
     f" WHERE NOT EXISTS (SELECT 1 FROM {Click._meta.db_table}"
-    f" WHERE profile_id = %s AND offer_id = %s AND created_at >= %s)"
+    f" WHERE dedup_key = %s AND created_at >= %s)"
     f" RETURNING click_id"
 )
-# Two simultaneous clicks by one user on one offer (double tap, two gunicorn workers) must not
-# both pass the "no recent click" check: a transaction-scoped advisory lock per (profile, offer)
-# serialises them. Sent with the insert as one message, the two run as one implicit transaction
-# (one round trip, no BEGIN / COMMIT of their own), and the insert, a statement of its own, reads
-# a snapshot taken after the lock was granted, so it sees a click committed by whoever held it.
-# (Several statements in one execute() need Django's default client-side parameter binding.)
-# A hash collision between pairs only makes one wait a moment.
-_LOCK_PROFILE_OFFER = "SELECT pg_advisory_xact_lock(%s, %s); "
+_CLICK_INSERT = (
+    f"INSERT INTO {Click._meta.db_table} ({', '.join(_CLICK_COLUMNS)})"
+    f" VALUES ({', '.join(['%s'] * len(_CLICK_COLUMNS))})"
+)
+# Two simultaneous clicks by one person on one link (double tap, two gunicorn workers, a script
+# firing 20 GETs at once) must not both pass the "no recent click" check: a transaction-scoped
+# advisory lock per dedup key serialises them. Sent with the insert as one message, the two run as
+# one implicit transaction (one round trip, no BEGIN / COMMIT of their own), and the insert, a
+# statement of its own, reads a snapshot taken after the lock was granted, so it sees a click
+# committed by whoever held it. (Several statements in one execute() need Django's default
+# client-side parameter binding.) The lock id is 64 bits of the key's HMAC: a collision between two
+# keys only makes one wait a moment.
+_LOCK_DEDUP_KEY = "SELECT pg_advisory_xact_lock(%s); "
+
+
+def _click_values(*, link: _LinkRow, target: LinkTarget, user_agent: str, now: datetime, billable: bool,
+                  dedup_key: str) -> list:
+    return [_new_click_id(), link.profile_id, link.offer_id, link.partner_id,
+            Recommendation._meta.pk.get_db_prep_value(target.recommendation_id, connection), link.experiment_id,
+            link.variant, user_agent, link.payout_click if billable else Decimal("0"),
+            connection.ops.adapt_datetimefield_value(now), billable, dedup_key]
 
 
 def _click_insert_unless_recent(*, link: _LinkRow, target: LinkTarget, user_agent: str, now: datetime,
-                                since: datetime) -> str | None:
-    """Insert a new click unless the profile clicked the offer since `since`: its click id, or None.
-
-    Anonymous clicks (no profile) are always new: `profile_id = NULL` matches nothing.
-    """
-    ops = connection.ops
-    created_at = ops.adapt_datetimefield_value(now)
-    values = [_new_click_id(), link.profile_id, link.offer_id, link.partner_id,
-              Recommendation._meta.pk.get_db_prep_value(target.recommendation_id, connection), link.experiment_id,
-              link.variant, (user_agent or "")[:400], link.payout_click, created_at,
-              link.profile_id, link.offer_id, ops.adapt_datetimefield_value(since)]
+                                since: datetime, dedup_key: str) -> str | None:
+    """Insert a billable click unless one with this dedup key exists since `since`: its click id, or None."""
+    values = [*_click_values(link=link, target=target, user_agent=user_agent, now=now, billable=True,
+                             dedup_key=dedup_key),
+              dedup_key, connection.ops.adapt_datetimefield_value(since)]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and link.profile_id is not None:
-            cursor.execute(_LOCK_PROFILE_OFFER + _CLICK_INSERT_UNLESS_RECENT,
-                           [link.profile_id % 2**31, link.offer_id % 2**31, *values])
+        if connection.vendor == "postgresql":
+            cursor.execute(_LOCK_DEDUP_KEY + _CLICK_INSERT_UNLESS_RECENT, [advisory_lock_id(dedup_key), *values])
             cursor.nextset()
         else:
             # Elsewhere (SQLite, one developer's machine) writes are serialised by the database itself.
@@ -185,12 +204,20 @@ def _click_insert_unless_recent(*, link: _LinkRow, target: LinkTarget, user_agen
     return row[0] if row else None
 
 
-def _recent_click_id(*, profile_id: int, offer_id: int, since: datetime) -> str | None:
+def _click_insert(*, link: _LinkRow, target: LinkTarget, user_agent: str, now: datetime) -> str:
+    """Insert a click that is not billable (no dedup key, payout 0): its click id."""
+    values = _click_values(link=link, target=target, user_agent=user_agent, now=now, billable=False, dedup_key="")
+    with connection.cursor() as cursor:
+        cursor.execute(_CLICK_INSERT, values)
+    return values[0]
+
+
+def _recent_click_id(*, dedup_key: str, since: datetime) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT click_id FROM {Click._meta.db_table}"
-            f" WHERE profile_id = %s AND offer_id = %s AND created_at >= %s ORDER BY created_at DESC LIMIT 1",
-            [profile_id, offer_id, connection.ops.adapt_datetimefield_value(since)],
+            f" WHERE dedup_key = %s AND created_at >= %s ORDER BY created_at DESC LIMIT 1",
+            [dedup_key, connection.ops.adapt_datetimefield_value(since)],
         )
         row = cursor.fetchone()
     return row[0] if row else None
@@ -218,10 +245,8 @@ class ConversionRefused(Exception):
         self.code, self.detail, self.field, self.status = code, detail, field, status
 
     def as_dict(self) -> dict:
-        body = {"code": self.code, "detail": self.detail}
-        if self.field:
-            body["field"] = self.field
-        return body
+        """The API's error body (moodstream.api_errors): field is null when no one field is at fault."""
+        return {"code": self.code, "detail": self.detail, "field": self.field or None}
 
 
 @dataclass(frozen=True)
@@ -250,6 +275,9 @@ def conversion_report_parse(*, data: Mapping, partner: Partner, now: datetime | 
         if not isinstance(value, str | int) or isinstance(value, bool):
             raise ConversionRefused("invalid_field", f"{name} must be a string.", name)
         value = str(value).strip()
+        if CONTROL_CHARACTERS.search(value):
+            # NUL cannot even be sent to PostgreSQL in a look-up: refused here, by name, not a 500 later.
+            raise ConversionRefused(CONTROL_CHARACTERS_CODE, control_characters_message(name), name)
         if len(value) > max_length:
             raise ConversionRefused("invalid_field", f"{name} is longer than {max_length} characters.", name)
         return value
@@ -542,8 +570,9 @@ def _kpi_rebuild_day(*, day: date, refreshed_at: datetime) -> None:
         if profile_id is not None:
             users.setdefault((experiment_id, variant, profile_id), [0, 0])
 
+    # Only billable clicks count: a crawler's or a prefetch's visit is not a user's action.
     clicks = (
-        Click.objects.filter(created_at__gte=start, created_at__lt=end)
+        Click.objects.filter(created_at__gte=start, created_at__lt=end, billable=True)
         .values_list("experiment_id", "variant", "profile_id")
         .annotate(n=Count("id"), payout=Sum("payout"))
         .order_by()

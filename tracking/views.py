@@ -3,11 +3,12 @@
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from catalog.models import Partner
 from moodstream.tokens import secret_matches
 
+from .billing import is_billable_request
 from .links import read_offer_link_token
 from .serializers import conversion_data
 from .services import (ConversionRefused, LinkTargetMissing, OfferGone, click_record, conversion_record,
@@ -15,14 +16,22 @@ from .services import (ConversionRefused, LinkTargetMissing, OfferGone, click_re
 
 
 @never_cache
-@require_GET
+@require_safe
 def go(request, token: str):
-    """Record the click and send the user to the offer's stored URL with the click id added."""
+    """Record the click and send the user to the offer's stored URL with the click id added.
+
+    HEAD requests, link-preview crawlers and prefetches are redirected too but never billed.
+    """
     target = read_offer_link_token(token)
     if target is None:
         raise Http404("Unknown link.")
+    user_agent = request.headers.get("user-agent", "")
     try:
-        result = click_record(target=target, user_agent=request.headers.get("user-agent", ""))
+        result = click_record(
+            target=target, user_agent=user_agent,
+            # The connecting address: a client-supplied X-Forwarded-For would let anyone bill at will.
+            client_address=request.META.get("REMOTE_ADDR", ""),
+            billable=is_billable_request(method=request.method, user_agent=user_agent, headers=request.headers))
     except LinkTargetMissing:
         raise Http404("Unknown link.") from None
     except OfferGone as gone:
@@ -36,9 +45,11 @@ def postback(request, partner_code: str):
     """`GET /postback/<partner code>?key=…&click_id=…&event=…&event_id=…&amount=…`, as CPA networks call it."""
     partner = postback_partner(code=partner_code)
     if partner is None:
-        return JsonResponse({"code": "unknown_partner", "detail": "No partner has this code."}, status=404)
+        return JsonResponse({"code": "unknown_partner", "detail": "No partner has this code.", "field": None},
+                            status=404)
     if not partner.is_active or not secret_matches(request.GET.get("key", ""), partner.postback_key_hash):
-        return JsonResponse({"code": "wrong_key", "detail": "The postback key is missing or wrong."}, status=403)
+        return JsonResponse({"code": "wrong_key", "detail": "The postback key is missing or wrong.", "field": "key"},
+                            status=403)
     body, status = conversion_answer(partner=partner, data=request.GET)
     return JsonResponse(body, status=status)
 

@@ -31,7 +31,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         keyword, _sep, secret = header.partition(" ")
         secret = secret.strip()
-        if keyword != self.keyword or not secret:
+        # (A control character, NUL above all, would break the database look-up: no key has one.)
+        if keyword != self.keyword or not secret or not secret.isprintable():
             raise exceptions.AuthenticationFailed("Use the header 'Authorization: Api-Key <key>'.")
         key = (
             ApiKey.objects.filter(prefix=secret[:PREFIX_LENGTH], is_active=True).first()

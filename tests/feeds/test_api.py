@@ -111,7 +111,7 @@ def test_a_partner_reads_only_its_own_imports(api_client, partner, token, django
 
     response = api_client.get(mine["status_url"], HTTP_AUTHORIZATION=f"Bearer {other_token}")
     assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "detail": "No such import among yours."}
+    assert response.json() == {"code": "not_found", "detail": "No such import among yours.", "field": None}
     assert api_client.get("/api/v1/partner/feeds", HTTP_AUTHORIZATION=f"Bearer {other_token}").json() == []
     listing = api_client.get("/api/v1/partner/feeds", HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert [entry["id"] for entry in listing] == [mine["id"]]

@@ -86,8 +86,9 @@ def test_no_items_fit_is_an_empty_list_with_a_reason(client, catalogue):
 def test_bad_input_is_a_400_naming_the_valid_values(client, catalogue, payload, field, message):
     response = client.post(URL, payload, format="json")
     assert response.status_code == 400
-    errors = response.json()[field]
-    assert any(message in e for e in errors), errors
+    body = response.json()
+    assert body["field"] == field and message in body["detail"], body
+    assert set(body) == {"code", "detail", "field", "errors"}
 
 
 @pytest.mark.parametrize("header", [None, "Api-Key wrong-key-0123456789", "Bearer something", "Api-Key "])
@@ -124,7 +125,7 @@ def test_moods_and_genres_are_public(api_client, catalogue):
     assert genres and {g["kind"] for g in genres} == {"book"}
     bad = api_client.get("/api/v1/genres", {"kind": "game"})
     assert bad.status_code == 400
-    assert "Valid kinds: film, book, track" in bad.json()["kind"][0]
+    assert bad.json()["field"] == "kind" and "Valid kinds: film, book, track" in bad.json()["detail"]
 
 
 def test_profile_genres_can_be_read_and_replaced(client, catalogue):
@@ -148,9 +149,11 @@ def test_ratings_are_recorded_and_steer_the_next_picks(client, catalogue, taxono
     rating = Rating.objects.get(profile__telegram_id=55, item=liked)
     assert rating.value == Rating.Value.LIKE and rating.source == "api"
     bad = client.post("/api/v1/users/55/ratings", {"item": liked.pk, "value": "love"}, format="json")
-    assert bad.status_code == 400 and "like, unknown, dislike" in bad.json()["value"][0]
+    assert bad.status_code == 400 and "like, unknown, dislike" in bad.json()["detail"]
+    assert bad.json()["field"] == "value"
     missing = client.post("/api/v1/users/55/ratings", {"item": 10**9, "value": "like"}, format="json")
-    assert missing.status_code == 400 and "No item" in missing.json()["item"][0]
+    assert missing.status_code == 400 and "No item" in missing.json()["detail"]
+    assert missing.json()["field"] == "item"
 
 
 def test_openapi_schema_lists_the_endpoints(api_client):

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection, connections
 
+from tracking.billing import advisory_lock_id, click_dedup_key
 from tracking.links import read_offer_link_token
 from tracking.models import Click, Conversion
 from tracking.services import click_record, conversion_record, conversion_report_parse
@@ -107,13 +108,16 @@ def start_and_wait_until_blocked(func):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_click_waiting_for_the_lock_sees_the_click_its_holder_committed(offer, profile, make_recommendation):
-    # Another worker holds the (profile, offer) lock and has inserted its click, not yet committed.
-    other = HeldTransaction()
-    other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [profile.pk % 2**31, offer.pk % 2**31])
-    other.execute(f"INSERT INTO {Click._meta.db_table} (click_id, profile_id, offer_id, partner_id, variant,"
-                  " user_agent, payout, created_at) VALUES ('held-click', %s, %s, %s, '', '', 0, now())",
-                  [profile.pk, offer.pk, offer.partner_id])
+    # Another worker holds the lock of the (profile, offer) dedup key and has inserted its click, not yet committed.
     target = read_offer_link_token(go_path(make_recommendation(profile=profile), offer).rsplit("/", 1)[1])
+    key = click_dedup_key(profile_id=profile.pk, offer_id=offer.pk, recommendation_id=target.recommendation_id,
+                          client_address="", user_agent="")
+    other = HeldTransaction()
+    other.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_lock_id(key)])
+    other.execute(f"INSERT INTO {Click._meta.db_table} (click_id, profile_id, offer_id, partner_id, variant,"
+                  " user_agent, payout, created_at, billable, dedup_key)"
+                  " VALUES ('held-click', %s, %s, %s, '', '', 0, now(), true, %s)",
+                  [profile.pk, offer.pk, offer.partner_id, key])
 
     finish = start_and_wait_until_blocked(lambda: click_record(target=target))
     other.commit()

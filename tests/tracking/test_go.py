@@ -26,7 +26,8 @@ def test_click_from_a_recommendation_lands_on_the_shop_with_the_click_id(client,
     result = recommend(RecommendationRequest(mood=MoodFactory(), minutes=120, kinds=("film",), profile=profile))
     link = result.results["film"][0].offers[0].link
 
-    response = client.get(urlsplit(link).path, HTTP_USER_AGENT="TelegramBot (like TwitterBot)")
+    browser = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36"
+    response = client.get(urlsplit(link).path, HTTP_USER_AGENT=browser)
 
     assert response.status_code == 302
     target = urlsplit(response["Location"])
@@ -38,7 +39,8 @@ def test_click_from_a_recommendation_lands_on_the_shop_with_the_click_id(client,
     assert len(click.click_id) >= 22
     assert (click.offer, click.partner, click.profile) == (offer, partner, profile)
     assert str(click.recommendation_id) == str(result.request_id)
-    assert click.user_agent == "TelegramBot (like TwitterBot)"
+    assert click.user_agent == browser
+    assert click.billable
     assert click.payout == partner.payout_click
     assert response["Cache-Control"].startswith("max-age=0")
 

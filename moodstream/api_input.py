@@ -1,0 +1,135 @@
+"""Hostile input at the REST API's door: control characters, numbers out of range, the answer's language.
+
+One mechanism for every operation, not a check per view:
+
+- `CleanJSONParser` (the API's default parser) walks a parsed JSON body and refuses a string or
+  key holding a C0 control character other than tab, newline and carriage return — NUL first of
+  all, which PostgreSQL cannot store and which would otherwise surface as a 500 — with a 400
+  naming the field by its dotted path (`genres.film.0`). `CleanMultiPartParser` / `CleanFormParser`
+  do the same for form fields (the feed push's; files are the feed importer's to judge).
+- `ApiRequestMiddleware` does the same for the query string of every request under /api/, and
+  activates the language the client asks for there (`Accept-Language`; English by default). The
+  project's LANGUAGE_CODE is Russian, for the bot's users; the rest of the site is left alone.
+- `BIGINT_MIN` / `BIGINT_MAX` bound integer inputs before they reach a bigint column
+  (recommender.serializers' integer fields default to them).
+"""
+
+import re
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext
+from django.utils.translation.trans_real import parse_accept_lang_header
+from rest_framework import exceptions
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+
+from .api_errors import API_PREFIX, error_body
+
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+API_DEFAULT_LANGUAGE = "en"
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_CHARACTERS_CODE = "control_characters"
+
+
+def control_characters_message(field: str) -> str:
+    return gettext("%(field)s contains a control character (such as NUL); only tab and newline are allowed.") % {
+        "field": field}
+
+
+def field_with_control_characters(data, path: str = "") -> str | None:
+    """The dotted path of the first string (value or key) in `data` with a control character, or None."""
+    if isinstance(data, str):
+        return (path or "body") if CONTROL_CHARACTERS.search(data) else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and CONTROL_CHARACTERS.search(key):
+                return sub
+            if (found := field_with_control_characters(value, sub)) is not None:
+                return found
+        return None
+    if isinstance(data, list):
+        for index, value in enumerate(data):
+            if (found := field_with_control_characters(value, f"{path}.{index}" if path else str(index))) is not None:
+                return found
+    return None
+
+
+class CleanJSONParser(JSONParser):
+    """JSON, refused with a 400 naming the field when a string in it holds a control character."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        field = field_with_control_characters(data)
+        if field is not None:
+            raise exceptions.ValidationError(
+                {field: [exceptions.ErrorDetail(control_characters_message(field), CONTROL_CHARACTERS_CODE)]})
+        return data
+
+
+def _refuse_control_characters_in_form(data) -> None:
+    for name, values in data.lists():
+        if CONTROL_CHARACTERS.search(name) or any(CONTROL_CHARACTERS.search(value) for value in values):
+            raise exceptions.ValidationError(
+                {name: [exceptions.ErrorDetail(control_characters_message(name), CONTROL_CHARACTERS_CODE)]})
+
+
+class CleanMultiPartParser(MultiPartParser):
+    """multipart/form-data whose text fields (not its files) are refused with control characters."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        _refuse_control_characters_in_form(parsed.data)
+        return parsed
+
+
+class CleanFormParser(FormParser):
+    """application/x-www-form-urlencoded, refused with control characters like the JSON body."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        _refuse_control_characters_in_form(data)
+        return data
+
+
+def _api_language(request) -> str:
+    supported = {code for code, _name in settings.LANGUAGES}
+    for accepted, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if accepted == "*":
+            break
+        try:
+            language = translation.get_supported_language_variant(accepted)
+        except LookupError:
+            continue
+        if language in supported:
+            return language
+    return API_DEFAULT_LANGUAGE
+
+
+class ApiRequestMiddleware:
+    """Under /api/: the client's language for the answer, and no control characters in the query string."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        language = _api_language(request)
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
+            response = self._refuse_control_characters(request) or self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Accept-Language",))
+        return response
+
+    @staticmethod
+    def _refuse_control_characters(request):
+        for name, values in request.GET.lists():
+            if CONTROL_CHARACTERS.search(name) or any(CONTROL_CHARACTERS.search(value) for value in values):
+                return JsonResponse(
+                    error_body(CONTROL_CHARACTERS_CODE, control_characters_message(name), name), status=400)
+        return None

@@ -1,0 +1,201 @@
+"""Click billing: one billable click per (link, person) within the window; crawlers, prefetches and HEAD free."""
+
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection, connections
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from recommender.index import catalogue_index_clear
+from tests.factories import ContentItemFactory, MoodFactory, OfferFactory
+from tracking.billing import is_billable_request
+from tracking.models import Click, DailyKpi
+from tracking.selectors import partner_daily_stats, partner_statement
+from tracking.services import kpi_refresh_range
+from users.services import api_key_issue
+
+from .conftest import go_path
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+PREVIEW_AGENTS = [
+    "TelegramBot (like TwitterBot)",
+    "WhatsApp/2.23.20.0 A",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Facebot",
+    "Twitterbot/1.0",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)",
+    "LinkPreview/1.0",
+    "some-crawler/3.1",
+    "Mozilla/5.0 (compatible; YandexSpider/3.0)",
+]
+
+
+def billable_clicks():
+    return Click.objects.filter(billable=True)
+
+
+@pytest.fixture
+def anonymous_link(offer, make_recommendation):
+    """A link of a recommendation made without a Telegram user (an API client's)."""
+    return go_path(make_recommendation(profile=None), offer)
+
+
+def test_anonymous_api_link_bills_one_click_for_twenty_gets(client, catalogue_offer_for_api):
+    api_key = api_key_issue(name="app")[1]
+    response = client.post("/api/v1/recommendations", {"mood": catalogue_offer_for_api.code, "minutes": 120},
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+    assert response.status_code == 200, response.content
+    link = urlsplit(response.json()["results"]["film"][0]["offers"][0]["link"]).path
+
+    locations = {client.get(link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")["Location"]
+                 for _ in range(20)}
+
+    assert billable_clicks().count() == 1
+    assert Click.objects.count() == 1
+    # Every repeat lands with the one click id.
+    assert locations == {f"https://kinoport.example/film/9?ms_click_id={Click.objects.get().click_id}"}
+
+
+@pytest.fixture
+def catalogue_offer_for_api(partner):
+    """A mood and one film on offer; the recommender's per-process index is built for this test alone."""
+    catalogue_index_clear()
+    mood = MoodFactory()
+    OfferFactory(item=ContentItemFactory(length_minutes=90), partner=partner, url="https://kinoport.example/film/9")
+    yield mood
+    catalogue_index_clear()
+
+
+def test_anonymous_clicks_by_different_people_are_billed_each(client, anonymous_link):
+    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
+    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="198.51.100.20")  # another address
+    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER + " Edg/131.0", REMOTE_ADDR="203.0.113.7")  # another browser
+    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")  # the first one again
+    assert billable_clicks().count() == 3
+
+
+def test_one_client_on_two_anonymous_links_is_two_clicks(client, offer, make_recommendation):
+    for _ in range(2):
+        client.get(go_path(make_recommendation(), offer), HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
+    assert billable_clicks().count() == 2
+
+
+@override_settings(CLICK_DEDUP_SECONDS=10)
+def test_anonymous_click_after_the_window_is_billed_again(client, anonymous_link):
+    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
+    Click.objects.update(created_at=timezone.now() - timedelta(seconds=11))
+    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
+    assert billable_clicks().count() == 2
+
+
+def test_the_client_address_is_never_stored(client, anonymous_link):
+    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
+    row = Click.objects.values().get()
+    assert not any("203.0.113.7" in str(value) for value in row.values())
+    assert len(row["dedup_key"]) == 32
+
+
+@pytest.mark.parametrize("user_agent", PREVIEW_AGENTS)
+def test_link_preview_crawlers_are_redirected_but_never_billed(client, partner, anonymous_link, user_agent):
+    response = client.get(anonymous_link, HTTP_USER_AGENT=user_agent)
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://kinoport.example/film/42")
+    click = Click.objects.get()
+    assert (click.billable, click.payout, click.dedup_key) == (False, Decimal("0"), "")
+
+
+@pytest.mark.parametrize("header", ["HTTP_SEC_PURPOSE", "HTTP_PURPOSE"])
+@pytest.mark.parametrize("value", ["prefetch", "prefetch;prerender", "prefetch;anonymous-client-ip"])
+def test_prefetches_are_redirected_but_never_billed(client, anonymous_link, header, value):
+    response = client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, **{header: value})
+    assert response.status_code == 302
+    assert not billable_clicks().exists()
+
+
+def test_head_is_redirected_but_never_billed(client, anonymous_link):
+    response = client.head(anonymous_link, HTTP_USER_AGENT=BROWSER)
+    assert response.status_code == 302
+    assert not billable_clicks().exists()
+
+
+def test_a_preview_does_not_swallow_the_persons_click(client, offer, profile, make_recommendation):
+    # Telegram fetches the link for its preview, then the user taps it: the tap is billed.
+    path = go_path(make_recommendation(profile=profile), offer)
+    client.get(path, HTTP_USER_AGENT="TelegramBot (like TwitterBot)")
+    client.get(path, HTTP_USER_AGENT=BROWSER)
+    client.get(path, HTTP_USER_AGENT=BROWSER)
+    assert billable_clicks().count() == 1
+    assert Click.objects.filter(billable=False).count() == 1
+
+
+@pytest.mark.parametrize("user_agent", [
+    BROWSER,
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
+    " Telegram-iOS/10.14",  # Telegram's in-app browser: a person
+    "Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile",
+    "",
+])
+def test_people_are_billable(user_agent):
+    assert is_billable_request(method="GET", user_agent=user_agent, headers={})
+
+
+def test_kpi_partner_statistics_and_statement_count_billable_clicks_only(client, partner, offer, profile,
+                                                                         make_recommendation):
+    path = go_path(make_recommendation(profile=profile), offer)
+    client.get(path, HTTP_USER_AGENT="facebookexternalhit/1.1")
+    client.head(path, HTTP_USER_AGENT=BROWSER)
+    client.get(path, HTTP_USER_AGENT=BROWSER)
+    assert Click.objects.count() == 3
+    today = timezone.localdate()
+
+    kpi_refresh_range(date_from=today, date_to=today)
+    (row,) = DailyKpi.objects.filter(day=today)
+    assert (row.clicks, row.payouts) == (1, partner.payout_click)
+
+    (day,) = partner_daily_stats(partner=partner, date_from=today, date_to=today)
+    assert (day.clicks, day.click_payout) == (1, partner.payout_click)
+
+    statement = partner_statement(partner=partner, month=date(today.year, today.month, 1))
+    assert [(line.action, line.count, line.payout) for line in statement.lines] == [
+        ("click", 1, partner.payout_click)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrent writers")
+@pytest.mark.django_db(transaction=True)
+def test_twenty_parallel_gets_of_one_anonymous_link_bill_one_click(anonymous_link):
+    barrier = threading.Barrier(20)
+    locations, errors = [], []
+
+    def get():
+        try:
+            browser = Client()
+            barrier.wait()
+            response = browser.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
+            assert response.status_code == 302, response
+            locations.append(response["Location"])
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=get) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors, errors
+    assert billable_clicks().count() == 1
+    assert Click.objects.count() == 1
+    assert len(set(locations)) == 1 and len(locations) == 20
+    assert locations[0].endswith("ms_click_id=" + Click.objects.get().click_id)

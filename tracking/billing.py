@@ -1,0 +1,64 @@
+"""What makes a click on a tracked link billable, and who "the same person" is.
+
+Partners pay per click (DESIGN §7), so a click is billed once per (link, person) within
+settings.CLICK_DEDUP_SECONDS, and machines that fetch a link without a person behind it —
+link-preview crawlers of messengers and social networks, browser prefetches, HEAD requests —
+are redirected like anyone else but never billed (their click is recorded with billable=False,
+so a conversion that still follows one is attributed; it costs the partner nothing).
+
+The person is the bot user (profile) when the recommendation has one; for an anonymous link
+(a recommendation made through the API without telegram_id) it is the client: its address and
+user agent. Neither is stored: the de-duplication key is an HMAC (keyed by SECRET_KEY) of the
+link and the person, good only for recognising a repeat.
+"""
+
+import re
+import uuid
+from collections.abc import Mapping
+
+from django.utils.crypto import salted_hmac
+
+# Link-preview crawlers and fetchers, matched in the User-Agent (case-insensitive):
+# Telegram, WhatsApp, Slack, Discord, Facebook / Messenger / Instagram, X (Twitterbot), LinkedIn,
+# Skype, VK, embed services; then any self-declared bot, crawler,
+# spider, preview or prefetch agent. "bot" is matched at a word's end ("Googlebot/2.1",
+# "TelegramBot (like TwitterBot)", "Slackbot-LinkExpanding") except in the phone brand "Cubot".
+_PREVIEW_AGENTS = re.compile(
+    r"telegrambot|whatsapp|slackbot|slack-imgproxy|discordbot|facebookexternalhit|facebot|facebookcatalog"
+    r"|twitterbot|linkedinbot|skypeuripreview|vkshare|embedly|iframely"
+    r"|(?<!cu)bot\b|crawl|spider|preview|prefetch|headlesschrome",
+    re.IGNORECASE,
+)
+# Browsers say a request is a prefetch (not a navigation) in one of these headers.
+_PURPOSE_HEADERS = ("Sec-Purpose", "Purpose", "X-Purpose", "X-Moz")
+_PREFETCH = re.compile(r"prefetch|preview|prerender", re.IGNORECASE)
+
+_DEDUP_SALT = "moodstream.tracking.click-dedup"
+
+
+def is_billable_request(*, method: str, user_agent: str, headers: Mapping[str, str]) -> bool:
+    """False for a HEAD request, a link-preview crawler or a prefetch: those are redirected but never billed."""
+    if method != "GET":
+        return False
+    if user_agent and _PREVIEW_AGENTS.search(user_agent):
+        return False
+    return not any(_PREFETCH.search(headers.get(name) or "") for name in _PURPOSE_HEADERS)
+
+
+def click_dedup_key(*, profile_id: int | None, offer_id: int, recommendation_id: uuid.UUID,
+                    client_address: str, user_agent: str) -> str:
+    """32 hex digits naming (link, person): equal for repeats that must be billed once, unguessable otherwise.
+
+    A known bot user is one person on one offer whichever card (recommendation) they tap, as
+    before; an anonymous link is keyed on the link itself and the client's address + user agent.
+    """
+    if profile_id is not None:
+        subject = f"profile:{profile_id}:offer:{offer_id}"
+    else:
+        subject = f"link:{recommendation_id.hex}:{offer_id}:client:{client_address}\n{user_agent}"
+    return salted_hmac(_DEDUP_SALT, subject, algorithm="sha256").hexdigest()[:32]
+
+
+def advisory_lock_id(dedup_key: str) -> int:
+    """The PostgreSQL advisory lock (one signed bigint) that serialises clicks sharing a dedup key."""
+    return int.from_bytes(bytes.fromhex(dedup_key[:16]), "big", signed=True)
