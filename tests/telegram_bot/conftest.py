@@ -12,7 +12,7 @@ from django.urls import reverse
 from catalog.models import Genre, Kind, Mood, MoodGenreWeight
 from recommender.collab import collab_index_clear
 from recommender.index import catalogue_index_clear
-from telegram_bot.testing import FakeBotApi, plain
+from telegram_bot.local_bot_api import FakeBotApi, plain
 from tests.factories import ContentItemFactory, OfferFactory, PartnerFactory
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

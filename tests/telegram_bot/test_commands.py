@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from telegram_bot.models import ChatState
-from telegram_bot.testing import plain
+from telegram_bot.local_bot_api import plain
 from users.models import Profile, Rating
 
 from .conftest import SECRET

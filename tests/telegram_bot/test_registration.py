@@ -1,7 +1,7 @@
 """Registration on /start: greeting, genre toggles edited in place, the warm-up cards, then the main screen."""
 
 from catalog.models import Genre, Kind
-from telegram_bot.testing import plain
+from telegram_bot.local_bot_api import plain
 from users.models import Profile, Rating
 
 from .conftest import buttons

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from catalog.models import ContentItem, Mood
 from recommender.models import Recommendation
-from telegram_bot.testing import plain
+from telegram_bot.local_bot_api import plain
 from tracking.links import read_offer_link_token
 from users.models import Rating
 

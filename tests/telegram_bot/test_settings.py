@@ -1,7 +1,7 @@
 """Settings: Films / Music / Books → the genre toggles → Done → settings; Back → main screen."""
 
 from catalog.models import Kind
-from telegram_bot.testing import plain
+from telegram_bot.local_bot_api import plain
 from users.models import Profile
 
 from .conftest import buttons

@@ -9,7 +9,7 @@ from django.test import Client
 
 from catalog.models import ContentItem
 from telegram_bot.models import ProcessedUpdate
-from telegram_bot.testing import plain
+from telegram_bot.local_bot_api import plain
 from tests.factories import ContentItemFactory, OfferFactory
 from users.models import Profile
 

@@ -11,7 +11,7 @@ from catalog.models import Mood
 from telegram_bot.bot_api import BotApi
 from telegram_bot.dispatcher import update_process
 from telegram_bot.models import ProcessedUpdate
-from telegram_bot.testing import FakeBotApi
+from telegram_bot.local_bot_api import FakeBotApi
 
 _TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>")
 

@@ -1,5 +1,6 @@
-"""A fake Telegram Bot API over real HTTP, for tests and `manage.py chat` (the webhook benchmark uses the
-lighter `telegram_bot.benchmark_api` in its own process).
+"""A local Telegram Bot API over real HTTP: `manage.py chat` talks to it at run time (no token, no network),
+and the tests record and check every call through it. The webhook benchmark uses the lighter
+`telegram_bot.benchmark_api` in its own process.
 
 It listens on 127.0.0.1, records every method call (python-telegram-bot posts form-encoded
 fields, other clients JSON or multipart; `reply_markup` arrives as a JSON string) and answers
