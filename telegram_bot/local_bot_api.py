@@ -173,6 +173,7 @@ class FakeBotApi:
         self._message_ids: dict[int, itertools.count] = {}
         self._failures: deque[tuple[str, int, str, int | None, int | None]] = deque()
         self._blocked: set[int] = set()
+        self.deleted: set[tuple[int, int]] = set()  # (chat id, message id) of deleted messages
         self._updates: list[dict] = []
         fake = self
 
@@ -310,8 +311,10 @@ class FakeBotApi:
         if method == "getMe":
             return BOT_USER
         if method in {"answerCallbackQuery", "setWebhook", "deleteWebhook", "setMyCommands",
-                      "deleteMyCommands", "sendChatAction", "setChatMenuButton", "deleteMessage"}:
+                      "deleteMyCommands", "sendChatAction", "setChatMenuButton"}:
             return True
+        if method == "deleteMessage":
+            return self._delete(params)
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         if method == "getUpdates":
@@ -364,6 +367,15 @@ class FakeBotApi:
             self.messages[key] = updated
             self._chat_messages[key[0]][key[1]] = updated
             return dict(updated)
+
+    def _delete(self, params: dict) -> bool:
+        key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
+        with self._lock:
+            if self.messages.pop(key, None) is None:
+                raise BotApiError(400, "Bad Request: message to delete not found")
+            self._chat_messages.get(key[0], {}).pop(key[1], None)
+            self.deleted.add(key)
+        return True
 
     def _get_updates(self, params: dict) -> list[dict]:
         offset = int(params.get("offset") or 0)

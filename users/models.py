@@ -83,6 +83,9 @@ class SavedItem(models.Model):
 
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="saved_items")
     item = models.ForeignKey("catalog.ContentItem", on_delete=models.CASCADE, related_name="saved_by")
+    # The recommendation whose card was saved: /saved's shop links are attributed to it (model, variant).
+    recommendation = models.ForeignKey("recommender.Recommendation", null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -69,7 +69,7 @@ def test_full_registration_in_russian(user, catalogue):
     texts = [plain(m.get("text") or m.get("caption") or "") for m in user.messages()[-2:]]
     assert "Спасибо! Теперь я знаю тебя лучше" in texts[0]
     assert texts[1] == "Давай поищем что-то, что поможет тебе скрасить время?"
-    assert [b["text"] for b in buttons(user.messages()[-1])] == ["ℹ️ Подробнее", "🔍 Поиск"]
+    assert [b["text"] for b in buttons(user.messages()[-1])] == ["ℹ️ Подробнее", "🔍 Поиск", "🔖 Сохранённое"]
     profile.refresh_from_db()
     assert profile.onboarding == Profile.Onboarding.DONE
 

@@ -113,7 +113,7 @@ def test_blocking_and_unblocking_through_my_chat_member(user, catalogue):
 
 
 @pytest.mark.parametrize("data", ["zz", "zz:1", "rt", "rt:abc:1", "rt:1:7", "rt:999999999:1", "sm:999999", "sm:x",
-                                  "st:1:999", "mo:deadbeef", "sk:cars", "sg:0", "rd:film", "rg:1", "w:999999999:1", "",
+                                  "st:1:99999", "mo:deadbeef", "sk:cars", "sg:0", "rd:film", "rg:1", "w:999999999:1", "",
                                   "s" * 64])
 def test_old_or_forged_buttons_get_a_polite_note_and_the_main_screen(user, catalogue, data):
     user.register()
@@ -151,14 +151,14 @@ def test_stickers_photos_and_voice_get_a_short_help(user, catalogue, extra):
     user.register()
     calls = user.send(None, **extra)
     assert [c.method for c in calls] == ["sendMessage"]
-    assert "/search" in plain(calls[0].text)
+    assert "/search" in plain(calls[0].text) and "/saved" in plain(calls[0].text)
 
 
-def test_free_text_gets_a_short_help(user, catalogue):
+def test_free_text_with_neither_mood_nor_time_gets_a_short_help_and_the_mood_buttons(user, catalogue):
     user.register()
     calls = user.send("привет")
-    assert "/search" in plain(calls[0].text)
-    assert [b["text"] for b in calls[0].buttons()] == ["ℹ️ Подробнее", "🔍 Поиск"]
+    assert "Напиши настроение и сколько у тебя времени" in plain(calls[0].text)
+    assert "😄 Радостное" in [b["text"] for b in calls[0].buttons()]
 
 
 def test_group_chats_are_ignored_or_told_to_write_privately(user, catalogue):
