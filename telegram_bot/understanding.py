@@ -31,7 +31,8 @@ NEGATIONS = {"не", "нет", "ни", "ничего", "без", "not", "no", "n
 NEGATION_REACH = 2  # a negation counts for the next two words ("не очень грустно", "not too scary")
 
 _STEMMERS = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
-_TOKEN = re.compile(r"\d+(?:[.,:]\d+)?|[a-zа-я]+(?:['’][a-z]+)?|[^\w\s.,!?;:()\"«»\-–—/]", re.IGNORECASE)
+_TOKEN = re.compile(r"\d+(?:[.,:]\d+)?|[a-zа-я]+(?:['’][a-z]+)?|[.,!?;:]+|[^\w\s()\"«»\-–—/]", re.IGNORECASE)
+_BOUNDARY = re.compile(r"^[.,!?;:]+$")  # a negation does not reach past it: "нет, хочу драйва"
 _CYRILLIC = re.compile(r"[а-я]")
 
 
@@ -76,7 +77,7 @@ def _phrase_stems(text: str) -> tuple[str, ...]:
 
 
 def _stem(token: str) -> str:
-    if not token[0].isalpha():
+    if not token[0].isalpha():  # numbers, emoji and punctuation stay as they are
         return token
     language = "ru" if _CYRILLIC.search(token) else "en"
     stem = _STEMMERS[language].stemWord(token.replace("'", ""))
@@ -87,7 +88,10 @@ def _negated_positions(words: list[str]) -> set[int]:
     negated = set()
     for position, word in enumerate(words):
         if word in _NEGATION_STEMS:
-            negated.update(range(position + 1, position + 1 + NEGATION_REACH))
+            for reach in range(position + 1, min(len(words), position + 1 + NEGATION_REACH)):
+                if _BOUNDARY.match(words[reach]):
+                    break
+                negated.add(reach)
     return negated
 
 

@@ -99,9 +99,9 @@ def language_chosen(turn: Turn, args: list[str]) -> None:
     if language not in LANGUAGES:
         raise StaleButton
     profile_set_language(profile=turn.profile, language=language)
+    turn.answer(turn.t("language_set"))
     try:
         commands_menu_set_for_chat(bot=turn.bot, chat_id=turn.chat_id, language=language)
     except BotApiError:  # the menu is a nicety; the language is stored and every screen follows it anyway
         logger.warning("Could not set the command menu of chat %s", turn.chat_id)
-    turn.answer(turn.t("language_set"))
     show(turn, edit=True)

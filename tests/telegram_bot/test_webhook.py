@@ -234,3 +234,17 @@ def test_concurrent_updates_of_one_chat_are_handled_once_each_and_in_turn(fake_a
     # One chat's updates do not interleave: each answer is followed by its own edit.
     methods = [c.method for c in fake_api.calls]
     assert methods == ["answerCallbackQuery", "editMessageReplyMarkup"] * len(presses)
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x01", "\x1b", "\x7f"])
+def test_control_characters_anywhere_in_an_update_are_cleaned_and_it_is_handled(user, catalogue, bad):
+    user.user["first_name"] = f"Ан{bad}я"
+    user.chat["first_name"] = f"Ан{bad}я"
+    response = user.post(user.message_update(f"/sta{bad}rt"))
+    assert response.status_code == 200 and response.json()["outcome"] == "handled"
+    profile = Profile.objects.get(telegram_id=user.id)
+    assert profile.first_name == "Аня"
+    assert "Привет, Аня!" in plain(user.api.calls_of("sendMessage", chat_id=user.id)[0].text)
+    # A callback with one in its data is handled too (as an old button).
+    response = user.post(user.callback_update(f"z{bad}z", user.messages()[-1]))
+    assert response.status_code == 200
