@@ -82,13 +82,16 @@ def for_mood_ru(name: str) -> str:
 
 
 def for_mood_en(name: str) -> str:
-    """"for a joyful mood", "for an energetic mood", "for when you want thrills" / "to unwind"."""
+    """"for a joyful mood", "for an energetic mood", "for thrills", "to unwind": the mood as an English phrase.
+
+    Mood names are adjectives ("Joyful"), a plural noun ("Thrills") or a verb ("Unwind").
+    """
     lower = name.strip().lower()
     if lower.endswith(("ful", "ic", "ive", "ous", "al", "ed", "ing", "calm", "happy", "sad")):
         return f"for {'an' if lower[:1] in 'aeiou' else 'a'} {lower} mood"
     if lower.endswith("s"):
-        return f"for when you want {lower}"
-    return f"for when you want to {lower}"
+        return f"for {lower}"
+    return f"to {lower}"
 
 
 def _mood_reasons(ix, pos, scores, mood, item_genres) -> list[Reason]:
@@ -111,9 +114,9 @@ def _mood_reasons(ix, pos, scores, mood, item_genres) -> list[Reason]:
         if info:
             # No verb: "childhood favourites suits" or "комедии подходит" would need number agreement.
             out.append(Reason("mood_genre", f"«{info.name_ru}» — {mood_ru.lstrip(', ')}",
-                              f"{info.name_en.lower()}: right {mood_en}"))
+                              f"{info.name_en.lower()} {mood_en}"))
     elif fit.tag[pos] > 0:
-        out.append(Reason("mood_tag", f"подходит{space_ru}{mood_ru}", f"right {mood_en}"))
+        out.append(Reason("mood_tag", f"подходит{space_ru}{mood_ru}", f"just right {mood_en}"))
     return out
 
 
