@@ -122,7 +122,8 @@ def rating_row(prefix: str, item_id: int, language: str, chosen: int | None = No
             for value, key in RATINGS]
 
 
-def save_row(prefix: str, item_id: int, language: str, *, saved: bool, recommendation: str = "") -> list[InlineKeyboardButton]:
+def save_row(prefix: str, item_id: int, language: str, *, saved: bool,
+             recommendation: str = "") -> list[InlineKeyboardButton]:
     """🔖 Save (or "Saved ✓", which removes it again); callback data `<prefix>:<item id>[:<recommendation hex>]`."""
     data = f"{prefix}:{item_id}" + (f":{recommendation}" if recommendation else "")
     return [InlineKeyboardButton(t(language, "saved_mark" if saved else "save"), callback_data=data)]
@@ -131,9 +132,10 @@ def save_row(prefix: str, item_id: int, language: str, *, saved: bool, recommend
 def mark_saved(markup: InlineKeyboardMarkup | None, *, prefix: str, item_id: int, saved: bool,
                language: str) -> InlineKeyboardMarkup:
     """The pressed card's keyboard with its 🔖 button showing `saved`; the other buttons are kept."""
+    label = t(language, "saved_mark" if saved else "save")
     rows = []
     for row in (markup.inline_keyboard if markup else ()):
-        rows.append([InlineKeyboardButton(t(language, "saved_mark" if saved else "save"), callback_data=button.callback_data)
+        rows.append([InlineKeyboardButton(label, callback_data=button.callback_data)
                      if isinstance(button.callback_data, str)
                      and button.callback_data.split(":")[:2] == [prefix, str(item_id)] else button
                      for button in row])

@@ -108,7 +108,8 @@ def _page(turn: Turn, page: int) -> tuple[str, InlineKeyboardMarkup]:
         row = []
         if entry.offer:
             row.append(InlineKeyboardButton(f"🛒 {number}. {cut(title, 30)}", url=entry.offer.link))
-        row.append(InlineKeyboardButton(turn.t("saved_remove", n=number), callback_data=f"{CB_REMOVE}:{item.pk}:{page}"))
+        row.append(InlineKeyboardButton(turn.t("saved_remove", n=number),
+                                        callback_data=f"{CB_REMOVE}:{item.pk}:{page}"))
         rows.append(row)
     if pages > 1:
         lines.append("\n<i>" + turn.t("saved_page", page=page + 1, pages=pages) + "</i>")

@@ -99,7 +99,8 @@ def time_chosen(turn: Turn, args: list[str]) -> None:
 
 @on_text(TIME_SCREEN)
 def time_typed(turn: Turn, text: str) -> None:
-    """Text on the time question: a time searches with the chosen mood (or a mood named with it); else say what is valid."""
+    """Text on the time question: a time searches with the chosen mood (or with a mood named beside it);
+    a mood alone asks the time for that mood; anything else gets what is valid."""
     understood = understand(text, selectors.moods_with_phrases())
     if understood.minutes is None:
         if understood.mood is not None:  # another mood named: ask the time for that one
