@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from moodstream.admin_scope import URL_FIELD_OVERRIDES, MoodStreamAdmin, PartnerScopedAdmin
 
 from .feeds.admin import import_feed_now  # also registers the FeedImport and GenreAlias admins
-from .models import ContentItem, Genre, Mood, MoodGenreWeight, Offer, Partner
+from .models import ContentItem, Genre, Mood, MoodGenreWeight, MoodPhrase, Offer, Partner
 from .services import item_refresh_derived_fields, normalize_title
 
 
@@ -34,13 +34,22 @@ class MoodGenreWeightInline(admin.TabularInline):
     ordering = ["genre__kind", "-weight"]
 
 
+class MoodPhraseInline(admin.TabularInline):
+    """The words and phrases people write for the mood; the bot understands typed messages by them."""
+
+    model = MoodPhrase
+    extra = 1
+    ordering = ["language", "text"]
+    verbose_name = "word or phrase people write for this mood"
+
+
 @admin.register(Mood)
 class MoodAdmin(MoodStreamAdmin):
     list_display = ["__str__", "code", "name_ru", "position", "valence", "arousal", "tempo_range", "energy_range",
                     "mode", "is_active"]
     list_editable = ["position", "valence", "arousal", "is_active"]
     search_fields = ["code", "name_ru", "name_en"]
-    inlines = [MoodGenreWeightInline]
+    inlines = [MoodPhraseInline, MoodGenreWeightInline]
     fieldsets = [
         (None, {"fields": ["code", "name_ru", "name_en", "emoji", "position", "is_active"]}),
         ("Valence / arousal (0–1)", {"fields": ["valence", "arousal"]}),
@@ -122,13 +131,13 @@ class ContentItemAdmin(MoodStreamAdmin):
                     "length_minutes", "available_offers"]
     list_display_links = ["thumbnail", "title"]
     list_filter = ["kind", AvailabilityFilter, "genres", "moods", "offers__partner"]
-    search_fields = ["title", "original_title", "primary_creator", "creators", "=imdb_id", "=isbn13", "=isrc"]
+    search_fields = ["title", "original_title", "title_en", "primary_creator", "creators", "=imdb_id", "=isbn13", "=isrc"]
     autocomplete_fields = ["genres", "moods"]
     readonly_fields = ["cover_preview", "normalized_title", "primary_creator", "created_at", "updated_at"]
     inlines = [OfferInline]
     list_per_page = 50
     fieldsets = [
-        (None, {"fields": ["kind", "title", "original_title", "year", "creators", "series", "description",
+        (None, {"fields": ["kind", "title", "title_en", "original_title", "year", "creators", "series", "description",
                            "cover_url", "cover_preview", "language"]}),
         ("Classification", {"fields": ["genres", "moods"]}),
         ("Popularity and length", {"fields": ["rating", "votes", "popularity", "length_minutes", "pages"]}),

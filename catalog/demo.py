@@ -13,7 +13,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from .models import ContentItem, FeedFormat, Genre, Kind, Mood, MoodGenreWeight, Offer, OfferType, Partner
+from .models import (ContentItem, FeedFormat, Genre, Kind, Mood, MoodGenreWeight, MoodPhrase, Offer, OfferType,
+                     Partner)
 from .services import book_reading_minutes, genres_ensure_defaults, item_refresh_derived_fields, normalize_title
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
@@ -45,6 +46,10 @@ class DemoSummary:
     def count(self, what: str, created: bool) -> None:
         bucket = self.created if created else self.existing
         bucket[what] = bucket.get(what, 0) + 1
+
+    def count_many(self, what: str, created: int) -> None:
+        if created:
+            self.created[what] = self.created.get(what, 0) + created
 
 
 def _read(name: str) -> dict:
@@ -104,6 +109,7 @@ def _load_moods(summary: DemoSummary, genres) -> dict[str, Mood]:
         )
         moods[mood.code] = mood
         summary.count("moods", created)
+        summary.count_many("mood phrases", mood_phrases_add_missing(mood=mood, words=row.get("words") or {}))
         for kind, weights in row["genres"].items():
             for code, weight in weights.items():
                 _weight, created = MoodGenreWeight.objects.get_or_create(
@@ -113,9 +119,19 @@ def _load_moods(summary: DemoSummary, genres) -> dict[str, Mood]:
     return moods
 
 
+def mood_phrases_add_missing(*, mood: Mood, words: dict[str, list[str]]) -> int:
+    """Give `mood` the fixture's words in each language it has none in yet (staff edits are kept); returns how many."""
+    have = set(MoodPhrase.objects.filter(mood=mood).values_list("language", flat=True).distinct())
+    new = [MoodPhrase(mood=mood, language=language, text=text.strip()[:100])
+           for language, texts in words.items() if language not in have for text in dict.fromkeys(texts) if text.strip()]
+    MoodPhrase.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
 def _film_fields(row: dict) -> dict:
     return {
-        "original_title": row.get("original_title", ""), "creators": row.get("directors", []),
+        "original_title": row.get("original_title", ""), "title_en": row.get("title_en", ""),
+        "creators": row.get("directors", []),
         "rating": row.get("rating"), "votes": row.get("votes") or 0, "length_minutes": row["runtime"],
         "imdb_id": row.get("imdb_id", ""),
         "popularity": min(100.0, round((row.get("votes") or 0) / 25_000, 1)),
@@ -126,7 +142,8 @@ def _book_fields(row: dict) -> dict:
     rating = row.get("rating")
     isbn = row.get("isbn13", "")
     return {
-        "original_title": row.get("original_title", ""), "creators": row.get("authors", []),
+        "original_title": row.get("original_title", ""), "title_en": row.get("title_en", ""),
+        "creators": row.get("authors", []),
         # Goodreads-style ratings are out of 5; the catalogue keeps every rating on a 0-10 scale.
         "rating": round(rating * 2, 2) if rating is not None else None, "votes": row.get("votes") or 0,
         "pages": row["pages"], "length_minutes": book_reading_minutes(row["pages"]), "isbn13": isbn,
@@ -137,7 +154,7 @@ def _book_fields(row: dict) -> dict:
 
 def _track_fields(row: dict) -> dict:
     return {
-        "creators": row.get("artists", []), "album": row.get("album", ""),
+        "title_en": row.get("title_en", ""), "creators": row.get("artists", []), "album": row.get("album", ""),
         "duration_seconds": row["duration_seconds"], "tempo": row.get("tempo"), "energy": row.get("energy"),
         "valence": row.get("valence"), "danceability": row.get("danceability"),
         "acousticness": row.get("acousticness"), "mode": row.get("mode") or "", "isrc": row.get("isrc", ""),
@@ -155,11 +172,18 @@ def _load_items(summary, kind, rows, builder, genres, moods, partner) -> None:
         by_key.update({key: pk for key in (imdb_id, isbn13, isrc) if key})
         by_key[(title, year)] = pk
 
+    # Items loaded before English titles existed get them; a title staff have set is kept.
+    without_english = set(items.filter(title_en="").values_list("pk", flat=True))
+    english: dict[int, str] = {}
     new_items, new_rows = [], []
     for row in rows:
         fields = builder(row)
         external_ids = [fields.get(name) for name in ("imdb_id", "isbn13", "isrc") if fields.get(name)]
-        if any(key in by_key for key in external_ids) or (normalize_title(row["title"]), row.get("year")) in by_key:
+        keys = [key for key in external_ids if key in by_key] + [(normalize_title(row["title"]), row.get("year"))]
+        existing = next((by_key[key] for key in keys if key in by_key), False)
+        if existing is not False:
+            if existing in without_english and fields.get("title_en"):
+                english[existing] = fields["title_en"]
             summary.count(f"{kind}s", False)
             continue
         item = ContentItem(kind=kind, title=row["title"], year=row.get("year"),
@@ -170,6 +194,8 @@ def _load_items(summary, kind, rows, builder, genres, moods, partner) -> None:
         by_key[(item.normalized_title, item.year)] = None  # a duplicate row in the file is created once
         summary.count(f"{kind}s", True)
     ContentItem.objects.bulk_create(new_items, batch_size=500)
+    ContentItem.objects.bulk_update([ContentItem(pk=pk, title_en=title) for pk, title in english.items()],
+                                    ["title_en"], batch_size=500)
 
     # bulk_create returns primary keys on PostgreSQL and SQLite alike.
     ContentItem.genres.through.objects.bulk_create(

@@ -76,6 +76,29 @@ class Mood(models.Model):
         return self.name_en if language == "en" else self.name_ru
 
 
+class MoodPhrase(models.Model):
+    """A word or phrase people write for a mood ("грустно", "feeling blue", "🌧"), for the bot's text search.
+
+    Matched on word stems, so one form covers its inflections ("грустно" also finds "грустный");
+    a phrase preceded by a negation ("не грустно", "not sad") does not count.
+    """
+
+    class Language(models.TextChoices):
+        RU = "ru", "Русский"
+        EN = "en", "English"
+
+    mood = models.ForeignKey(Mood, on_delete=models.CASCADE, related_name="phrases")
+    language = models.CharField(max_length=2, choices=Language.choices)
+    text = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["mood", "language", "text"]
+        constraints = [models.UniqueConstraint(fields=["mood", "language", "text"], name="moodphrase_unique")]
+
+    def __str__(self):
+        return f"{self.mood.code}: {self.text}"
+
+
 class MoodGenreWeight(models.Model):
     """How strongly a mood pulls toward one genre (0..1)."""
 
@@ -95,8 +118,10 @@ class ContentItem(models.Model):
     """One film, book or music track."""
 
     kind = models.CharField(max_length=8, choices=Kind.choices, db_index=True)
-    title = models.CharField(max_length=500)
+    title = models.CharField(max_length=500, help_text="The title in Russian (the default language).")
     original_title = models.CharField(max_length=500, blank=True)
+    title_en = models.CharField(max_length=500, blank=True,
+                                help_text="The English title (release or edition title); English readers see it first.")
     # Lower-cased, punctuation-free title used to match feed offers to items.
     normalized_title = models.CharField(max_length=500, db_index=True, editable=False)
     year = models.PositiveSmallIntegerField(null=True, blank=True)

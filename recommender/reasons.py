@@ -63,27 +63,60 @@ def item_reasons(ix: KindIndex, pos: int, scores: KindScores, *, mood: MoodProfi
     return reasons[:MAX_REASONS]
 
 
+def for_mood_ru(name: str) -> str:
+    """"под грустное настроение", "под ностальгию", ", когда хочется драйва": the mood as a Russian phrase.
+
+    Mood names are adjectives agreeing with "настроение" ("Грустное"), a noun ("Ностальгия") or a
+    wish ("Хочу драйва"); each takes its own construction, so no reason shows a name in the wrong case.
+    """
+    lower = name.strip().lower()
+    if lower.endswith(("ое", "ее")):
+        return f"под {lower} настроение"
+    if lower.startswith("хочу "):
+        return f", когда хочется {lower[5:]}"
+    if lower.endswith("ия"):
+        return f"под {lower[:-1]}ю"
+    if lower.endswith("а"):
+        return f"под {lower[:-1]}у"
+    return f"под настроение «{name.strip()}»"
+
+
+def for_mood_en(name: str) -> str:
+    """"for a joyful mood", "for an energetic mood", "for thrills", "to unwind": the mood as an English phrase.
+
+    Mood names are adjectives ("Joyful"), a plural noun ("Thrills") or a verb ("Unwind").
+    """
+    lower = name.strip().lower()
+    if lower.endswith(("ful", "ic", "ive", "ous", "al", "ed", "ing", "calm", "happy", "sad")):
+        return f"for {'an' if lower[:1] in 'aeiou' else 'a'} {lower} mood"
+    if lower.endswith("s"):
+        return f"for {lower}"
+    return f"to {lower}"
+
+
 def _mood_reasons(ix, pos, scores, mood, item_genres) -> list[Reason]:
     out = []
     fit = scores.mood
-    mood_ru, mood_en = mood.name_ru.lower(), mood.name_en.lower()
+    mood_ru, mood_en = for_mood_ru(mood.name_ru), for_mood_en(mood.name_en)
+    space_ru = "" if mood_ru.startswith(",") else " "
     if fit.audio is not None and fit.in_audio_range is not None and fit.in_audio_range[pos]:
         tempo = ix.tempo[pos]
         if not math.isnan(tempo):
             pace_ru = "бодрый" if tempo >= 110 else "спокойный"
             pace_en = "upbeat" if tempo >= 110 else "calm"
-            out.append(Reason("mood_audio", f"{pace_ru} темп ({tempo:.0f} уд/мин) под настроение «{mood_ru}»",
-                              f"{pace_en} tempo ({tempo:.0f} BPM) for a {mood_en} mood"))
+            out.append(Reason("mood_audio", f"{pace_ru} темп ({tempo:.0f} уд/мин){space_ru}{mood_ru}",
+                              f"{pace_en} tempo ({tempo:.0f} BPM) {mood_en}"))
         else:
-            out.append(Reason("mood_audio", f"звучание под настроение «{mood_ru}»", f"sounds right for a {mood_en} mood"))
+            out.append(Reason("mood_audio", f"звучание{space_ru}{mood_ru}", f"sounds right {mood_en}"))
     weighted = sorted(((mood.genre_weights.get(g, 0.0), g) for g in item_genres), reverse=True)
     if weighted and weighted[0][0] > 0:
         info = ix.genre_info.get(weighted[0][1])
         if info:
-            out.append(Reason("mood_genre", f"«{info.name_ru}» — под настроение «{mood_ru}»",
-                              f"{info.name_en.lower()} suits a {mood_en} mood"))
+            # No verb: "childhood favourites suits" or "комедии подходит" would need number agreement.
+            out.append(Reason("mood_genre", f"«{info.name_ru}» — {mood_ru.lstrip(', ')}",
+                              f"{info.name_en.lower()} {mood_en}"))
     elif fit.tag[pos] > 0:
-        out.append(Reason("mood_tag", f"подходит под настроение «{mood_ru}»", f"fits a {mood_en} mood"))
+        out.append(Reason("mood_tag", f"подходит{space_ru}{mood_ru}", f"just right {mood_en}"))
     return out
 
 

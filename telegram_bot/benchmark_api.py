@@ -2,7 +2,7 @@
 
     python -m telegram_bot.benchmark_api --token TOKEN [--port 0]   # prints "port N", then serves
 
-Real Telegram costs the bot's machine no CPU. The strict `FakeBotApi` of `telegram_bot.testing`
+Real Telegram costs the bot's machine no CPU. The strict `FakeBotApi` of `telegram_bot.local_bot_api`
 (a thread per connection, the HTML of every text parsed and checked) runs inside the caller's
 process and, in the benchmark, took CPU from the same two cores as gunicorn and PostgreSQL. This
 server does only what the benchmark needs, as cheaply as Python can:
@@ -31,7 +31,7 @@ import sys
 import time
 from urllib.parse import parse_qsl
 
-from telegram_bot.testing import BotApiError, message_edited
+from telegram_bot.local_bot_api import BotApiError, message_edited
 
 RECENT_MESSAGES = 12
 _EDIT_METHODS = {"editMessageText", "editMessageCaption", "editMessageReplyMarkup"}

@@ -3,6 +3,7 @@
 Shared by the warm-up cards of registration and the search results.
 """
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -15,10 +16,13 @@ from recommender.types import OfferPick, Reason
 from .formatting import CAPTION_LIMIT, cut, esc, visible_length
 from .texts import duration, money, t
 
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 KIND_ICONS = {Kind.FILM: "🎬", Kind.TRACK: "🎵", Kind.BOOK: "📚"}
 # Rating values in button order, with their text keys.
 RATINGS = ((1, "like"), (0, "unknown"), (-1, "dislike"))
 MAX_SHOP_BUTTONS = 2
+# The recommender's reasons that state a book's reading time (recommender/reasons.py).
+BOOK_TIME_REASONS = {"time_fits", "several_evenings"}
 
 
 def card_text(item: ContentItem, *, language: str, reasons: Iterable[Reason] = (),
@@ -35,8 +39,12 @@ def card_text(item: ContentItem, *, language: str, reasons: Iterable[Reason] = (
     creators = ", ".join(str(name) for name in (item.creators or [])[:3] if name)
     if creators:
         head.append(esc(creators, 150))
+    reasons = list(reasons)
     facts = [", ".join(genre.name(language) for genre in list(item.genres.all())[:4])]
-    facts.append(item_length(item, language))
+    # A book's reading time is the recommender's (its time fit, in the reasons) when it gave one, so
+    # the card never states two different times; otherwise the card works it out from the pages.
+    recommender_timed = any(reason.code in BOOK_TIME_REASONS for reason in reasons)
+    facts.append(item_length(item, language, reading_time=not (item.kind == Kind.BOOK and recommender_timed)))
     if item.rating:
         facts.append(f"★ {item.rating:.1f}")
     facts_line = " · ".join(fact for fact in facts if fact)
@@ -56,22 +64,36 @@ def card_text(item: ContentItem, *, language: str, reasons: Iterable[Reason] = (
 
 
 def titles(item: ContentItem, language: str) -> tuple[str, str]:
-    """(the title to show first, the other one or ""): English readers see the original title first."""
-    title, original = item.title, item.original_title or ""
-    if language == "en" and original:
-        title, original = original, title
-    return title, original if original.strip().lower() != title.strip().lower() else ""
+    """(the title to show first, the original title when it adds something, else "").
+
+    Russian readers see the Russian title; English readers the English one (`title_en`), or the
+    original when it is written in Latin script, or the Russian title when the item has nothing
+    else. The second line is the original title, only when it differs from the first: "Hotaru no
+    haka" under "Grave of the Fireflies", "Тайна третьей планеты" under "The Mystery of the Third
+    Planet" — never the Russian translation of an English work under its English title.
+    """
+    # A track's title is its original (there is no Russian one to translate from).
+    original = (item.original_title or (item.title if item.kind == Kind.TRACK else "")).strip()
+    if language == "en":
+        english = (getattr(item, "title_en", "") or "").strip()
+        if not english and original and not _CYRILLIC.search(original):
+            english = original
+        title = english or item.title
+    else:
+        title = item.title
+    other = original if original.lower() != title.strip().lower() else ""
+    return title, other
 
 
-def item_length(item: ContentItem, language: str) -> str:
-    """How long the item takes: runtime, track duration, or pages and reading time."""
+def item_length(item: ContentItem, language: str, *, reading_time: bool = True) -> str:
+    """How long the item takes: runtime, track duration, or pages (and reading time, unless told not to)."""
     if item.kind == Kind.TRACK and item.duration_seconds:
         minutes, seconds = divmod(item.duration_seconds, 60)
         return f"{minutes}:{seconds:02d}"
     if item.kind == Kind.BOOK:
         parts = [t(language, "pages", n=item.pages)] if item.pages else []
         minutes = item.length_minutes or (int(item.pages * settings.BOOK_MINUTES_PER_PAGE) if item.pages else 0)
-        if minutes:
+        if minutes and reading_time:
             parts.append(t(language, "reading_time", time=duration(language, minutes)))
         return " · ".join(parts)
     return duration(language, item.length_minutes) if item.length_minutes else ""
@@ -98,6 +120,26 @@ def rating_row(prefix: str, item_id: int, language: str, chosen: int | None = No
     return [InlineKeyboardButton(rating_label(language, key, chosen=value == chosen),
                                  callback_data=f"{prefix}:{item_id}:{value}")
             for value, key in RATINGS]
+
+
+def save_row(prefix: str, item_id: int, language: str, *, saved: bool,
+             recommendation: str = "") -> list[InlineKeyboardButton]:
+    """🔖 Save (or "Saved ✓", which removes it again); callback data `<prefix>:<item id>[:<recommendation hex>]`."""
+    data = f"{prefix}:{item_id}" + (f":{recommendation}" if recommendation else "")
+    return [InlineKeyboardButton(t(language, "saved_mark" if saved else "save"), callback_data=data)]
+
+
+def mark_saved(markup: InlineKeyboardMarkup | None, *, prefix: str, item_id: int, saved: bool,
+               language: str) -> InlineKeyboardMarkup:
+    """The pressed card's keyboard with its 🔖 button showing `saved`; the other buttons are kept."""
+    label = t(language, "saved_mark" if saved else "save")
+    rows = []
+    for row in (markup.inline_keyboard if markup else ()):
+        rows.append([InlineKeyboardButton(label, callback_data=button.callback_data)
+                     if isinstance(button.callback_data, str)
+                     and button.callback_data.split(":")[:2] == [prefix, str(item_id)] else button
+                     for button in row])
+    return InlineKeyboardMarkup(rows)
 
 
 def shop_rows(offers: Iterable[OfferPick], language: str) -> list[list[InlineKeyboardButton]]:

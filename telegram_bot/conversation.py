@@ -18,6 +18,7 @@ Handler = Callable[..., None]
 CALLBACKS: dict[str, Handler] = {}
 COMMANDS: dict[str, Handler] = {}
 TEXT_INPUT: dict[str, Handler] = {}  # screen → handler of typed text on that screen
+WORDS: list[Handler] = []  # the handler of typed text on every other screen (one)
 # Handlers a user may reach before finishing registration; everything else resumes it.
 BEFORE_REGISTRATION: set[Handler] = set()
 
@@ -47,6 +48,12 @@ def on_text(screen: str):
         TEXT_INPUT[screen] = handler
         return handler
     return register
+
+
+def on_words(handler: Handler) -> Handler:
+    """Register the handler of text typed where no screen expects any (people just write)."""
+    WORDS[:] = [handler]
+    return handler
 
 
 class StaleButton(Exception):

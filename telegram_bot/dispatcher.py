@@ -12,17 +12,18 @@ failure and sends the user a short apology.
 
 import enum
 import logging
+import re
 
 from django.db import connection, transaction
 from django.utils import timezone
 from telegram import Update
 
 from users.models import Profile
-from users.services import profile_get_or_create_for_telegram
+from users.services import profile_follow_client_language, profile_get_or_create_for_telegram
 
 from . import texts
 from .bot_api import BotApi, BotApiError, BotBlocked
-from .conversation import BEFORE_REGISTRATION, CALLBACKS, COMMANDS, TEXT_INPUT, StaleButton, Turn
+from .conversation import BEFORE_REGISTRATION, CALLBACKS, COMMANDS, TEXT_INPUT, WORDS, StaleButton, Turn
 from .models import ChatState, ProcessedUpdate
 from .screens import main, registration
 
@@ -40,10 +41,29 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"  # the handler raised; logged, the user told, the update not retried
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def without_control_chars(value):
+    """`value` (decoded JSON) with C0 control characters (NUL, …; not tab or newline) taken out of every string.
+
+    PostgreSQL refuses NUL in text, so a first name with one failed the update (500) and Telegram
+    redelivered it forever; no other control character means anything in a name or a message either.
+    """
+    if isinstance(value, str):
+        return _CONTROL.sub("", value) if _CONTROL.search(value) else value
+    if isinstance(value, dict):
+        return {without_control_chars(key): without_control_chars(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_control_chars(item) for item in value]
+    return value
+
+
 def update_parse(payload) -> Update:
-    """The update in `payload` (decoded JSON), or InvalidUpdate naming what is wrong."""
+    """The update in `payload` (decoded JSON, control characters taken out), or InvalidUpdate naming what is wrong."""
     if not isinstance(payload, dict):
         raise InvalidUpdate("the body must be a JSON object")
+    payload = without_control_chars(payload)
     update_id = payload.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
         raise InvalidUpdate("update_id must be a non-negative integer")
@@ -180,8 +200,10 @@ def _route(turn: Turn) -> None:
         TEXT_INPUT[turn.state.screen](turn, text)
     elif not done:
         registration.resume(turn, note=True)
+    elif text and WORDS:
+        WORDS[0](turn, text)  # people write "грустно, пара часов" instead of pressing buttons
     else:
-        # Stickers, photos, voice, free text: say what the bot understands.
+        # Stickers, photos, voice: say what the bot understands.
         turn.send(turn.t("help"), main.keyboard(turn))
 
 
@@ -214,6 +236,7 @@ def _profile_and_state(update: Update) -> tuple[Profile, ChatState]:
                                                                                       "screen": "new"})
         state.profile = profile
     profile = state.profile
+    profile_follow_client_language(profile=profile, language_code=user.language_code)
     if not profile.is_active:
         # They wrote to us again, so they unblocked the bot.
         profile.is_active = True

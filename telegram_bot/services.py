@@ -26,6 +26,12 @@ def commands_menu_set(*, bot: BotApi) -> None:
         bot.call("setMyCommands", commands=commands, language_code=code)
 
 
+def commands_menu_set_for_chat(*, bot: BotApi, chat_id: int, language: str) -> None:
+    """The command menu of one chat in the language its user chose (over the client-language menus)."""
+    commands = [{"command": name, "description": texts.t(language, f"cmd_{name}")} for name in texts.COMMANDS]
+    bot.call("setMyCommands", commands=commands, scope={"type": "chat", "chat_id": chat_id})
+
+
 def processed_updates_prune(*, days: int, batch: int = 10_000) -> int:
     """Forget the update ids received more than `days` days ago; returns how many were deleted.
 

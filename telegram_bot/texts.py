@@ -41,7 +41,8 @@ RU = {
              "что тебе нравится: учитываю выбранные жанры и твои оценки.\n"
              "3. Под каждой карточкой — «Нравится / Не знаю / Не нравится»: с каждой оценкой "
              "подборки точнее. Кнопка магазина ведёт к предложению партнёра.\n\n"
-             "Команды: /search — поиск, /settings — мои жанры, /about — о боте.",
+             "Можно и просто написать: «грустно, пара часов», «хочу драйва на вечер».\n\n"
+             "Команды: /search — поиск, /saved — сохранённое, /settings — жанры и язык, /about — о боте.",
     # Search
     "mood_q": "<b>Какое у тебя настроение?</b>",
     "time_q": "Настроение: {mood}\n\n<b>Сколько у тебя времени?</b>\nВыбери или напиши число минут "
@@ -71,6 +72,28 @@ RU = {
     "hours_minutes": "{h} ч {m} мин",
     "hours": "{h} ч",
     "minutes": "{m} мин",
+    # Typed words
+    "understood": "{mood} · {time}",
+    "time_q_for_typed": "Время: {time}\n\n<b>Какое у тебя настроение?</b>",
+    "words_help": "Не совсем понял 🙈 Напиши настроение и сколько у тебя времени — например, "
+                  "«грустно, пара часов» или «хочу драйва на вечер». Или выбери настроение:",
+    # Saved for later
+    "save": "🔖 Сохранить",
+    "saved_mark": "🔖 Сохранено ✓",
+    "save_done": "Сохранил — всё сохранённое в /saved",
+    "save_removed": "Убрал из сохранённого",
+    "saved_title": "🔖 <b>Сохранённое</b> ({total})",
+    "saved_page": "Страница {page} из {pages}",
+    "saved_empty": "🔖 Здесь пока пусто. Нажми «🔖 Сохранить» под карточкой — она появится здесь.",
+    "saved_no_offer": "сейчас нет в магазинах",
+    "saved_remove": "✖️ Убрать {n}",
+    "saved_prev": "◀️ Назад",
+    "saved_next": "Дальше ▶️",
+    "saved_open": "🔖 Сохранённое",
+    # Language
+    "settings_language": "🌐 Язык: Русский",
+    "language_q": "<b>На каком языке говорить?</b>",
+    "language_set": "Теперь говорю по-русски",
     # Settings
     "settings_q": "<b>Что хочешь изменить?</b>",
     "settings_films": "🎬 Фильмы",
@@ -81,12 +104,14 @@ RU = {
     "stale": "Эта кнопка устарела — вот главное меню.",
     "stale_toast": "Кнопка устарела",
     "error": "Что-то пошло не так 😔 Попробуй ещё раз.",
-    "help": "Я понимаю кнопки и команды:\n/search — найти фильм, музыку и книгу\n/settings — мои жанры\n"
+    "help": "Я понимаю кнопки, команды и обычные слова — например, «грустно, пара часов».\n"
+            "/search — найти фильм, музыку и книгу\n/saved — сохранённое\n/settings — жанры и язык\n"
             "/about — как я работаю",
     "private_only": "Я работаю только в личных сообщениях — напиши мне напрямую.",
     # Command menu
     "cmd_search": "Найти фильм, музыку и книгу",
-    "cmd_settings": "Мои жанры",
+    "cmd_saved": "Сохранённое",
+    "cmd_settings": "Жанры и язык",
     "cmd_about": "Как работает бот",
     "cmd_start": "Начать / главное меню",
 }
@@ -124,7 +149,9 @@ EN = {
              "your chosen genres and your ratings.\n"
              "3. Every card has “Like / Don't know / Dislike”: each answer makes the picks better. "
              "The shop button opens a partner's offer.\n\n"
-             "Commands: /search — search, /settings — my genres, /about — about the bot.",
+             "You can also just write: “sad, a couple of hours”, “something upbeat for 20 minutes”.\n\n"
+             "Commands: /search — search, /saved — saved for later, /settings — genres and language, "
+             "/about — about the bot.",
     "mood_q": "<b>What's your mood?</b>",
     "time_q": "Mood: {mood}\n\n<b>How much time do you have?</b>\nChoose or type a number of minutes "
               "({min} to {max}).",
@@ -152,6 +179,25 @@ EN = {
     "hours_minutes": "{h} h {m} min",
     "hours": "{h} h",
     "minutes": "{m} min",
+    "understood": "{mood} · {time}",
+    "time_q_for_typed": "Time: {time}\n\n<b>What's your mood?</b>",
+    "words_help": "I didn't quite get that 🙈 Tell me your mood and how much time you have — for example, "
+                  "“sad, a couple of hours” or “something exciting for the evening”. Or choose a mood:",
+    "save": "🔖 Save",
+    "saved_mark": "🔖 Saved ✓",
+    "save_done": "Saved — everything you saved is in /saved",
+    "save_removed": "Removed from saved",
+    "saved_title": "🔖 <b>Saved for later</b> ({total})",
+    "saved_page": "Page {page} of {pages}",
+    "saved_empty": "🔖 Nothing here yet. Press “🔖 Save” under a card and it will be here.",
+    "saved_no_offer": "not in the shops right now",
+    "saved_remove": "✖️ Remove {n}",
+    "saved_prev": "◀️ Back",
+    "saved_next": "Next ▶️",
+    "saved_open": "🔖 Saved",
+    "settings_language": "🌐 Language: English",
+    "language_q": "<b>Which language shall I speak?</b>",
+    "language_set": "I speak English now",
     "settings_q": "<b>What would you like to change?</b>",
     "settings_films": "🎬 Films",
     "settings_music": "🎵 Music",
@@ -160,18 +206,20 @@ EN = {
     "stale": "This button is out of date — here is the main menu.",
     "stale_toast": "This button is out of date",
     "error": "Something went wrong 😔 Please try again.",
-    "help": "I understand buttons and commands:\n/search — find a film, music and a book\n/settings — my genres\n"
+    "help": "I understand buttons, commands and plain words — for example, “sad, a couple of hours”.\n"
+            "/search — find a film, music and a book\n/saved — saved for later\n/settings — genres and language\n"
             "/about — how I work",
     "private_only": "I only work in private chats — message me directly.",
     "cmd_search": "Find a film, music and a book",
-    "cmd_settings": "My genres",
+    "cmd_saved": "Saved for later",
+    "cmd_settings": "Genres and language",
     "cmd_about": "How the bot works",
     "cmd_start": "Start / main menu",
 }
 
 TABLES = {"ru": RU, "en": EN}
 LANGUAGES = tuple(TABLES)
-COMMANDS = ("search", "settings", "about", "start")
+COMMANDS = ("search", "saved", "settings", "about", "start")
 _CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€"}
 
 

@@ -30,6 +30,8 @@ class Profile(models.Model):
     username = models.CharField(max_length=64, blank=True)
     first_name = models.CharField(max_length=128, blank=True)
     language = models.CharField(max_length=8, default="ru")
+    # False: the language follows the Telegram client's; True once chosen in Settings, and it wins from then on.
+    language_chosen = models.BooleanField(default=False)
     onboarding = models.CharField(max_length=10, choices=Onboarding.choices, default=Onboarding.NEW)
     genres = models.ManyToManyField("catalog.Genre", related_name="fans", blank=True)
     is_active = models.BooleanField(default=True, help_text="False once the user blocked the bot.")
@@ -74,6 +76,24 @@ class Rating(models.Model):
 
     def __str__(self):
         return f"{self.profile_id} → {self.item_id}: {self.get_value_display()}"
+
+
+class SavedItem(models.Model):
+    """An item the user kept for later with 🔖: their own choice, not a record of what was shown."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="saved_items")
+    item = models.ForeignKey("catalog.ContentItem", on_delete=models.CASCADE, related_name="saved_by")
+    # The recommendation whose card was saved: /saved's shop links are attributed to it (model, variant).
+    recommendation = models.ForeignKey("recommender.Recommendation", null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["profile", "item"], name="saveditem_unique_profile_item")]
+
+    def __str__(self):
+        return f"{self.profile_id} 🔖 {self.item_id}"
 
 
 class ApiKey(models.Model):

@@ -5,20 +5,67 @@ from django.utils import timezone
 
 from catalog.models import ContentItem, Genre
 from moodstream.tokens import issue_secret
+from recommender.models import Recommendation
 
-from .models import ApiKey, Profile, Rating
+from .models import ApiKey, Profile, Rating, SavedItem
+
+LANGUAGES = ("ru", "en")
 
 
 def profile_get_or_create_for_telegram(
     *, telegram_id: int, first_name: str = "", username: str = "", language_code: str | None = None
 ) -> tuple[Profile, bool]:
     """The profile of a Telegram user, created on first contact. Language: en for English users, else ru."""
-    language = "en" if (language_code or "").lower().startswith("en") else "ru"
+    language = client_language(language_code)
     profile, created = Profile.objects.get_or_create(
         telegram_id=telegram_id,
         defaults={"first_name": first_name[:128], "username": (username or "")[:64], "language": language},
     )
     return profile, created
+
+
+def client_language(language_code: str | None) -> str:
+    """The bot's language for a Telegram client's language code: English for English clients, else Russian."""
+    return "en" if (language_code or "").lower().startswith("en") else "ru"
+
+
+def profile_follow_client_language(*, profile: Profile, language_code: str | None) -> None:
+    """Until the user chooses a language in Settings, it follows their Telegram client's."""
+    if profile.language_chosen or not language_code:
+        return
+    language = client_language(language_code)
+    if language != profile.language:
+        profile.language = language
+        profile.save(update_fields=["language", "updated_at"])
+
+
+def profile_set_language(*, profile: Profile, language: str) -> None:
+    """The language chosen in Settings; it wins over the client's from now on."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}")
+    profile.language, profile.language_chosen = language, True
+    profile.save(update_fields=["language", "language_chosen", "updated_at"])
+
+
+def saved_item_add(*, profile: Profile, item_id: int, recommendation_id=None) -> bool:
+    """Keep an item for later (again: nothing changes); False when the item does not exist.
+
+    `recommendation_id` is kept only when it is one of this profile's recommendations (a forged
+    button cannot attribute clicks to someone else's).
+    """
+    if not ContentItem.objects.filter(pk=item_id).exists():
+        return False
+    if recommendation_id is not None and not Recommendation.objects.filter(pk=recommendation_id,
+                                                                             profile=profile).exists():
+        recommendation_id = None
+    SavedItem.objects.get_or_create(profile=profile, item_id=item_id,
+                                    defaults={"recommendation_id": recommendation_id})
+    return True
+
+
+def saved_item_remove(*, profile: Profile, item_id: int) -> bool:
+    """Forget a saved item; False when it was not saved."""
+    return SavedItem.objects.filter(profile=profile, item_id=item_id).delete()[0] > 0
 
 
 def profile_set_genres(*, profile: Profile, genres: list[Genre], kind: str | None = None) -> None:

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from django.db import transaction
 
+from catalog.feeds.validation import ItemData
+from catalog.models import ContentItem
+
 from catalog.feeds.genres import GenreMapper
 from catalog.feeds.items import ItemResolver
 from catalog.feeds.services import genre_aliases_seed
@@ -40,6 +43,7 @@ def dataset_import(*, name: str, path: Path, extended: Path | None = None, limit
 
     def flush(batch):
         result = resolver.resolve(batch)
+        english_titles_fill(batch, result.item_ids)
         report.created += result.created
         report.updated += result.updated
         report.unchanged += len(batch) - result.created - result.updated
@@ -64,3 +68,17 @@ def dataset_import(*, name: str, path: Path, extended: Path | None = None, limit
         if batch:
             flush(batch)
     return report
+
+
+def english_titles_fill(batch: list[ItemData], item_ids: list[int | None]) -> int:
+    """Give the batch's items their English title where they have none yet; returns how many got one.
+
+    Every public dataset we read is English-language (IMDb, Wikidata's English labels, Goodreads,
+    Spotify): its title is the English (release or edition) title, so English readers see it
+    first; a title already set (the demo catalogue's, or staff's) is kept.
+    """
+    titles = {item_id: data.title for data, item_id in zip(batch, item_ids) if item_id is not None and data.title}
+    missing = ContentItem.objects.filter(pk__in=list(titles), title_en="").values_list("pk", flat=True)
+    items = [ContentItem(pk=pk, title_en=titles[pk][:500]) for pk in missing]
+    ContentItem.objects.bulk_update(items, ["title_en"], batch_size=1000)
+    return len(items)

@@ -1,3 +1,3 @@
 """One module per screen of the bot (DESIGN §4). Importing this package registers their handlers."""
 
-from . import about, main, registration, search, settings  # noqa: F401
+from . import about, main, registration, saved, search, settings  # noqa: F401

@@ -9,9 +9,10 @@ CB_MAIN = "main"
 
 
 def keyboard(turn: Turn) -> InlineKeyboardMarkup:
-    # "about" and "s" are handled by the about and search screens.
+    # "about", "s" and "so" are handled by the about, search and saved screens.
     return InlineKeyboardMarkup([[InlineKeyboardButton(turn.t("more"), callback_data="about"),
-                                  InlineKeyboardButton(turn.t("search"), callback_data="s")]])
+                                  InlineKeyboardButton(turn.t("search"), callback_data="s")],
+                                 [InlineKeyboardButton(turn.t("saved_open"), callback_data="so")]])
 
 
 def show(turn: Turn, *, edit: bool = False) -> None:

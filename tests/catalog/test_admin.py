@@ -82,10 +82,21 @@ def test_staff_edit_a_moods_genre_weights(staff_client):
         data.update({f"genre_weights-{i}-id": weight.pk, f"genre_weights-{i}-mood": mood.pk,
                      f"genre_weights-{i}-genre": weight.genre_id, f"genre_weights-{i}-weight": weight.weight})
     data["genre_weights-0-weight"] = 0.25
+    # The mood's words are edited beside it (an inline): the existing ones kept, one added.
+    phrases = list(mood.phrases.order_by("language", "text"))
+    data.update({"phrases-TOTAL_FORMS": len(phrases) + 1, "phrases-INITIAL_FORMS": len(phrases),
+                 "phrases-MIN_NUM_FORMS": 0, "phrases-MAX_NUM_FORMS": 1000})
+    for i, phrase in enumerate(phrases):
+        data.update({f"phrases-{i}-id": phrase.pk, f"phrases-{i}-mood": mood.pk,
+                     f"phrases-{i}-language": phrase.language, f"phrases-{i}-text": phrase.text})
+    data.update({f"phrases-{len(phrases)}-mood": mood.pk, f"phrases-{len(phrases)}-language": "ru",
+                 f"phrases-{len(phrases)}-text": "хочется улыбаться"})
     response = staff_client.post(admin_url(Mood, "change", mood.pk), data)
     assert response.status_code == 302, response.context["errors"] if response.context else response
     weights[0].refresh_from_db()
     assert weights[0].weight == 0.25
+    assert mood.phrases.filter(language="ru", text="хочется улыбаться").exists()
+    assert mood.phrases.count() == len(phrases) + 1
 
 
 def test_weights_outside_zero_to_one_are_refused(staff_client):

@@ -42,7 +42,7 @@ def test_recommendations_for_a_known_user(client, catalogue):
     assert set(body["results"]) == {"film", "book", "track"}
     film = body["results"]["film"][0]
     assert film["title"] == "Comedy" and film["rank"] == 1
-    assert film["reasons"][0]["text"] == "comedy suits a joyful mood"
+    assert film["reasons"][0]["text"] == "comedy for a joyful mood"
     offer = film["offers"][0]
     assert {"partner", "price", "currency", "offer_type", "link"} <= set(offer)
     # Money travels as an exact decimal string, as in the schema.

@@ -259,8 +259,8 @@ def test_language_of_the_profile_picks_the_reason_text(taxonomy, shop):
     result = ask(moods["joyful"], kinds=("film",), profile=ProfileFactory(language="en"))
     assert result.language == "en"
     reason = result.results["film"][0].reasons[0]
-    assert reason.text("en") == "comedy suits a joyful mood"
-    assert reason.text("ru") == "«Комедия» — под настроение «радостное»"
+    assert reason.text("en") == "comedy for a joyful mood"
+    assert reason.text("ru") == "«Комедия» — под радостное настроение"
 
 
 def test_popularity_prior_breaks_otherwise_equal_items(taxonomy, shop):
@@ -311,7 +311,7 @@ def test_a_renamed_genre_reaches_the_picks_without_a_restart(taxonomy, shop):
     comedy.save(update_fields=["name_en"])
     pick = ask(moods["joyful"], kinds=("film",)).results["film"][0]
     assert [g.name_en for g in pick.item.genres.all()] == ["Comic film"]
-    assert pick.reasons[0].en == "comic film suits a joyful mood"
+    assert pick.reasons[0].en == "comic film for a joyful mood"
 
 
 def _logged(result):

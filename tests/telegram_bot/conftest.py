@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from catalog.demo import mood_phrases_add_missing
 from catalog.models import Genre, Kind, Mood, MoodGenreWeight
 from recommender.collab import collab_index_clear
 from recommender.index import catalogue_index_clear
-from telegram_bot.testing import FakeBotApi, plain
+from telegram_bot.local_bot_api import FakeBotApi, plain
 from tests.factories import ContentItemFactory, OfferFactory, PartnerFactory
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -57,6 +58,7 @@ def load_genres_and_moods() -> None:
             for code, weight in weights.items():
                 MoodGenreWeight.objects.get_or_create(mood=mood, genre=genres[(kind, code)],
                                                       defaults={"weight": weight})
+        mood_phrases_add_missing(mood=mood, words=row.get("words") or {})
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from telegram_bot.models import ChatState
-from telegram_bot.testing import plain
+from telegram_bot.local_bot_api import plain
 from users.models import Profile, Rating
 
 from .conftest import SECRET
@@ -24,7 +24,7 @@ def test_set_webhook_registers_url_secret_and_both_command_menus(fake_api, db, s
     menus = {c.params.get("language_code"): c.params["commands"] for c in fake_api.calls_of("setMyCommands")}
     assert set(menus) == {None, "en"}
     for commands in menus.values():
-        assert [c["command"] for c in commands] == ["search", "settings", "about", "start"]
+        assert [c["command"] for c in commands] == ["search", "saved", "settings", "about", "start"]
     assert menus[None][0]["description"] == "Найти фильм, музыку и книгу"
     assert menus["en"][0]["description"] == "Find a film, music and a book"
     assert "Webhook set" in out.getvalue()

@@ -1,7 +1,7 @@
 """Registration on /start: greeting, genre toggles edited in place, the warm-up cards, then the main screen."""
 
 from catalog.models import Genre, Kind
-from telegram_bot.testing import plain
+from telegram_bot.local_bot_api import plain
 from users.models import Profile, Rating
 
 from .conftest import buttons
@@ -69,7 +69,7 @@ def test_full_registration_in_russian(user, catalogue):
     texts = [plain(m.get("text") or m.get("caption") or "") for m in user.messages()[-2:]]
     assert "Спасибо! Теперь я знаю тебя лучше" in texts[0]
     assert texts[1] == "Давай поищем что-то, что поможет тебе скрасить время?"
-    assert [b["text"] for b in buttons(user.messages()[-1])] == ["ℹ️ Подробнее", "🔍 Поиск"]
+    assert [b["text"] for b in buttons(user.messages()[-1])] == ["ℹ️ Подробнее", "🔍 Поиск", "🔖 Сохранённое"]
     profile.refresh_from_db()
     assert profile.onboarding == Profile.Onboarding.DONE
 

@@ -1,7 +1,7 @@
 """Settings: Films / Music / Books → the genre toggles → Done → settings; Back → main screen."""
 
 from catalog.models import Kind
-from telegram_bot.testing import plain
+from telegram_bot.local_bot_api import plain
 from users.models import Profile
 
 from .conftest import buttons
@@ -11,7 +11,8 @@ def test_settings_change_genres_and_go_back(user, catalogue):
     user.register(genres_per_kind=0)
     calls = user.send("/settings")
     assert plain(calls[0].text) == "Что хочешь изменить?"
-    assert [b["text"] for b in calls[0].buttons()] == ["🎬 Фильмы", "🎵 Музыка", "📚 Книги", "⬅️ Назад"]
+    assert [b["text"] for b in calls[0].buttons()] == ["🎬 Фильмы", "🎵 Музыка", "📚 Книги", "🌐 Язык: Русский",
+                                                       "⬅️ Назад"]
     settings_message = user.messages()[-1]
 
     calls = user.press("Музыка")
@@ -43,7 +44,8 @@ def test_settings_in_english(english_user, catalogue):
     english_user.register()
     calls = english_user.send("/settings")
     assert plain(calls[0].text) == "What would you like to change?"
-    assert [b["text"] for b in calls[0].buttons()] == ["🎬 Films", "🎵 Music", "📚 Books", "⬅️ Back"]
+    assert [b["text"] for b in calls[0].buttons()] == ["🎬 Films", "🎵 Music", "📚 Books", "🌐 Language: English",
+                                                       "⬅️ Back"]
     english_user.press("Books")
     assert "Which books do you love?" in english_user.last_text()
     assert english_user.press("Done")[0].params["text"] == "Saved"

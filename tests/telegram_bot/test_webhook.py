@@ -9,7 +9,7 @@ from django.test import Client
 
 from catalog.models import ContentItem
 from telegram_bot.models import ProcessedUpdate
-from telegram_bot.testing import plain
+from telegram_bot.local_bot_api import plain
 from tests.factories import ContentItemFactory, OfferFactory
 from users.models import Profile
 
@@ -113,7 +113,7 @@ def test_blocking_and_unblocking_through_my_chat_member(user, catalogue):
 
 
 @pytest.mark.parametrize("data", ["zz", "zz:1", "rt", "rt:abc:1", "rt:1:7", "rt:999999999:1", "sm:999999", "sm:x",
-                                  "st:1:999", "mo:deadbeef", "sk:cars", "sg:0", "rd:film", "rg:1", "w:999999999:1", "",
+                                  "st:1:99999", "mo:deadbeef", "sk:cars", "sg:0", "rd:film", "rg:1", "w:999999999:1", "",
                                   "s" * 64])
 def test_old_or_forged_buttons_get_a_polite_note_and_the_main_screen(user, catalogue, data):
     user.register()
@@ -151,14 +151,14 @@ def test_stickers_photos_and_voice_get_a_short_help(user, catalogue, extra):
     user.register()
     calls = user.send(None, **extra)
     assert [c.method for c in calls] == ["sendMessage"]
-    assert "/search" in plain(calls[0].text)
+    assert "/search" in plain(calls[0].text) and "/saved" in plain(calls[0].text)
 
 
-def test_free_text_gets_a_short_help(user, catalogue):
+def test_free_text_with_neither_mood_nor_time_gets_a_short_help_and_the_mood_buttons(user, catalogue):
     user.register()
     calls = user.send("привет")
-    assert "/search" in plain(calls[0].text)
-    assert [b["text"] for b in calls[0].buttons()] == ["ℹ️ Подробнее", "🔍 Поиск"]
+    assert "Напиши настроение и сколько у тебя времени" in plain(calls[0].text)
+    assert "😄 Радостное" in [b["text"] for b in calls[0].buttons()]
 
 
 def test_group_chats_are_ignored_or_told_to_write_privately(user, catalogue):
@@ -234,3 +234,17 @@ def test_concurrent_updates_of_one_chat_are_handled_once_each_and_in_turn(fake_a
     # One chat's updates do not interleave: each answer is followed by its own edit.
     methods = [c.method for c in fake_api.calls]
     assert methods == ["answerCallbackQuery", "editMessageReplyMarkup"] * len(presses)
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x01", "\x1b", "\x7f"])
+def test_control_characters_anywhere_in_an_update_are_cleaned_and_it_is_handled(user, catalogue, bad):
+    user.user["first_name"] = f"Ан{bad}я"
+    user.chat["first_name"] = f"Ан{bad}я"
+    response = user.post(user.message_update(f"/sta{bad}rt"))
+    assert response.status_code == 200 and response.json()["outcome"] == "handled"
+    profile = Profile.objects.get(telegram_id=user.id)
+    assert profile.first_name == "Аня"
+    assert "Привет, Аня!" in plain(user.api.calls_of("sendMessage", chat_id=user.id)[0].text)
+    # A callback with one in its data is handled too (as an old button).
+    response = user.post(user.callback_update(f"z{bad}z", user.messages()[-1]))
+    assert response.status_code == 200

@@ -11,7 +11,7 @@ from catalog.models import Mood
 from telegram_bot.bot_api import BotApi
 from telegram_bot.dispatcher import update_process
 from telegram_bot.models import ProcessedUpdate
-from telegram_bot.testing import FakeBotApi
+from telegram_bot.local_bot_api import FakeBotApi
 
 _TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>")
 
@@ -48,9 +48,10 @@ class Command(BaseCommand):
             self.api = api
             self.bot = BotApi(token=api.token, base_url=api.base_url)
             self.stdout.write(self._bold("MoodStream in your terminal.") + (
-                " Type /start to begin. A number presses a button (to type minutes, write e.g. “45 min”); "
+                " Type /start to begin. A number presses a button (a time or words: “45 min”, “sad, 2 hours”); "
                 "/quit or Ctrl+D leaves." if english else
-                " Напиши /start. Число нажимает кнопку (время пиши, например, «45 мин»); /quit или Ctrl+D — выход."))
+                " Напиши /start. Число нажимает кнопку (время или слова пиши так: «45 мин», «грустно, 2 часа»); "
+                "/quit или Ctrl+D — выход."))
             self._loop()
 
     def _loop(self) -> None:

@@ -1,5 +1,6 @@
-"""A fake Telegram Bot API over real HTTP, for tests and `manage.py chat` (the webhook benchmark uses the
-lighter `telegram_bot.benchmark_api` in its own process).
+"""A local Telegram Bot API over real HTTP: `manage.py chat` talks to it at run time (no token, no network),
+and the tests record and check every call through it. The webhook benchmark uses the lighter
+`telegram_bot.benchmark_api` in its own process.
 
 It listens on 127.0.0.1, records every method call (python-telegram-bot posts form-encoded
 fields, other clients JSON or multipart; `reply_markup` arrives as a JSON string) and answers
@@ -172,6 +173,7 @@ class FakeBotApi:
         self._message_ids: dict[int, itertools.count] = {}
         self._failures: deque[tuple[str, int, str, int | None, int | None]] = deque()
         self._blocked: set[int] = set()
+        self.deleted: set[tuple[int, int]] = set()  # (chat id, message id) of deleted messages
         self._updates: list[dict] = []
         fake = self
 
@@ -309,8 +311,10 @@ class FakeBotApi:
         if method == "getMe":
             return BOT_USER
         if method in {"answerCallbackQuery", "setWebhook", "deleteWebhook", "setMyCommands",
-                      "deleteMyCommands", "sendChatAction", "setChatMenuButton", "deleteMessage"}:
+                      "deleteMyCommands", "sendChatAction", "setChatMenuButton"}:
             return True
+        if method == "deleteMessage":
+            return self._delete(params)
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         if method == "getUpdates":
@@ -363,6 +367,15 @@ class FakeBotApi:
             self.messages[key] = updated
             self._chat_messages[key[0]][key[1]] = updated
             return dict(updated)
+
+    def _delete(self, params: dict) -> bool:
+        key = (int(params.get("chat_id") or 0), int(params.get("message_id") or 0))
+        with self._lock:
+            if self.messages.pop(key, None) is None:
+                raise BotApiError(400, "Bad Request: message to delete not found")
+            self._chat_messages.get(key[0], {}).pop(key[1], None)
+            self.deleted.add(key)
+        return True
 
     def _get_updates(self, params: dict) -> list[dict]:
         offset = int(params.get("offset") or 0)
