@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 
 from catalog.models import ContentItem, Genre, Kind, Mood, MoodGenreWeight, Offer
+from catalog.services import book_reading_minutes
 
 KINDS = (Kind.FILM.value, Kind.BOOK.value, Kind.TRACK.value)
 
@@ -272,7 +273,6 @@ def index_from_database() -> CatalogueIndex:
         genres_by_kind.setdefault(genre.kind, {})[genre.pk] = GenreInfo(genre.pk, genre.code, genre.name_ru,
                                                                         genre.name_en)
     mood_ids = np.array(sorted(Mood.objects.values_list("id", flat=True)), dtype=np.int64)
-    minutes_per_page = float(settings.BOOK_MINUTES_PER_PAGE)
     with_offer = Exists(Offer.objects.filter(item=OuterRef("pk"), available=True))
     fields = ("id", "kind", "length_minutes", "pages", "duration_seconds", "tempo", "energy", "valence", "mode",
               "rating", "votes", "popularity", "series", "primary_creator", "year")
@@ -284,8 +284,7 @@ def index_from_database() -> CatalogueIndex:
     kinds = {}
     for kind in KINDS:
         kind_rows = [r for r in rows if r[1] == kind]
-        kinds[kind] = _kind_from_rows(kind, kind_rows, item_genres, item_moods, genres_by_kind[kind], mood_ids,
-                                      minutes_per_page)
+        kinds[kind] = _kind_from_rows(kind, kind_rows, item_genres, item_moods, genres_by_kind[kind], mood_ids)
     mood_weights: dict[int, dict[int, float]] = {}
     for mood_id, genre_id, weight in MoodGenreWeight.objects.values_list("mood_id", "genre_id", "weight"):
         mood_weights.setdefault(mood_id, {})[genre_id] = weight
@@ -293,7 +292,7 @@ def index_from_database() -> CatalogueIndex:
                           genres=genres)
 
 
-def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minutes_per_page) -> KindIndex:
+def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids) -> KindIndex:
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     n = len(ids)
     kind_genre_ids = np.array(sorted(genres), dtype=np.int64)
@@ -305,9 +304,7 @@ def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minut
     length = _floats([r[2] for r in rows])
     duration = _floats([r[4] for r in rows])
     if kind == Kind.BOOK:
-        pages = _floats([r[3] for r in rows])
-        reading = np.ceil(pages * minutes_per_page)
-        length = np.where(np.isnan(pages), length, reading).astype(np.float32)
+        length = _floats([reading_minutes(pages=r[3], length_minutes=r[2]) for r in rows])
     if kind == Kind.TRACK:
         length = np.where(np.isnan(duration), length, duration / 60.0).astype(np.float32)
         duration = np.where(np.isnan(duration), length * 60.0, duration).astype(np.float32)
@@ -323,6 +320,12 @@ def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minut
         year=_floats([r[14] for r in rows]),
         genre_info={int(g): genres[int(g)] for g in kind_genre_ids},
     )
+
+
+def reading_minutes(*, pages: int | None, length_minutes: int | None) -> int | None:
+    """A book's reading time, the one number the scoring, the reasons and the card all show:
+    pages × BOOK_MINUTES_PER_PAGE when the pages are known, else the feed's own length."""
+    return book_reading_minutes(pages) if pages else length_minutes
 
 
 def _pairs_to_padded(ids: np.ndarray, pairs: list[tuple[int, int]], column: dict[int, int], pad: int) -> np.ndarray:

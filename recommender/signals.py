@@ -137,7 +137,17 @@ def _audio_fit(ix: KindIndex, mood: MoodProfile) -> tuple[np.ndarray, np.ndarray
 class TimeFit:
     allowed: np.ndarray  # bool: may be shown at all
     fit: np.ndarray  # 0..1: how well it uses the time
-    long_read: np.ndarray  # bool: books longer than the minutes ("a read for several evenings")
+    long_read: np.ndarray  # bool: books longer than the minutes (read in several sittings)
+    sittings: np.ndarray | None = None  # books: sittings of this length the book needs (≥ 1; NaN unknown)
+
+
+# A book that needs this many sittings of the user's minutes is still "a few": its fit falls off after.
+FEW_SITTINGS = 3
+
+
+def book_sittings(length: np.ndarray, minutes: int) -> np.ndarray:
+    """How many sittings of `minutes` a book of `length` reading minutes needs (NaN when unknown)."""
+    return np.ceil(np.maximum(length, 1.0) / minutes)
 
 
 def time_fit(ix: KindIndex, minutes: int | None) -> TimeFit:
@@ -152,10 +162,23 @@ def time_fit(ix: KindIndex, minutes: int | None) -> TimeFit:
         # A film without a known runtime cannot be promised to fit.
         return TimeFit(within, fill, np.zeros(n, dtype=bool))
     if ix.kind == "book":
-        long_read = known & ~within
-        fit = np.where(within, 0.5 + 0.5 * fill, np.where(long_read, 0.3, 0.5)).astype(np.float32)
-        return TimeFit(np.ones(n, dtype=bool), fit, long_read)
+        return _book_time_fit(ix, minutes, known, within, fill)
     return TimeFit(ix.seconds_or_inf <= minutes * 60, np.ones(n, dtype=np.float32), np.zeros(n, dtype=bool))
+
+
+def _book_time_fit(ix: KindIndex, minutes: int, known, within, fill) -> TimeFit:
+    """A book is judged by the sittings of this length it needs.
+
+    Read in one sitting, the fuller the better (0.5..1: at 600 minutes a long read is welcome);
+    a few sittings (≤ FEW_SITTINGS) still fit well (0.5); beyond that the fit falls as
+    FEW_SITTINGS / sittings, so at 30 minutes a 2-hour book (4 sittings) keeps most of it and a
+    10-hour read (20 sittings) very little. Unknown length: neutral (0.5).
+    """
+    sittings = np.where(known, book_sittings(np.where(known, ix.length, 1.0), minutes), np.nan).astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        several = 0.5 * np.minimum(1.0, FEW_SITTINGS / np.maximum(sittings - 1, 1))
+    fit = np.where(~known, 0.5, np.where(within, 0.5 + 0.5 * fill, several)).astype(np.float32)
+    return TimeFit(np.ones(ix.size, dtype=bool), fit, known & ~within, sittings)
 
 
 @dataclass
