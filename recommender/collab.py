@@ -50,10 +50,16 @@ class KindCollab:
     # seen[u, i] = 1 / item_norm[i]: the binary matrix is seen × item_norm, no second copy needed.
     item_norm: np.ndarray = None  # float32 [items]: sqrt(number of opinions of the item)
     user_degree: np.ndarray = None  # float32 [users]: number of opinions of the user
+    # Likes alone (binary, unit columns): the item-kNN signal, cosine over who liked both items.
+    likes: sp.csc_matrix = None
+    likes_t: sp.csr_matrix = None
 
     def __post_init__(self):
         self.like_t = self.like.T.tocsr()
         self.seen_t = self.seen.T.tocsr()
+        if self.likes is None:
+            self.likes = _unit_columns(sp.csc_matrix(self.like > 0, dtype=np.float32))
+        self.likes_t = self.likes.T.tocsr()
         if self.item_norm is None:
             self.item_norm = _binary_norms(self.seen)
         if self.user_degree is None:
@@ -73,7 +79,7 @@ class KindCollab:
     @property
     def nbytes(self) -> int:
         total = self.user_ids.nbytes + self.item_norm.nbytes + self.user_degree.nbytes
-        for m in (self.like, self.seen, self.like_t, self.seen_t):
+        for m in (self.like, self.seen, self.like_t, self.seen_t, self.likes, self.likes_t):
             total += m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
         return total
 
@@ -96,6 +102,21 @@ class KindCollab:
         like = (self.like_t @ like_users).astype(np.float32) * scale
         seen = (self.seen_t @ seen_users).astype(np.float32) * scale
         return like, seen, self._neighbours(overlap, len(positions), n)
+
+    def item_knn(self, liked: np.ndarray, own_row: int | None, n: int) -> np.ndarray:
+        """Item-kNN over likes: Σ over the user's liked items of cosine(item, liked item), scaled to a
+        maximum of 1 (so it mixes with 0..1 priors the same way for every user); the user's own row
+        is left out."""
+        if not self.enabled or liked.size == 0:
+            return np.zeros(n, dtype=np.float32)
+        users = np.asarray(self.likes[:, liked].sum(axis=1), dtype=np.float32).ravel()
+        if own_row is not None:
+            users[own_row] = 0.0
+        score = (self.likes_t @ users).astype(np.float32)
+        # An item's similarity to itself is not evidence (the liked items are not offered again anyway).
+        score[liked] = 0.0
+        top = float(score.max()) if score.size else 0.0
+        return score * np.float32(1.0 / top) if top > 0 else score
 
     def _neighbours(self, overlap: np.ndarray, answers: int, n: int) -> np.ndarray:
         """Similarity²-weighted share of the stored users with the same answered items who rated each item."""

@@ -68,7 +68,6 @@ class KindIndex:
     genre_info: dict[int, GenreInfo] = field(default_factory=dict)
     # Derived in __post_init__:
     quality: np.ndarray = field(init=False)
-    rating_mean: np.ndarray = field(init=False)
     popularity: np.ndarray = field(init=False)
     genre_count: np.ndarray = field(init=False)
     has_tags: np.ndarray = field(init=False)
@@ -84,7 +83,7 @@ class KindIndex:
         # Native index width: numpy gathers with intp indexes without converting them each time.
         self.genre_cols = self.genre_cols.astype(np.intp)
         self.mood_cols = self.mood_cols.astype(np.intp)
-        self.quality, self.rating_mean = quality_priors(self.rating, self.votes)
+        self.quality = quality_priors(self.rating, self.votes)
         self.popularity = np.clip(self.popularity_raw / 100.0, 0, 1).astype(np.float32)
         g, m = len(self.genre_ids), len(self.mood_ids)
         self.genre_count = (self.genre_cols < g).sum(axis=0).astype(np.float32)
@@ -187,25 +186,22 @@ def padded_from_dense(dense: np.ndarray) -> np.ndarray:
     return padded_columns(dense.shape[0], rows, cols, dense.shape[1])
 
 
-def quality_priors(rating: np.ndarray, votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def quality_priors(rating: np.ndarray, votes: np.ndarray) -> np.ndarray:
     """Vote-weighted (Bayesian) ratings on 0..1, so a 9.0 from 12 votes does not beat 8.5 from 2 million.
 
     WR = (v·R + m·C) / (v + m), with C the vote-weighted mean rating of the kind and m the mean
     number of votes of the kind's rated items (the IMDb top-250 formula with a catalogue-relative
-    m, so no number depends on one dataset). The second array uses m = 5: almost the raw mean,
-    which the learned model may weigh against the first.
+    m, so no number depends on one dataset). The one rating prior the model sees: a second, barely
+    shrunk mean (m = 5) let the learned weights subtract the two and push 4–9-vote items to the top.
     """
     r = np.nan_to_num(rating.astype(np.float64), nan=0.0)
     v = np.where(np.isnan(rating), 0.0, votes.astype(np.float64))
     total = v.sum()
     if total <= 0:
-        fallback = np.where(np.isnan(rating), 0.5, r / 10.0).astype(np.float32)
-        return fallback, fallback
+        return np.where(np.isnan(rating), 0.5, r / 10.0).astype(np.float32)
     c = float((r * v).sum() / total)
     m = float(v[v > 0].mean())
-    bayes = (v * r + m * c) / (v + m) / 10.0
-    light = (v * r + 5.0 * c) / (v + 5.0) / 10.0
-    return bayes.astype(np.float32), light.astype(np.float32)
+    return ((v * r + m * c) / (v + m) / 10.0).astype(np.float32)
 
 
 def _codes(values: list[str]) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 from .collab import KindCollab
 from .index import MODE_MAJOR, MODE_MINOR, MODE_UNKNOWN, KindIndex
 
-FEATURES = ("genre_taste", "content_taste", "collab_like", "collab_seen", "collab_neighbours", "quality", "rating_mean",
+FEATURES = ("genre_taste", "content_taste", "collab_like", "collab_seen", "collab_neighbours", "item_knn", "quality",
             "popularity")
 
 # How far outside a mood's range a track still partly fits: BPM and energy units at which the fit falls to 1/e.
@@ -215,7 +215,6 @@ class Priors:
     """Item priors, normally the index's own; the evaluation swaps in leave-one-user-out ones for training."""
 
     quality: np.ndarray
-    rating_mean: np.ndarray
     popularity: np.ndarray
 
 
@@ -243,8 +242,8 @@ def preference_features(ix: KindIndex, collab: KindCollab | None, taste: KindTas
         out[1] = ix.content_dot(genre_dir, mood_dir)
     if collab is not None:
         out[2], out[3], out[4] = collab.signals(taste.answer_positions, taste.answer_values, taste.own_row, n)
-    priors = priors or Priors(ix.quality, ix.rating_mean, ix.popularity)
-    out[5] = priors.quality
-    out[6] = priors.rating_mean
+        out[5] = collab.item_knn(liked, taste.own_row, n)
+    priors = priors or Priors(ix.quality, ix.popularity)
+    out[6] = priors.quality
     out[7] = priors.popularity
     return out

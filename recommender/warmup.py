@@ -1,0 +1,87 @@
+"""The warm-up picker: which card registration shows next (DESIGN §4), used by the bot and the replay alike.
+
+A warm-up card is worth showing when the person can answer it: a "don't know" teaches almost
+nothing, a like or a dislike teaches the taste. So the next card is the item this person most
+probably *knows*, leaning to the genres they just chose:
+
+    next = argmax over unasked items of  P(knows item) × (1 + genre fit)
+
+- P(knows item) is the share of the stored users who gave an opinion on the item, weighted by
+  how alike they are to this person: each stored user's weight is their similarity² to the
+  opinions given so far (cosine of the binary "has an opinion" rows: the collaborative
+  `neighbours` signal, `collab.py`). Before the first like or dislike every stored user weighs
+  the same, so it is plain popularity; with k opinions the neighbours' share is shrunk toward
+  popularity as (k · neighbours + popularity) / (k + 1) — one opinion is thin evidence.
+  After a "don't know" the next card is therefore simply the best-known one left (DESIGN:
+  "after Don't know, something better known"); after a like or a dislike it is what people
+  who know that item also know.
+- genre fit is the cosine of the item's genres with the chosen genres (0..1), so well-known
+  items of the chosen genres come first but a very well-known item outside them can still be
+  asked (a dislike is an answer too).
+- no two cards of one series or by one creator.
+Nothing here is fitted: the rule has no number to tune.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .collab import KindCollab
+from .index import KindIndex
+
+
+def genre_fit(ix: KindIndex, genre_columns: np.ndarray) -> np.ndarray:
+    """Cosine of every item's genre set with the chosen genres (0 when none are chosen)."""
+    if genre_columns.size == 0 or ix.size == 0:
+        return np.zeros(ix.size, dtype=np.float32)
+    profile = np.zeros(len(ix.genre_ids), dtype=np.float32)
+    profile[genre_columns] = 1.0 / np.sqrt(genre_columns.size)
+    return ix.genre_sum(profile) / np.sqrt(np.maximum(ix.genre_count, 1))
+
+
+def know_probability(ix: KindIndex, collab: KindCollab | None, *, opinion_positions: np.ndarray,
+                     opinion_values: np.ndarray, own_row: int | None = None,
+                     popularity: np.ndarray | None = None) -> np.ndarray:
+    """How likely this person knows each item, from who else knows it (see the module docstring)."""
+    prior = _vote_share(ix, collab, popularity)
+    k = int(opinion_positions.size)
+    if collab is None or not collab.enabled or k == 0:
+        return prior
+    neighbours = collab.signals(opinion_positions, opinion_values, own_row, ix.size)[2]
+    return ((k * neighbours + prior) / (k + 1)).astype(np.float32)
+
+
+def _vote_share(ix: KindIndex, collab: KindCollab | None, popularity: np.ndarray | None) -> np.ndarray:
+    """Share of the stored users with an opinion on each item; the catalogue's popularity when there are none."""
+    if collab is not None and collab.enabled and popularity is None and len(collab.user_ids):
+        return (collab.item_norm ** 2 / np.float32(len(collab.user_ids))).astype(np.float32)
+    return (ix.popularity if popularity is None else popularity).astype(np.float32)
+
+
+def next_card(ix: KindIndex, collab: KindCollab | None, *, genre_columns: np.ndarray, asked: np.ndarray,
+              opinion_positions: np.ndarray, opinion_values: np.ndarray, own_row: int | None = None,
+              popularity: np.ndarray | None = None, allowed: np.ndarray | None = None) -> int | None:
+    """The index row of the next warm-up card of this kind, or None when nothing is left to ask."""
+    if ix.size == 0:
+        return None
+    score = know_probability(ix, collab, opinion_positions=opinion_positions, opinion_values=opinion_values,
+                             own_row=own_row, popularity=popularity) * (1.0 + genre_fit(ix, genre_columns))
+    # Votes break ties between items nobody similar knows (an empty ratings matrix, say).
+    score = score.astype(np.float64) + 1e-9 * np.log1p(ix.votes)
+    if allowed is not None:
+        score[~allowed] = -np.inf
+    if asked.size:
+        score[asked] = -np.inf
+        for codes in (ix.series, ix.creator):
+            taken = codes[asked]
+            taken = taken[taken >= 0]
+            if taken.size:
+                score[np.isin(codes, taken)] = -np.inf
+    best = int(np.argmax(score))
+    return best if np.isfinite(score[best]) else None
+
+
+def popular_cards(ix: KindIndex, popularity: np.ndarray | None, count: int) -> np.ndarray:
+    """The reference picker: the `count` most popular items, the same for everyone."""
+    share = ix.popularity if popularity is None else popularity
+    return np.lexsort((np.arange(ix.size), -np.log1p(ix.votes), -share))[:count]
