@@ -125,11 +125,11 @@ def score_kind(ix: KindIndex, collab: KindCollab | None, *, strategy: Strategy, 
         features = preference_features(ix, collab, taste, priors)
         pref = preference(strategy, features, ix)
         moods = mood_fit(ix, mood)
-        # Capped: the preference of a few outstanding items (a skewed prior's long tail) would otherwise
-        # outweigh any mood, and opposite moods would share their top picks.
-        score = np.minimum(_standardise(pref, time.allowed), PREFERENCE_CAP)
+        # Capped beside a mood: the preference of a few outstanding items (a skewed prior's long tail)
+        # would otherwise outweigh any mood, and opposite moods would share their top picks.
+        score = _standardise(pref, time.allowed)
         if moods is not None:
-            score = score + MOOD_WEIGHT * moods.fit
+            score = np.minimum(score, PREFERENCE_CAP) + MOOD_WEIGHT * moods.fit
         if minutes is not None:
             score = score + (BOOK_TIME_WEIGHT if ix.kind == "book" else TIME_WEIGHT) * time.fit
     score = np.where(time.allowed, score, -np.inf).astype(np.float32)
