@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from django.conf import settings
 from django.db.models import Count, Max
 
-from users.models import Rating
+from users.models import Profile, Rating
 
 from .index import CatalogueIndex, KindIndex, _ProcessCache, catalogue_index
 
@@ -53,6 +53,9 @@ class KindCollab:
     # Likes alone (binary, unit columns): the item-kNN signal, cosine over who liked both items.
     likes: sp.csc_matrix = None
     likes_t: sp.csr_matrix = None
+    # users × genre columns, 1 for each genre the stored user chose (None when unknown): the warm-up
+    # picker's "people who chose these genres know…" prior.
+    user_genres: sp.csr_matrix | None = None
 
     def __post_init__(self):
         self.like_t = self.like.T.tocsr()
@@ -179,14 +182,28 @@ def collab_from_database(catalogue: CatalogueIndex) -> CollabIndex:
     stamp = (ratings_stamp(), catalogue.stamp)
     triples = list(Rating.objects.exclude(value=Rating.Value.UNKNOWN).values_list("profile_id", "item_id", "value",
                                                                                    "item__kind"))
+    # Chosen genres ride on the ratings' stamp: a new user chooses them before their first warm-up answer.
+    chosen = list(Profile.genres.through.objects.values_list("profile_id", "genre_id"))
     kinds = {}
     for kind, ix in catalogue.kinds.items():
         kind_triples = [t for t in triples if t[3] == kind]
-        kinds[kind] = kind_collab_for_index(
+        collab = kind_collab_for_index(
             ix, np.array([t[0] for t in kind_triples], dtype=np.int64),
             np.array([t[1] for t in kind_triples], dtype=np.int64),
             np.array([t[2] for t in kind_triples], dtype=np.int64))
+        collab.user_genres = _user_genres(ix, collab, chosen)
+        kinds[kind] = collab
     return CollabIndex(kinds=kinds, stamp=stamp, built_at=time.monotonic())
+
+
+def _user_genres(ix: KindIndex, collab: KindCollab, chosen: list[tuple[int, int]]) -> sp.csr_matrix:
+    """users × the kind's genre columns: the genres each stored user chose in their profile."""
+    column = {int(g): c for c, g in enumerate(ix.genre_ids)}
+    pairs = [(collab.row_of(profile_id), column[genre_id]) for profile_id, genre_id in chosen if genre_id in column]
+    pairs = [(row, col) for row, col in pairs if row is not None]
+    data = np.ones(len(pairs), dtype=np.float32)
+    return sp.csr_matrix((data, ([p[0] for p in pairs], [p[1] for p in pairs])),
+                         shape=(len(collab.user_ids), len(ix.genre_ids)))
 
 
 def kind_collab_for_index(ix: KindIndex, users: np.ndarray, item_ids: np.ndarray, values: np.ndarray) -> KindCollab:

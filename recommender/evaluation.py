@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from .collab import KindCollab, kind_collab_from_triples
 from .index import KindIndex, padded_columns, quality_priors
@@ -117,6 +118,8 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple
     taps = GenreTaps.from_ratings(ix, positions[stored])
 
     rows_by_user = pd.Series(np.arange(len(ratings))).groupby(user_of).apply(np.asarray).to_dict()
+    # The stored users' chosen genres, by the same tapping rule (in the service: their profile's genres).
+    collab.user_genres = stored_user_genres(ix, collab, taps, rows_by_user, positions, stars)
 
     # Training: every stored user replayed as the bot meets them (their own ratings left out of the
     # priors and the collaborative signals), exactly as the served model is trained.
@@ -190,6 +193,18 @@ class GenreTaps:
         eligible = np.flatnonzero((counts >= TAP_MIN_LIKES) & (lift >= 1.0))
         order = np.lexsort((eligible, -lift[eligible], -counts[eligible]))
         return np.sort(eligible[order][:TAPS]).astype(np.int64)
+
+
+def stored_user_genres(ix: KindIndex, collab: KindCollab, taps: GenreTaps, rows_by_user: dict, positions,
+                       stars) -> sp.csr_matrix:
+    """users × genre columns of the collaborative matrix's users: the genres each would tap."""
+    pairs = []
+    for row, user in enumerate(collab.user_ids.tolist()):
+        rows = rows_by_user[user]
+        pairs.extend((row, int(g)) for g in taps.tapped(ix, positions[rows][stars[rows] >= LIKE_AT]))
+    data = np.ones(len(pairs), dtype=np.float32)
+    return sp.csr_matrix((data, ([p[0] for p in pairs], [p[1] for p in pairs])),
+                         shape=(len(collab.user_ids), len(ix.genre_ids)))
 
 
 def realistic_replay(ix: KindIndex, collab: KindCollab, taps: GenreTaps, rated: np.ndarray, stars: np.ndarray, *,

@@ -9,8 +9,8 @@ intercept, pairs within one user so nothing a user-level bias explains is learne
 answer them on the same features:
 - *will like*: (liked, not liked) pairs among a user's held-out ratings — what ROC AUC over the
   held-out items measures;
-- *will watch*: (held-out rated, random unrated item) pairs — which of the whole catalogue the
-  user picks at all, what NDCG@10 over the catalogue also rewards.
+- *will pick*: (held-out liked, unrated item drawn in proportion to its votes) pairs — which of
+  the well-known catalogue the user picks and likes, what NDCG@10 over the catalogue rewards.
 The served model is one linear combination: w_like + λ·w_watch (both in log-odds units). λ is
 learned on the training users: one in five (by a hash of their id) is held out, both models are
 fitted on the rest, and λ is the grid value with the best mean of ROC AUC and NDCG@10 on the
@@ -99,8 +99,13 @@ def _user_pairs(features: np.ndarray, ix: KindIndex, user: ReplayUser, rng) -> t
     taken[user.answered_positions] = True
     unrated = np.flatnonzero(~taken)
     watch = empty
-    if user.heldout_positions.size and unrated.size:
-        a, b = rng.choice(user.heldout_positions, PAIRS_PER_USER), rng.choice(unrated, PAIRS_PER_USER)
+    if liked.size and unrated.size:
+        # Negatives drawn in proportion to votes (+1): the well-known items a ranking puts at the top,
+        # which a top-10 must tell apart from this person's picks — uniform negatives are mostly
+        # obscure items that popularity alone already ranks below.
+        weight = ix.votes[unrated].astype(np.float64) + 1.0
+        a = rng.choice(liked, PAIRS_PER_USER)
+        b = rng.choice(unrated, PAIRS_PER_USER, p=weight / weight.sum())
         watch = (features[:, a] - features[:, b]).T
     return like, watch
 

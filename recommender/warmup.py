@@ -48,9 +48,12 @@ def genre_fit(ix: KindIndex, genre_columns: np.ndarray) -> np.ndarray:
 
 def know_probability(ix: KindIndex, collab: KindCollab | None, *, opinion_positions: np.ndarray,
                      unknown_positions: np.ndarray, own_row: int | None = None,
-                     popularity: np.ndarray | None = None) -> np.ndarray:
+                     popularity: np.ndarray | None = None,
+                     genre_columns: np.ndarray | None = None) -> np.ndarray:
     """How likely this person knows each item, from who else knows it (see the module docstring)."""
-    prior = _vote_share(ix, collab, popularity)
+    prior = _genre_crowd_share(collab, genre_columns, own_row)
+    if prior is None:
+        prior = _vote_share(ix, collab, popularity)
     k = int(opinion_positions.size)
     if collab is None or not collab.enabled or k == 0:
         return prior
@@ -72,6 +75,26 @@ def know_probability(ix: KindIndex, collab: KindCollab | None, *, opinion_positi
     return ((k * neighbours + prior) / (k + 1)).astype(np.float32)
 
 
+def _genre_crowd_share(collab: KindCollab | None, genre_columns: np.ndarray | None,
+                       own_row: int | None) -> np.ndarray | None:
+    """Share of the stored users who chose the same genres (cosine² of the genre sets) that know each item."""
+    if (collab is None or not collab.enabled or collab.user_genres is None or genre_columns is None
+            or genre_columns.size == 0):
+        return None
+    chosen = np.zeros(collab.user_genres.shape[1], dtype=np.float32)
+    chosen[genre_columns[genre_columns < chosen.size]] = 1.0
+    overlap = np.asarray(collab.user_genres @ chosen).ravel()
+    counts = np.asarray(collab.user_genres.sum(axis=1)).ravel()
+    similarity = overlap / np.sqrt(np.maximum(counts, 1.0) * genre_columns.size)
+    weights = (similarity * similarity).astype(np.float32)
+    if own_row is not None:
+        weights[own_row] = 0.0
+    total = float(weights.sum(dtype=np.float64))
+    if total <= 0:
+        return None
+    return ((collab.seen_t @ weights) * collab.item_norm * np.float32(1.0 / total)).astype(np.float32)
+
+
 def _vote_share(ix: KindIndex, collab: KindCollab | None, popularity: np.ndarray | None) -> np.ndarray:
     """Share of the stored users with an opinion on each item; the catalogue's popularity when there are none."""
     if collab is not None and collab.enabled and popularity is None and len(collab.user_ids):
@@ -87,7 +110,7 @@ def next_card(ix: KindIndex, collab: KindCollab | None, *, genre_columns: np.nda
         return None
     unknown = np.setdiff1d(asked, opinion_positions)
     score = know_probability(ix, collab, opinion_positions=opinion_positions, unknown_positions=unknown,
-                             own_row=own_row, popularity=popularity) * (1.0 + GENRE_WEIGHT * genre_fit(ix, genre_columns))
+                             own_row=own_row, popularity=popularity, genre_columns=genre_columns) * (1.0 + GENRE_WEIGHT * genre_fit(ix, genre_columns))
     # Votes break ties between items nobody similar knows (an empty ratings matrix, say).
     score = score.astype(np.float64) + 1e-9 * np.log1p(ix.votes)
     if allowed is not None:
