@@ -56,6 +56,10 @@ class KindCollab:
     # users × genre columns, 1 for each genre the stored user chose (None when unknown): the warm-up
     # picker's "people who chose these genres know…" prior.
     user_genres: sp.csr_matrix | None = None
+    # EASE^R fits for the model's `ease` feature (references.attach_ease): -1 = every stored user,
+    # f = without fold f's users (the fold of each user row in ease_fold_of_row).
+    ease_models: dict | None = None
+    ease_fold_of_row: np.ndarray | None = None
 
     def __post_init__(self):
         self.like_t = self.like.T.tocsr()
@@ -119,6 +123,18 @@ class KindCollab:
         # An item's similarity to itself is not evidence (the liked items are not offered again anyway).
         score[liked] = 0.0
         top = float(score.max()) if score.size else 0.0
+        return score * np.float32(1.0 / top) if top > 0 else score
+
+    def ease_scores(self, liked: np.ndarray, own_row: int | None, n: int) -> np.ndarray:
+        """EASE^R scores from the user's likes, scaled to a maximum of 1 (0 without a fit or likes)."""
+        if not self.ease_models or liked.size == 0:
+            return np.zeros(n, dtype=np.float32)
+        fold = -1
+        if own_row is not None and self.ease_fold_of_row is not None:
+            fold = int(self.ease_fold_of_row[own_row])
+        score = self.ease_models.get(fold, self.ease_models[-1]).scores(liked, n)
+        score = np.maximum(score, 0.0)
+        top = float(score.max())
         return score * np.float32(1.0 / top) if top > 0 else score
 
     def _neighbours(self, overlap: np.ndarray, answers: int, n: int) -> np.ndarray:
@@ -192,8 +208,16 @@ def collab_from_database(catalogue: CatalogueIndex) -> CollabIndex:
             np.array([t[1] for t in kind_triples], dtype=np.int64),
             np.array([t[2] for t in kind_triples], dtype=np.int64))
         collab.user_genres = _user_genres(ix, collab, chosen)
+        attach_ease(collab)
         kinds[kind] = collab
     return CollabIndex(kinds=kinds, stamp=stamp, built_at=time.monotonic())
+
+
+def attach_ease(collab: KindCollab) -> None:
+    # Imported here: references.py builds on this module's KindCollab.
+    from .references import attach_ease as fit
+
+    fit(collab)
 
 
 def _user_genres(ix: KindIndex, collab: KindCollab, chosen: list[tuple[int, int]]) -> sp.csr_matrix:

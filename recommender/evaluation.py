@@ -29,7 +29,7 @@ from .collab import KindCollab, kind_collab_from_triples
 from .index import KindIndex, padded_columns, quality_priors
 from .learning import (ANSWERS_PER_USER, MetricSummary, ReplayUser, TrainingGroup, evaluate_strategy,
                        inner_validation, learn_preference_model)
-from .references import choose_references
+from .references import EASE_FOLDS, attach_ease, choose_references
 from .warmup import next_card, popular_cards
 from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, Strategy
 from .signals import KindTaste, Priors
@@ -132,9 +132,11 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple
         own = _leave_one_out(votes, star_sums, max_votes, positions[rows], stars[rows])
         training.append(realistic_replay(ix, collab, taps, positions[rows], stars[rows], user_id=int(user),
                                          own_row=collab.row_of(int(user)), priors=own))
+    references = choose_references(ix, collab, [u for u in training if inner_validation(seed, u.user_id)])
+    if references.ease is not None:
+        attach_ease(collab, lam=references.ease.lam, folds=EASE_FOLDS)
     learned = learn_preference_model([TrainingGroup(ix, collab, training)], seed)
     model = learned.model
-    references = choose_references(ix, collab, [u for u in training if inner_validation(seed, u.user_id)])
 
     strategies = {
         BASELINE: Strategy(BASELINE), POPULARITY: Strategy(POPULARITY), HEURISTIC: Strategy(HEURISTIC),

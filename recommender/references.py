@@ -25,6 +25,11 @@ from .collab import KindCollab
 
 EASE_ITEMS = 2500
 EASE_LAMBDAS = (100.0, 300.0, 1000.0)
+# The model's `ease` feature when no choice on held-out users was made (serving): the grid's middle.
+EASE_LAMBDA = 300.0
+# Training users get the feature from a fit without their fold of users (like every other
+# collaborative signal, their own ratings must not describe them).
+EASE_FOLDS = 5
 BLEND_WEIGHTS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0)
 
 
@@ -124,3 +129,16 @@ def choose_references(ix, collab: KindCollab, validation: list) -> References:
             best = max(best, (ndcg, -lam, -a))
     _ndcg, lam, alpha = best
     return References(knn_alpha=knn_alpha, ease=ease_fit(likes_matrix(collab), -lam), ease_alpha=-alpha)
+
+
+def attach_ease(collab: KindCollab, *, lam: float = EASE_LAMBDA, folds: int = 0) -> None:
+    """Fit EASE^R for the model's `ease` feature: on every stored user (key -1, for anyone not stored)
+    and, with `folds`, once per fold without that fold's users (for the stored users themselves)."""
+    if not collab.enabled or not len(collab.user_ids):
+        return
+    likes = likes_matrix(collab)
+    models = {-1: ease_fit(likes, lam)}
+    fold_of_row = (collab.user_ids % folds).astype(np.int64) if folds else None
+    for fold in range(folds):
+        models[fold] = ease_fit(likes_matrix(collab, np.flatnonzero(fold_of_row != fold)), lam)
+    collab.ease_models, collab.ease_fold_of_row = models, fold_of_row

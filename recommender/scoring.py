@@ -38,7 +38,7 @@ PREFERENCE_CAP = 2.0
 
 # Hand-set weights over standardised preference features (the learned model replaces them).
 HAND_WEIGHTS = {"genre_taste": 1.0, "content_taste": 0.7, "collab_like": 1.0, "collab_seen": 0.3,
-                "collab_neighbours": 0.3, "item_knn": 0.0, "quality": 1.0, "popularity": 0.5}
+                "collab_neighbours": 0.3, "item_knn": 0.0, "ease": 0.0, "quality": 1.0, "popularity": 0.5}
 
 # Diversity: within a kind's first DIVERSE_TOP picks, no two of one series or by one creator.
 DIVERSE_TOP = 3

@@ -9,6 +9,7 @@ the catalogue size (the index itself is rebuilt only when the catalogue changes)
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -21,11 +22,12 @@ from catalog.models import ContentItem
 from tracking.links import offer_link
 from users.models import Profile, Rating
 
-from .collab import collab_index
+from .collab import CollabIndex, collab_index
 from .index import catalogue_index
 from .learning import ANSWERS_PER_USER, ReplayUser, TrainingGroup, evaluate_strategy, learn_preference_model
 from .models import ModelVersion, Recommendation, RecommendationItem
 from .reasons import empty_reason, item_reasons
+from .references import EASE_FOLDS, attach_ease
 from .scoring import BASELINE, MODEL, Strategy, build_playlist, pick_diverse, score_kind
 from .selectors import active_model_strategy, shown_items, strategy_assign, user_taste
 from .signals import KindTaste, MoodProfile, kind_taste
@@ -200,6 +202,10 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
     for profile_id, item_id, value, kind in rows:
         by_user_kind.setdefault((profile_id, kind), []).append((item_id, value))
 
+    # The stored users' `ease` feature comes from fits without their fold of users (as every other
+    # collaborative signal leaves their own ratings out); the serving matrices are not touched.
+    collab = CollabIndex(kinds={k: _with_ease_folds(c) for k, c in collab.kinds.items()}, stamp=collab.stamp,
+                         built_at=collab.built_at)
     rng = np.random.default_rng(seed)
     train: dict[str, list[ReplayUser]] = {}
     validate: dict[str, list[ReplayUser]] = {}
@@ -249,6 +255,12 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
     return TrainingOutcome(version, promoted, f"Trained {version.name} on {pairs} pairs "
                                               f"(will-watch weight {learned.watch_weight}): {verdict}.",
                            {"new": new_metrics, "serving": serving_metrics})
+
+
+def _with_ease_folds(kind_collab):
+    copied = copy.copy(kind_collab)
+    attach_ease(copied, folds=EASE_FOLDS)
+    return copied
 
 
 def _rounded(features, weights) -> dict[str, float]:

@@ -19,8 +19,8 @@ import numpy as np
 from .collab import KindCollab
 from .index import MODE_MAJOR, MODE_MINOR, MODE_UNKNOWN, KindIndex
 
-FEATURES = ("genre_taste", "content_taste", "collab_like", "collab_seen", "collab_neighbours", "item_knn", "quality",
-            "popularity")
+FEATURES = ("genre_taste", "content_taste", "collab_like", "collab_seen", "collab_neighbours", "item_knn", "ease",
+            "quality", "popularity")
 
 # How far outside a mood's range a track still partly fits: BPM and energy units at which the fit falls to 1/e.
 TEMPO_SOFTNESS = 15.0
@@ -243,7 +243,8 @@ def preference_features(ix: KindIndex, collab: KindCollab | None, taste: KindTas
     if collab is not None:
         out[2], out[3], out[4] = collab.signals(taste.answer_positions, taste.answer_values, taste.own_row, n)
         out[5] = collab.item_knn(liked, taste.own_row, n)
+        out[6] = collab.ease_scores(liked, taste.own_row, n)
     priors = priors or Priors(ix.quality, ix.popularity)
-    out[6] = priors.quality
-    out[7] = priors.popularity
+    out[7] = priors.quality
+    out[8] = priors.popularity
     return out
