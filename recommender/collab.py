@@ -88,6 +88,8 @@ class KindCollab:
         total = self.user_ids.nbytes + self.item_norm.nbytes + self.user_degree.nbytes
         for m in (self.like, self.seen, self.like_t, self.seen_t, self.likes, self.likes_t):
             total += m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+        for ease in (self.ease_models or {}).values():
+            total += ease.weights.nbytes + ease.items.nbytes
         return total
 
     def signals(self, positions: np.ndarray, values: np.ndarray, own_row: int | None, n: int):
@@ -215,9 +217,9 @@ def collab_from_database(catalogue: CatalogueIndex) -> CollabIndex:
 
 def attach_ease(collab: KindCollab) -> None:
     # Imported here: references.py builds on this module's KindCollab.
-    from .references import attach_ease as fit
+    from .references import SERVING_EASE_ITEMS, attach_ease as fit
 
-    fit(collab)
+    fit(collab, items=SERVING_EASE_ITEMS)
 
 
 def _user_genres(ix: KindIndex, collab: KindCollab, chosen: list[tuple[int, int]]) -> sp.csr_matrix:

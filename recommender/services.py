@@ -27,7 +27,7 @@ from .index import catalogue_index
 from .learning import ANSWERS_PER_USER, ReplayUser, TrainingGroup, evaluate_strategy, learn_preference_model
 from .models import ModelVersion, Recommendation, RecommendationItem
 from .reasons import empty_reason, item_reasons
-from .references import EASE_FOLDS, attach_ease
+from .references import EASE_FOLDS, SERVING_EASE_ITEMS, attach_ease
 from .scoring import BASELINE, MODEL, Strategy, build_playlist, pick_diverse, score_kind
 from .selectors import active_model_strategy, shown_items, strategy_assign, user_taste
 from .signals import KindTaste, MoodProfile, kind_taste
@@ -259,7 +259,8 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
 
 def _with_ease_folds(kind_collab):
     copied = copy.copy(kind_collab)
-    attach_ease(copied, folds=EASE_FOLDS)
+    # The same size as serving's fit (collab.attach_ease), so training features match serving ones.
+    attach_ease(copied, folds=EASE_FOLDS, items=SERVING_EASE_ITEMS)
     return copied
 
 
