@@ -1,18 +1,21 @@
 """Offline evaluation on MovieLens-layout data, replaying real ratings through the service's scoring.
 
-The protocol (issue 4, item 7), deterministic for a given seed:
-1. A seeded 20% of users are test users; everyone else's ratings are the service's stored
-   ratings (like ≥ 4, dislike ≤ 2.5, else don't know) and the source of the items' rating,
-   vote count and popularity — the fields a partner feed would fill.
-2. Each test user gives 10 random ratings as onboarding answers; their genres are the genres
-   of the liked answers. The rest is held out; an item is relevant when rated ≥ 4.
-3. ROC AUC over each user's held-out items (averaged over users); NDCG@10 and MAP@10 over the
-   whole catalogue minus the user's 10 answered items.
+Deterministic for a given seed. A seeded 20% of users are test users; everyone else's ratings are
+the service's stored ratings (like ≥ 4, dislike ≤ 2.5, else don't know) and the source of the
+items' rating, vote count and popularity — the fields a partner feed would fill. Three replays
+(DESIGN §6):
+- realistic: the test user taps genres (`GenreTaps`), the bot's warm-up picker (`warmup.next_card`)
+  shows 10 cards one at a time, and the user answers from their real ratings (`answer`: every
+  unrated card is "don't know"); all other ratings are held out;
+- cold: genres only, no answers;
+- oracle: 10 answers drawn from the user's own ratings (the old replay, for comparison).
+ROC AUC over each user's held-out items (averaged over users); NDCG@10 and MAP@10 over the
+catalogue minus the asked cards; an item is relevant when rated ≥ 4.
 
-The learned model is trained exactly as `train_recommender` trains it (`learning.learn_preference_model`)
-— on the stored users, each replayed the same way with its own ratings left out of the priors
-and the collaborative signals; the mix of its "will like" and "will watch" parts is chosen on
-held-out stored users — so nothing is tuned to the test users or to one dataset.
+The learned model is trained exactly as `train_recommender` trains it — on the stored users,
+each replayed the realistic way with its own ratings left out of the priors and the collaborative
+signals; its mix and the references' settings are chosen on held-out stored users — so nothing
+is tuned to the test users or to one dataset.
 """
 
 from __future__ import annotations
