@@ -10,9 +10,10 @@ probably *knows*, leaning to the genres they just chose:
   how alike they are to this person: each stored user's weight is their similarity² to the
   opinions given so far (cosine of the binary "has an opinion" rows: the collaborative
   `neighbours` signal, `collab.py`), a "don't know" counting against those who know that card.
-  Before the first like or dislike every stored user weighs
-  the same, so it is plain popularity; with k opinions the neighbours' share is shrunk toward
-  popularity as (k · neighbours + popularity) / (k + 1) — one opinion is thin evidence.
+  Before the first like or dislike the weights come from the genres: the stored users who chose
+  the same genres (cosine² of the genre sets; plain popularity when no genres are known); with k
+  opinions the neighbours' share is shrunk toward that as (k · neighbours + crowd) / (k + 1) —
+  one opinion is thin evidence.
   After a "don't know" the next card is therefore simply the best-known one left (DESIGN:
   "after Don't know, something better known"); after a like or a dislike it is what people
   who know that item also know.
@@ -109,8 +110,9 @@ def next_card(ix: KindIndex, collab: KindCollab | None, *, genre_columns: np.nda
     if ix.size == 0:
         return None
     unknown = np.setdiff1d(asked, opinion_positions)
-    score = know_probability(ix, collab, opinion_positions=opinion_positions, unknown_positions=unknown,
-                             own_row=own_row, popularity=popularity, genre_columns=genre_columns) * (1.0 + GENRE_WEIGHT * genre_fit(ix, genre_columns))
+    known = know_probability(ix, collab, opinion_positions=opinion_positions, unknown_positions=unknown,
+                             own_row=own_row, popularity=popularity, genre_columns=genre_columns)
+    score = known * (1.0 + GENRE_WEIGHT * genre_fit(ix, genre_columns))
     # Votes break ties between items nobody similar knows (an empty ratings matrix, say).
     score = score.astype(np.float64) + 1e-9 * np.log1p(ix.votes)
     if allowed is not None:
