@@ -1,7 +1,7 @@
 """Registration's warm-up cards come from the recommender's warm-up picker: the chosen genres first (issue 11)."""
 
 from catalog.models import ContentItem, Genre
-from telegram_bot.testing import plain
+from telegram_bot.local_bot_api import plain
 
 
 def test_the_first_warmup_cards_are_of_the_chosen_genres(user, catalogue):
