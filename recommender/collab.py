@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from django.conf import settings
 from django.db.models import Count, Max
 
-from users.models import Rating
+from users.models import Profile, Rating
 
 from .index import CatalogueIndex, KindIndex, _ProcessCache, catalogue_index
 
@@ -50,10 +50,23 @@ class KindCollab:
     # seen[u, i] = 1 / item_norm[i]: the binary matrix is seen × item_norm, no second copy needed.
     item_norm: np.ndarray = None  # float32 [items]: sqrt(number of opinions of the item)
     user_degree: np.ndarray = None  # float32 [users]: number of opinions of the user
+    # Likes alone (binary, unit columns): the item-kNN signal, cosine over who liked both items.
+    likes: sp.csc_matrix = None
+    likes_t: sp.csr_matrix = None
+    # users × genre columns, 1 for each genre the stored user chose (None when unknown): the warm-up
+    # picker's "people who chose these genres know…" prior.
+    user_genres: sp.csr_matrix | None = None
+    # EASE^R fits for the model's `ease` feature (references.attach_ease): -1 = every stored user,
+    # f = without fold f's users (the fold of each user row in ease_fold_of_row).
+    ease_models: dict | None = None
+    ease_fold_of_row: np.ndarray | None = None
 
     def __post_init__(self):
         self.like_t = self.like.T.tocsr()
         self.seen_t = self.seen.T.tocsr()
+        if self.likes is None:
+            self.likes = _unit_columns(sp.csc_matrix(self.like > 0, dtype=np.float32))
+        self.likes_t = self.likes.T.tocsr()
         if self.item_norm is None:
             self.item_norm = _binary_norms(self.seen)
         if self.user_degree is None:
@@ -73,8 +86,10 @@ class KindCollab:
     @property
     def nbytes(self) -> int:
         total = self.user_ids.nbytes + self.item_norm.nbytes + self.user_degree.nbytes
-        for m in (self.like, self.seen, self.like_t, self.seen_t):
+        for m in (self.like, self.seen, self.like_t, self.seen_t, self.likes, self.likes_t):
             total += m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+        for ease in (self.ease_models or {}).values():
+            total += ease.weights.nbytes + ease.items.nbytes
         return total
 
     def signals(self, positions: np.ndarray, values: np.ndarray, own_row: int | None, n: int):
@@ -96,6 +111,33 @@ class KindCollab:
         like = (self.like_t @ like_users).astype(np.float32) * scale
         seen = (self.seen_t @ seen_users).astype(np.float32) * scale
         return like, seen, self._neighbours(overlap, len(positions), n)
+
+    def item_knn(self, liked: np.ndarray, own_row: int | None, n: int) -> np.ndarray:
+        """Item-kNN over likes: Σ over the user's liked items of cosine(item, liked item), scaled to a
+        maximum of 1 (so it mixes with 0..1 priors the same way for every user); the user's own row
+        is left out."""
+        if not self.enabled or liked.size == 0:
+            return np.zeros(n, dtype=np.float32)
+        users = np.asarray(self.likes[:, liked].sum(axis=1), dtype=np.float32).ravel()
+        if own_row is not None:
+            users[own_row] = 0.0
+        score = (self.likes_t @ users).astype(np.float32)
+        # An item's similarity to itself is not evidence (the liked items are not offered again anyway).
+        score[liked] = 0.0
+        top = float(score.max()) if score.size else 0.0
+        return score * np.float32(1.0 / top) if top > 0 else score
+
+    def ease_scores(self, liked: np.ndarray, own_row: int | None, n: int) -> np.ndarray:
+        """EASE^R scores from the user's likes, scaled to a maximum of 1 (0 without a fit or likes)."""
+        if not self.ease_models or liked.size == 0:
+            return np.zeros(n, dtype=np.float32)
+        fold = -1
+        if own_row is not None and self.ease_fold_of_row is not None:
+            fold = int(self.ease_fold_of_row[own_row])
+        score = self.ease_models.get(fold, self.ease_models[-1]).scores(liked, n)
+        score = np.maximum(score, 0.0)
+        top = float(score.max())
+        return score * np.float32(1.0 / top) if top > 0 else score
 
     def _neighbours(self, overlap: np.ndarray, answers: int, n: int) -> np.ndarray:
         """Similarity²-weighted share of the stored users with the same answered items who rated each item."""
@@ -158,14 +200,36 @@ def collab_from_database(catalogue: CatalogueIndex) -> CollabIndex:
     stamp = (ratings_stamp(), catalogue.stamp)
     triples = list(Rating.objects.exclude(value=Rating.Value.UNKNOWN).values_list("profile_id", "item_id", "value",
                                                                                    "item__kind"))
+    # Chosen genres ride on the ratings' stamp: a new user chooses them before their first warm-up answer.
+    chosen = list(Profile.genres.through.objects.values_list("profile_id", "genre_id"))
     kinds = {}
     for kind, ix in catalogue.kinds.items():
         kind_triples = [t for t in triples if t[3] == kind]
-        kinds[kind] = kind_collab_for_index(
+        collab = kind_collab_for_index(
             ix, np.array([t[0] for t in kind_triples], dtype=np.int64),
             np.array([t[1] for t in kind_triples], dtype=np.int64),
             np.array([t[2] for t in kind_triples], dtype=np.int64))
+        collab.user_genres = _user_genres(ix, collab, chosen)
+        attach_ease(collab)
+        kinds[kind] = collab
     return CollabIndex(kinds=kinds, stamp=stamp, built_at=time.monotonic())
+
+
+def attach_ease(collab: KindCollab) -> None:
+    # Imported here: references.py builds on this module's KindCollab.
+    from .references import SERVING_EASE_ITEMS, attach_ease as fit
+
+    fit(collab, items=SERVING_EASE_ITEMS)
+
+
+def _user_genres(ix: KindIndex, collab: KindCollab, chosen: list[tuple[int, int]]) -> sp.csr_matrix:
+    """users × the kind's genre columns: the genres each stored user chose in their profile."""
+    column = {int(g): c for c, g in enumerate(ix.genre_ids)}
+    pairs = [(collab.row_of(profile_id), column[genre_id]) for profile_id, genre_id in chosen if genre_id in column]
+    pairs = [(row, col) for row, col in pairs if row is not None]
+    data = np.ones(len(pairs), dtype=np.float32)
+    return sp.csr_matrix((data, ([p[0] for p in pairs], [p[1] for p in pairs])),
+                         shape=(len(collab.user_ids), len(ix.genre_ids)))
 
 
 def kind_collab_for_index(ix: KindIndex, users: np.ndarray, item_ids: np.ndarray, values: np.ndarray) -> KindCollab:

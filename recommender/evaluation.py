@@ -1,38 +1,50 @@
 """Offline evaluation on MovieLens-layout data, replaying real ratings through the service's scoring.
 
-The protocol (issue 4, item 7), deterministic for a given seed:
-1. A seeded 20% of users are test users; everyone else's ratings are the service's stored
-   ratings (like ≥ 4, dislike ≤ 2.5, else don't know) and the source of the items' rating,
-   vote count and popularity — the fields a partner feed would fill.
-2. Each test user gives 10 random ratings as onboarding answers; their genres are the genres
-   of the liked answers. The rest is held out; an item is relevant when rated ≥ 4.
-3. ROC AUC over each user's held-out items (averaged over users); NDCG@10 and MAP@10 over the
-   whole catalogue minus the user's 10 answered items.
+Deterministic for a given seed. A seeded 20% of users are test users; everyone else's ratings are
+the service's stored ratings (like ≥ 4, dislike ≤ 2.5, else don't know) and the source of the
+items' rating, vote count and popularity — the fields a partner feed would fill. Three replays
+(DESIGN §6):
+- realistic: the test user taps genres (`GenreTaps`), the bot's warm-up picker (`warmup.next_card`)
+  shows 10 cards one at a time, and the user answers from their real ratings (`answer`: every
+  unrated card is "don't know"); all other ratings are held out;
+- cold: genres only, no answers;
+- oracle: 10 answers drawn from the user's own ratings (the old replay, for comparison).
+ROC AUC over each user's held-out items (averaged over users); NDCG@10 and MAP@10 over the
+catalogue minus the asked cards; an item is relevant when rated ≥ 4.
 
-The learned model is trained exactly as `train_recommender` trains it (`learning.learn_preference_model`)
-— on the stored users, each replayed the same way with its own ratings left out of the priors
-and the collaborative signals; the mix of its "will like" and "will watch" parts is chosen on
-held-out stored users — so nothing is tuned to the test users or to one dataset.
+The learned model is trained exactly as `train_recommender` trains it — on the stored users,
+each replayed the realistic way with its own ratings left out of the priors and the collaborative
+signals; its mix and the references' settings are chosen on held-out stored users — so nothing
+is tuned to the test users or to one dataset.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from .collab import KindCollab, kind_collab_from_triples
 from .index import KindIndex, padded_columns, quality_priors
 from .learning import (ANSWERS_PER_USER, MetricSummary, ReplayUser, TrainingGroup, evaluate_strategy,
-                       learn_preference_model)
+                       inner_validation, learn_preference_model)
+from .references import EASE_FOLDS, attach_ease, choose_references
+from .warmup import next_card, popular_cards
 from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, Strategy
 from .signals import KindTaste, Priors
 
 TEST_SHARE = 0.2
 LIKE_AT, DISLIKE_AT = 4.0, 2.5
+REALISTIC, COLD, ORACLE = "realistic", "cold", "oracle"
+PROTOCOLS = (REALISTIC, COLD, ORACLE)
+PICKER, POPULAR_PICKER = "picker", "popular"
+# The genre-tapping rule (GenreTaps): at most TAPS genres, each with at least TAP_MIN_LIKES of the person's likes.
+TAPS = 3
+TAP_MIN_LIKES = 2
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
 
 
@@ -41,8 +53,15 @@ class DatasetError(ValueError):
 
 
 @dataclass
-class EvaluationReport:
+class ProtocolResult:
     rows: dict[str, MetricSummary]
+    opinions: float  # mean likes + dislikes gathered per test user
+    popular_opinions: float | None = None  # the same with the reference picker (the 10 most popular items)
+
+
+@dataclass
+class EvaluationReport:
+    protocols: dict[str, ProtocolResult]
     items: int
     ratings: int
     test_users: int
@@ -50,6 +69,13 @@ class EvaluationReport:
     training_pairs: int
     model_weights: dict[str, float]
     watch_weight: float = 0.0  # λ of the "will watch" model, learned on the training users
+    references: dict = field(default_factory=dict)  # the references' settings, chosen on held-out stored users
+    warmup: str = "picker"
+
+    @property
+    def rows(self) -> dict[str, MetricSummary]:
+        """The first protocol's table."""
+        return next(iter(self.protocols.values())).rows
 
 
 def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -67,7 +93,8 @@ def opinion(ratings: np.ndarray) -> np.ndarray:
     return np.where(ratings >= LIKE_AT, 1, np.where(ratings <= DISLIKE_AT, -1, 0)).astype(np.int8)
 
 
-def movielens_evaluate(directory: str | Path, *, seed: int = 0) -> EvaluationReport:
+def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple[str, ...] = PROTOCOLS,
+                       warmup: str = PICKER) -> EvaluationReport:
     directory = Path(directory)
     movies = _read_csv(directory / "movies.csv", ["movieId", "title", "genres"]).sort_values("movieId", kind="stable")
     ratings = _read_csv(directory / "ratings.csv", ["userId", "movieId", "rating"])
@@ -91,10 +118,14 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0) -> EvaluationRep
     max_votes = max(votes.max(), 1.0)
     ix = _film_index(movies, item_ids, votes, star_sums, max_votes)
     collab = kind_collab_from_triples(user_of[stored], positions[stored], opinion(stars[stored]), n)
+    taps = GenreTaps.from_ratings(ix, positions[stored])
 
     rows_by_user = pd.Series(np.arange(len(ratings))).groupby(user_of).apply(np.asarray).to_dict()
-    test = [_replay(ix, None, rows_by_user[u], positions, stars, rng, user_id=int(u)) for u in test_users]
+    # The stored users' chosen genres, by the same tapping rule (in the service: their profile's genres).
+    collab.user_genres = stored_user_genres(ix, collab, taps, rows_by_user, positions, stars)
 
+    # Training: every stored user replayed as the bot meets them (their own ratings left out of the
+    # priors and the collaborative signals), exactly as the served model is trained.
     train_rng = np.random.default_rng([seed, 1])
     training = []
     for user in np.setdiff1d(users, test_users):
@@ -102,7 +133,11 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0) -> EvaluationRep
         if len(rows) <= ANSWERS_PER_USER:
             continue
         own = _leave_one_out(votes, star_sums, max_votes, positions[rows], stars[rows])
-        training.append(_replay(ix, collab, rows, positions, stars, train_rng, user_id=int(user), priors=own))
+        training.append(realistic_replay(ix, collab, taps, positions[rows], stars[rows], user_id=int(user),
+                                         own_row=collab.row_of(int(user)), priors=own))
+    references = choose_references(ix, collab, [u for u in training if inner_validation(seed, u.user_id)])
+    if references.ease is not None:
+        attach_ease(collab, lam=references.ease.lam, folds=EASE_FOLDS)
     learned = learn_preference_model([TrainingGroup(ix, collab, training)], seed)
     model = learned.model
 
@@ -110,11 +145,113 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0) -> EvaluationRep
         BASELINE: Strategy(BASELINE), POPULARITY: Strategy(POPULARITY), HEURISTIC: Strategy(HEURISTIC),
         MODEL: Strategy(MODEL, model=model),
     }
-    report_rows = {name: evaluate_strategy(ix, collab, test, strategy) for name, strategy in strategies.items()}
-    return EvaluationReport(rows=report_rows, items=n, ratings=len(ratings), test_users=len(test),
-                            training_users=len(training), training_pairs=learned.pairs,
-                            model_weights={f: round(float(w), 4) for f, w in zip(model.features, model.weights)},
-                            watch_weight=learned.watch_weight)
+    report = EvaluationReport(protocols={}, items=n, ratings=len(ratings), test_users=len(test_users),
+                              training_users=len(training), training_pairs=learned.pairs,
+                              model_weights={f: round(float(w), 4) for f, w in zip(model.features, model.weights)},
+                              watch_weight=learned.watch_weight, references=references.settings, warmup=warmup)
+    for protocol in protocols:
+        test = []
+        replay_rng = np.random.default_rng([seed, 2])
+        for u in test_users:
+            rows = rows_by_user[u]
+            if protocol == ORACLE:
+                test.append(_replay(ix, None, rows, positions, stars, replay_rng, user_id=int(u)))
+            else:
+                test.append(realistic_replay(ix, collab, taps, positions[rows], stars[rows], user_id=int(u),
+                                             cards=0 if protocol == COLD else ANSWERS_PER_USER,
+                                             popular=warmup == POPULAR_PICKER))
+        table = {name: evaluate_strategy(ix, collab, test, strategy) for name, strategy in strategies.items()}
+        table.update(references.evaluate(ix, collab, test))
+        result = ProtocolResult(rows=table, opinions=float(np.mean([u.taste.answer_positions.size for u in test])))
+        if protocol == REALISTIC:
+            popular = [realistic_replay(ix, collab, taps, positions[rows_by_user[u]], stars[rows_by_user[u]],
+                                        user_id=int(u), popular=True) for u in test_users]
+            result.popular_opinions = float(np.mean([u.taste.answer_positions.size for u in popular]))
+        report.protocols[protocol] = result
+    return report
+
+
+@dataclass
+class GenreTaps:
+    """The genre-tapping rule of the replay: which genres a person with these ratings taps at registration.
+
+    A person taps the genres they like more than people in general do: among the genres of their
+    liked items (≥ 4 stars), those with at least TAP_MIN_LIKES likes whose share of the person's
+    likes is at least the genre's share of all stored ratings (lift ≥ 1), the TAPS with the most
+    likes (ties: the higher lift). So a drama lover taps Drama, and nobody taps Drama just because
+    most films are dramas.
+    """
+
+    share: np.ndarray  # per genre column: share of the stored ratings whose item carries the genre
+
+    @classmethod
+    def from_ratings(cls, ix: KindIndex, rated_positions: np.ndarray) -> GenreTaps:
+        counts = ix.one_hot_genres(np.unique(rated_positions)).T @ np.bincount(
+            rated_positions, minlength=ix.size)[np.unique(rated_positions)]
+        return cls(share=(counts / max(len(rated_positions), 1)).astype(np.float64))
+
+    def tapped(self, ix: KindIndex, liked: np.ndarray) -> np.ndarray:
+        if liked.size == 0:
+            return np.empty(0, dtype=np.int64)
+        counts = ix.one_hot_genres(liked).sum(axis=0)
+        lift = np.where(self.share > 0, counts / liked.size / np.maximum(self.share, 1e-12), 0.0)
+        eligible = np.flatnonzero((counts >= TAP_MIN_LIKES) & (lift >= 1.0))
+        order = np.lexsort((eligible, -lift[eligible], -counts[eligible]))
+        return np.sort(eligible[order][:TAPS]).astype(np.int64)
+
+
+def stored_user_genres(ix: KindIndex, collab: KindCollab, taps: GenreTaps, rows_by_user: dict, positions,
+                       stars) -> sp.csr_matrix:
+    """users × genre columns of the collaborative matrix's users: the genres each would tap."""
+    pairs = []
+    for row, user in enumerate(collab.user_ids.tolist()):
+        rows = rows_by_user[user]
+        pairs.extend((row, int(g)) for g in taps.tapped(ix, positions[rows][stars[rows] >= LIKE_AT]))
+    data = np.ones(len(pairs), dtype=np.float32)
+    return sp.csr_matrix((data, ([p[0] for p in pairs], [p[1] for p in pairs])),
+                         shape=(len(collab.user_ids), len(ix.genre_ids)))
+
+
+def realistic_replay(ix: KindIndex, collab: KindCollab, taps: GenreTaps, rated: np.ndarray, stars: np.ndarray, *,
+                     user_id: int, cards: int = ANSWERS_PER_USER, own_row: int | None = None,
+                     priors: Priors | None = None, popular: bool = False) -> ReplayUser:
+    """One user as the bot meets them: they tap their genres, the warm-up picker shows `cards` cards one at a
+    time (seeing the answers so far), and they answer from their real ratings — like ≥ 4, dislike ≤ 2.5,
+    otherwise "don't know", which is also the answer to every item they never rated. The rest is held out."""
+    star_of = dict(zip(rated.tolist(), stars.tolist()))
+    genres = taps.tapped(ix, rated[stars >= LIKE_AT])
+    popularity = priors.popularity if priors is not None else None
+    asked: list[int] = []
+    values: list[int] = []
+    fixed = popular_cards(ix, popularity, cards) if popular else None
+    for step in range(cards):
+        if fixed is not None:
+            card = int(fixed[step]) if step < len(fixed) else None
+        else:
+            known = np.array([v != 0 for v in values], dtype=bool)
+            card = next_card(ix, collab, genre_columns=genres, asked=np.array(asked, dtype=np.int64),
+                             opinion_positions=np.array(asked, dtype=np.int64)[known],
+                             opinion_values=np.array(values, dtype=np.int8)[known], own_row=own_row,
+                             popularity=popularity)
+        if card is None:
+            break
+        asked.append(card)
+        values.append(answer(star_of.get(card)))
+    asked_arr = np.array(asked, dtype=np.int64)
+    values_arr = np.array(values, dtype=np.int8)
+    has_opinion = values_arr != 0
+    taste = KindTaste(genre_columns=genres, answer_positions=asked_arr[has_opinion],
+                      answer_values=values_arr[has_opinion], own_row=own_row)
+    held = ~np.isin(rated, asked_arr)
+    return ReplayUser(user_id=user_id, taste=taste, heldout_positions=rated[held],
+                      heldout_liked=stars[held] >= LIKE_AT, answered_positions=asked_arr, priors=priors)
+
+
+def answer(stars: float | None) -> int:
+    """The realistic answering rule: like ≥ 4 stars, dislike ≤ 2.5, otherwise (or never rated) don't know."""
+    if stars is None:
+        return 0
+    return 1 if stars >= LIKE_AT else -1 if stars <= DISLIKE_AT else 0
 
 
 def _film_index(movies: pd.DataFrame, item_ids, votes, star_sums, max_votes) -> KindIndex:
@@ -148,9 +285,9 @@ def _leave_one_out(votes, star_sums, max_votes, own_positions, own_stars) -> Pri
     np.subtract.at(star_sums, own_positions, own_stars * 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         rating = np.where(votes > 0, star_sums / np.maximum(votes, 1), np.nan).astype(np.float32)
-    quality, rating_mean = quality_priors(rating, votes.astype(np.float32))
+    quality = quality_priors(rating, votes.astype(np.float32))
     popularity = (np.log1p(votes) / np.log1p(max_votes)).astype(np.float32)
-    return Priors(quality=quality, rating_mean=rating_mean, popularity=popularity)
+    return Priors(quality=quality, popularity=popularity)
 
 
 def _replay(ix: KindIndex, collab: KindCollab | None, rows: np.ndarray, positions, stars, rng,

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 
 from catalog.models import ContentItem, Genre, Kind, Mood, MoodGenreWeight, Offer
+from catalog.services import book_reading_minutes
 
 KINDS = (Kind.FILM.value, Kind.BOOK.value, Kind.TRACK.value)
 
@@ -67,7 +68,6 @@ class KindIndex:
     genre_info: dict[int, GenreInfo] = field(default_factory=dict)
     # Derived in __post_init__:
     quality: np.ndarray = field(init=False)
-    rating_mean: np.ndarray = field(init=False)
     popularity: np.ndarray = field(init=False)
     genre_count: np.ndarray = field(init=False)
     has_tags: np.ndarray = field(init=False)
@@ -83,7 +83,7 @@ class KindIndex:
         # Native index width: numpy gathers with intp indexes without converting them each time.
         self.genre_cols = self.genre_cols.astype(np.intp)
         self.mood_cols = self.mood_cols.astype(np.intp)
-        self.quality, self.rating_mean = quality_priors(self.rating, self.votes)
+        self.quality = quality_priors(self.rating, self.votes)
         self.popularity = np.clip(self.popularity_raw / 100.0, 0, 1).astype(np.float32)
         g, m = len(self.genre_ids), len(self.mood_ids)
         self.genre_count = (self.genre_cols < g).sum(axis=0).astype(np.float32)
@@ -186,25 +186,22 @@ def padded_from_dense(dense: np.ndarray) -> np.ndarray:
     return padded_columns(dense.shape[0], rows, cols, dense.shape[1])
 
 
-def quality_priors(rating: np.ndarray, votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def quality_priors(rating: np.ndarray, votes: np.ndarray) -> np.ndarray:
     """Vote-weighted (Bayesian) ratings on 0..1, so a 9.0 from 12 votes does not beat 8.5 from 2 million.
 
     WR = (v·R + m·C) / (v + m), with C the vote-weighted mean rating of the kind and m the mean
     number of votes of the kind's rated items (the IMDb top-250 formula with a catalogue-relative
-    m, so no number depends on one dataset). The second array uses m = 5: almost the raw mean,
-    which the learned model may weigh against the first.
+    m, so no number depends on one dataset). The one rating prior the model sees: a second, barely
+    shrunk mean (m = 5) let the learned weights subtract the two and push 4–9-vote items to the top.
     """
     r = np.nan_to_num(rating.astype(np.float64), nan=0.0)
     v = np.where(np.isnan(rating), 0.0, votes.astype(np.float64))
     total = v.sum()
     if total <= 0:
-        fallback = np.where(np.isnan(rating), 0.5, r / 10.0).astype(np.float32)
-        return fallback, fallback
+        return np.where(np.isnan(rating), 0.5, r / 10.0).astype(np.float32)
     c = float((r * v).sum() / total)
     m = float(v[v > 0].mean())
-    bayes = (v * r + m * c) / (v + m) / 10.0
-    light = (v * r + 5.0 * c) / (v + 5.0) / 10.0
-    return bayes.astype(np.float32), light.astype(np.float32)
+    return ((v * r + m * c) / (v + m) / 10.0).astype(np.float32)
 
 
 def _codes(values: list[str]) -> np.ndarray:
@@ -272,7 +269,6 @@ def index_from_database() -> CatalogueIndex:
         genres_by_kind.setdefault(genre.kind, {})[genre.pk] = GenreInfo(genre.pk, genre.code, genre.name_ru,
                                                                         genre.name_en)
     mood_ids = np.array(sorted(Mood.objects.values_list("id", flat=True)), dtype=np.int64)
-    minutes_per_page = float(settings.BOOK_MINUTES_PER_PAGE)
     with_offer = Exists(Offer.objects.filter(item=OuterRef("pk"), available=True))
     fields = ("id", "kind", "length_minutes", "pages", "duration_seconds", "tempo", "energy", "valence", "mode",
               "rating", "votes", "popularity", "series", "primary_creator", "year")
@@ -284,8 +280,7 @@ def index_from_database() -> CatalogueIndex:
     kinds = {}
     for kind in KINDS:
         kind_rows = [r for r in rows if r[1] == kind]
-        kinds[kind] = _kind_from_rows(kind, kind_rows, item_genres, item_moods, genres_by_kind[kind], mood_ids,
-                                      minutes_per_page)
+        kinds[kind] = _kind_from_rows(kind, kind_rows, item_genres, item_moods, genres_by_kind[kind], mood_ids)
     mood_weights: dict[int, dict[int, float]] = {}
     for mood_id, genre_id, weight in MoodGenreWeight.objects.values_list("mood_id", "genre_id", "weight"):
         mood_weights.setdefault(mood_id, {})[genre_id] = weight
@@ -293,7 +288,7 @@ def index_from_database() -> CatalogueIndex:
                           genres=genres)
 
 
-def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minutes_per_page) -> KindIndex:
+def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids) -> KindIndex:
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     n = len(ids)
     kind_genre_ids = np.array(sorted(genres), dtype=np.int64)
@@ -305,9 +300,7 @@ def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minut
     length = _floats([r[2] for r in rows])
     duration = _floats([r[4] for r in rows])
     if kind == Kind.BOOK:
-        pages = _floats([r[3] for r in rows])
-        reading = np.ceil(pages * minutes_per_page)
-        length = np.where(np.isnan(pages), length, reading).astype(np.float32)
+        length = _floats([reading_minutes(pages=r[3], length_minutes=r[2]) for r in rows])
     if kind == Kind.TRACK:
         length = np.where(np.isnan(duration), length, duration / 60.0).astype(np.float32)
         duration = np.where(np.isnan(duration), length * 60.0, duration).astype(np.float32)
@@ -323,6 +316,12 @@ def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids, minut
         year=_floats([r[14] for r in rows]),
         genre_info={int(g): genres[int(g)] for g in kind_genre_ids},
     )
+
+
+def reading_minutes(*, pages: int | None, length_minutes: int | None) -> int | None:
+    """A book's reading time, the one number the scoring, the reasons and the card all show:
+    pages × BOOK_MINUTES_PER_PAGE when the pages are known, else the feed's own length."""
+    return book_reading_minutes(pages) if pages else length_minutes
 
 
 def _pairs_to_padded(ids: np.ndarray, pairs: list[tuple[int, int]], column: dict[int, int], pad: int) -> np.ndarray:

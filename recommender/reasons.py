@@ -14,8 +14,9 @@ from .types import Reason
 MAX_REASONS = 4
 GOOD_RATING = 7.0
 POPULAR = 70.0
-# Hours a "several evenings" read is counted in.
+# A long read is "for several evenings" when it needs at least SEVERAL_EVENINGS evenings of reading.
 EVENING_MINUTES = 90
+SEVERAL_EVENINGS = 2
 
 
 def duration_ru(minutes: float) -> str:
@@ -128,12 +129,26 @@ def _time_reason(ix, pos, scores, minutes) -> Reason | None:
         return Reason("time_fits", f"уложится в твои {duration_ru(minutes)} ({duration_ru(length)})",
                       f"fits your {duration_en(minutes)} ({duration_en(length)})")
     if ix.kind == "book":
+        # The reading time is shown exactly as the card shows it (minutes of the same index), so the
+        # card and the reason agree; "several evenings" only when the book needs several.
         if scores.time.long_read[pos]:
-            hours = max(2, math.ceil(length / 60))
-            return Reason("several_evenings", f"чтение на несколько вечеров (около {hours} ч)",
-                          f"a read for several evenings (about {hours} h)")
+            if length >= SEVERAL_EVENINGS * EVENING_MINUTES:
+                return Reason("several_evenings", f"чтение на несколько вечеров (≈ {duration_ru(length)})",
+                              f"a read for several evenings (about {duration_en(length)})")
+            sittings = int(math.ceil(length / minutes))
+            return Reason("sittings", f"прочитаешь за {sittings} {_plural_ru(sittings, 'заход', 'захода', 'заходов')}"
+                                      f" по {duration_ru(minutes)} (≈ {duration_ru(length)})",
+                          f"a read of {sittings} sittings of {duration_en(minutes)} (about {duration_en(length)})")
         return Reason("time_fits", f"прочитаешь за {duration_ru(length)}", f"a read of about {duration_en(length)}")
     return None
+
+
+def _plural_ru(n: int, one: str, few: str, many: str) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
 
 
 def _taste_reasons(ix, pos, scores, taste, liked_titles) -> list[Reason]:

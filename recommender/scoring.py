@@ -31,10 +31,14 @@ STRATEGIES = (HEURISTIC, MODEL, BASELINE, POPULARITY)
 
 MOOD_WEIGHT = 4.0
 TIME_WEIGHT = 0.5
+# A book's time fit counts the sittings it needs (signals.time_fit): half as much as the mood.
+BOOK_TIME_WEIGHT = 2.0
+# Standard deviations of preference beyond which an item gains nothing more (see score_kind).
+PREFERENCE_CAP = 2.0
 
 # Hand-set weights over standardised preference features (the learned model replaces them).
 HAND_WEIGHTS = {"genre_taste": 1.0, "content_taste": 0.7, "collab_like": 1.0, "collab_seen": 0.3,
-                "collab_neighbours": 0.3, "quality": 1.0, "rating_mean": 0.0, "popularity": 0.5}
+                "collab_neighbours": 0.3, "item_knn": 0.0, "ease": 0.0, "quality": 1.0, "popularity": 0.5}
 
 # Diversity: within a kind's first DIVERSE_TOP picks, no two of one series or by one creator.
 DIVERSE_TOP = 3
@@ -121,11 +125,13 @@ def score_kind(ix: KindIndex, collab: KindCollab | None, *, strategy: Strategy, 
         features = preference_features(ix, collab, taste, priors)
         pref = preference(strategy, features, ix)
         moods = mood_fit(ix, mood)
+        # Capped beside a mood: the preference of a few outstanding items (a skewed prior's long tail)
+        # would otherwise outweigh any mood, and opposite moods would share their top picks.
         score = _standardise(pref, time.allowed)
         if moods is not None:
-            score = score + MOOD_WEIGHT * moods.fit
+            score = np.minimum(score, PREFERENCE_CAP) + MOOD_WEIGHT * moods.fit
         if minutes is not None:
-            score = score + TIME_WEIGHT * time.fit
+            score = score + (BOOK_TIME_WEIGHT if ix.kind == "book" else TIME_WEIGHT) * time.fit
     score = np.where(time.allowed, score, -np.inf).astype(np.float32)
     collab_top = np.inf
     if features is not None and features.shape[1]:

@@ -14,10 +14,13 @@ from django.db.models import CharField, IntegerField, Prefetch, QuerySet, Value
 from catalog.models import ContentItem, Genre, Offer, Partner
 from users.models import Profile, Rating
 
-from .index import CatalogueIndex
+from .collab import collab_index
+from .index import CatalogueIndex, catalogue_index
 from .models import Experiment, ExperimentVariant, ModelVersion
 from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, PreferenceModel, Strategy
-from .types import OfferPick
+from .signals import kind_taste
+from .types import ALL_KINDS, OfferPick
+from .warmup import next_card
 
 _models_lock = threading.Lock()
 # Artifacts are immutable once saved, so a process keeps each version it has loaded.
@@ -208,3 +211,29 @@ def shown_items(catalogue: CatalogueIndex, picked: dict[int, tuple[str, int]]) -
             offer_id, _partner, price, currency, offer_type, partner_code, partner_name = row[width:]
             entry.offers.append(OfferPick(offer_id, partner_code, partner_name, price, currency, offer_type, link=""))
     return shown
+
+
+def warmup_card(*, profile: Profile, asked_item_ids: list[int], kinds: tuple[str, ...] = ALL_KINDS) -> int | None:
+    """The next warm-up card for registration (`warmup.next_card`), or None when nothing is left to ask.
+
+    Kinds take turns in the given order (card i is of kinds[i % len(kinds)], the next kind when that one
+    has nothing left); the chosen genres and every answer so far come in one query (`user_taste`).
+    """
+    catalogue = catalogue_index()
+    collab = collab_index()
+    taste = user_taste(profile, None)
+    asked = set(asked_item_ids)
+    for turn in range(len(kinds)):
+        kind = kinds[(len(asked_item_ids) + turn) % len(kinds)]
+        ix = catalogue.kinds.get(kind)
+        if ix is None or not ix.size:
+            continue
+        kind_collab = collab.kinds.get(kind)
+        answered = kind_taste(ix, kind_collab, genre_ids=taste.genre_ids, answers=taste.answers, user_id=profile.pk)
+        card = next_card(ix, kind_collab, genre_columns=answered.genre_columns,
+                         asked=ix.positions(asked | set(taste.answers)),
+                         opinion_positions=answered.answer_positions, opinion_values=answered.answer_values,
+                         own_row=answered.own_row)
+        if card is not None:
+            return int(ix.item_ids[card])
+    return None

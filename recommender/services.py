@@ -9,6 +9,7 @@ the catalogue size (the index itself is rebuilt only when the catalogue changes)
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -21,15 +22,17 @@ from catalog.models import ContentItem
 from tracking.links import offer_link
 from users.models import Profile, Rating
 
-from .collab import collab_index
+from .collab import CollabIndex, collab_index
 from .index import catalogue_index
 from .learning import ANSWERS_PER_USER, ReplayUser, TrainingGroup, evaluate_strategy, learn_preference_model
 from .models import ModelVersion, Recommendation, RecommendationItem
 from .reasons import empty_reason, item_reasons
+from .references import EASE_FOLDS, SERVING_EASE_ITEMS, attach_ease
 from .scoring import BASELINE, MODEL, Strategy, build_playlist, pick_diverse, score_kind
 from .selectors import active_model_strategy, shown_items, strategy_assign, user_taste
 from .signals import KindTaste, MoodProfile, kind_taste
 from .types import ItemPick, Playlist, RecommendationRequest, RecommendationResult
+from .warmup import next_card
 
 __all__ = ["BASELINE", "model_version_train", "recommend"]
 
@@ -166,7 +169,6 @@ def _log_insert_one_statement(recommendation: Recommendation, rows: list[LogRow]
 
 # --- Training ---------------------------------------------------------------------------------
 
-ANSWERS_SHARE = 0.5  # of a user's opinions replayed as their onboarding answers (at most ANSWERS_PER_USER)
 MIN_OPINIONS_PER_USER = 4
 MIN_TRAINING_PAIRS = 200
 VALIDATION_SHARE = 5  # one user in five is held out to compare the new model with the serving one
@@ -184,7 +186,8 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
     """Fit the preference model on stored likes / dislikes; save it; promote it if it beats the serving one.
 
     Users are split by a hash of their id: four in five train, one in five validates. Each user
-    is replayed as in the offline evaluation (half their opinions as answers, the rest held out);
+    is replayed as the offline evaluation's realistic replay (their genres, the warm-up picker's cards
+    answered from their stored ratings, every other opinion held out);
     the new model and the serving strategy (the active version, else the hand-set weights) are
     scored on the validation users, and the new one is promoted only if its mean of ROC AUC and
     NDCG@10 is higher.
@@ -199,6 +202,10 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
     for profile_id, item_id, value, kind in rows:
         by_user_kind.setdefault((profile_id, kind), []).append((item_id, value))
 
+    # The stored users' `ease` feature comes from fits without their fold of users (as every other
+    # collaborative signal leaves their own ratings out); the serving matrices are not touched.
+    collab = CollabIndex(kinds={k: _with_ease_folds(c) for k, c in collab.kinds.items()}, stamp=collab.stamp,
+                         built_at=collab.built_at)
     rng = np.random.default_rng(seed)
     train: dict[str, list[ReplayUser]] = {}
     validate: dict[str, list[ReplayUser]] = {}
@@ -250,29 +257,47 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
                            {"new": new_metrics, "serving": serving_metrics})
 
 
+def _with_ease_folds(kind_collab):
+    copied = copy.copy(kind_collab)
+    # The same size as serving's fit (collab.attach_ease), so training features match serving ones.
+    attach_ease(copied, folds=EASE_FOLDS, items=SERVING_EASE_ITEMS)
+    return copied
+
+
 def _rounded(features, weights) -> dict[str, float]:
     return {f: round(float(w), 5) for f, w in zip(features, weights)}
 
 
 def _replay_stored_user(ix, kind_collab, profile_id, answers, genre_ids, rng) -> ReplayUser | None:
-    opinions = [(item_id, value) for item_id, value in answers if value]
-    item_ids = np.array([item_id for item_id, _v in opinions], dtype=np.int64)
+    """A stored user replayed as the bot meets a new one (the realistic replay of `evaluate_recommender`):
+    their chosen genres, the warm-up picker's cards one at a time, answered from their stored ratings
+    (no rating or "don't know" → don't know); every other opinion is held out."""
+    opinions = {item_id: value for item_id, value in answers if value}
+    item_ids = np.array(sorted(opinions), dtype=np.int64)
     positions = ix.positions(item_ids)
     if positions.size < MIN_OPINIONS_PER_USER:
         return None
-    value_of = dict(opinions)
-    values = np.array([value_of[int(i)] for i in ix.item_ids[positions]], dtype=np.int8)
-    order = rng.permutation(positions.size)
-    count = min(ANSWERS_PER_USER, max(1, int(positions.size * ANSWERS_SHARE)))
-    answer, held = order[:count], order[count:]
-    if not (values[held] > 0).any():
+    value_at = {int(p): opinions[int(ix.item_ids[p])] for p in positions}
+    own_row = kind_collab.row_of(profile_id) if kind_collab else None
+    genre_columns = ix.genre_columns(genre_ids)
+    asked: list[int] = []
+    for _card in range(ANSWERS_PER_USER):
+        known = np.array([p for p in asked if p in value_at], dtype=np.int64)
+        card = next_card(ix, kind_collab, genre_columns=genre_columns, asked=np.array(asked, dtype=np.int64),
+                         opinion_positions=known, opinion_values=np.array([value_at[p] for p in known], dtype=np.int8),
+                         own_row=own_row)
+        if card is None:
+            break
+        asked.append(card)
+    answered = np.array([p for p in asked if p in value_at], dtype=np.int64)
+    held = np.setdiff1d(positions, np.array(asked, dtype=np.int64))
+    held_values = np.array([value_at[int(p)] for p in held], dtype=np.int8)
+    if not (held_values > 0).any():
         return None
-    taste = KindTaste(genre_columns=ix.genre_columns(genre_ids), answer_positions=positions[answer],
-                      answer_values=values[answer], own_row=kind_collab.row_of(profile_id) if kind_collab else None)
-    answered = ix.positions([item_id for item_id, _v in answers])
-    return ReplayUser(user_id=profile_id, taste=taste, heldout_positions=positions[held],
-                      heldout_liked=values[held] > 0,
-                      answered_positions=np.setdiff1d(answered, positions[held]))
+    taste = KindTaste(genre_columns=genre_columns, answer_positions=answered,
+                      answer_values=np.array([value_at[int(p)] for p in answered], dtype=np.int8), own_row=own_row)
+    return ReplayUser(user_id=profile_id, taste=taste, heldout_positions=held, heldout_liked=held_values > 0,
+                      answered_positions=np.array(asked, dtype=np.int64))
 
 
 def _validation_metrics(catalogue, collab, users_by_kind, strategy) -> dict:

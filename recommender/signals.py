@@ -19,8 +19,8 @@ import numpy as np
 from .collab import KindCollab
 from .index import MODE_MAJOR, MODE_MINOR, MODE_UNKNOWN, KindIndex
 
-FEATURES = ("genre_taste", "content_taste", "collab_like", "collab_seen", "collab_neighbours", "quality", "rating_mean",
-            "popularity")
+FEATURES = ("genre_taste", "content_taste", "collab_like", "collab_seen", "collab_neighbours", "item_knn", "ease",
+            "quality", "popularity")
 
 # How far outside a mood's range a track still partly fits: BPM and energy units at which the fit falls to 1/e.
 TEMPO_SOFTNESS = 15.0
@@ -137,7 +137,17 @@ def _audio_fit(ix: KindIndex, mood: MoodProfile) -> tuple[np.ndarray, np.ndarray
 class TimeFit:
     allowed: np.ndarray  # bool: may be shown at all
     fit: np.ndarray  # 0..1: how well it uses the time
-    long_read: np.ndarray  # bool: books longer than the minutes ("a read for several evenings")
+    long_read: np.ndarray  # bool: books longer than the minutes (read in several sittings)
+    sittings: np.ndarray | None = None  # books: sittings of this length the book needs (≥ 1; NaN unknown)
+
+
+# A book that needs this many sittings of the user's minutes is still "a few": its fit falls off after.
+FEW_SITTINGS = 3
+
+
+def book_sittings(length: np.ndarray, minutes: int) -> np.ndarray:
+    """How many sittings of `minutes` a book of `length` reading minutes needs (NaN when unknown)."""
+    return np.ceil(np.maximum(length, 1.0) / minutes)
 
 
 def time_fit(ix: KindIndex, minutes: int | None) -> TimeFit:
@@ -152,10 +162,23 @@ def time_fit(ix: KindIndex, minutes: int | None) -> TimeFit:
         # A film without a known runtime cannot be promised to fit.
         return TimeFit(within, fill, np.zeros(n, dtype=bool))
     if ix.kind == "book":
-        long_read = known & ~within
-        fit = np.where(within, 0.5 + 0.5 * fill, np.where(long_read, 0.3, 0.5)).astype(np.float32)
-        return TimeFit(np.ones(n, dtype=bool), fit, long_read)
+        return _book_time_fit(ix, minutes, known, within, fill)
     return TimeFit(ix.seconds_or_inf <= minutes * 60, np.ones(n, dtype=np.float32), np.zeros(n, dtype=bool))
+
+
+def _book_time_fit(ix: KindIndex, minutes: int, known, within, fill) -> TimeFit:
+    """A book is judged by the sittings of this length it needs.
+
+    Read in one sitting, the fuller the better (0.5..1: at 600 minutes a long read is welcome);
+    a few sittings (≤ FEW_SITTINGS) still fit well (0.5); beyond that the fit falls as
+    FEW_SITTINGS / sittings, so at 30 minutes a 2-hour book (4 sittings) keeps most of it and a
+    10-hour read (20 sittings) very little. Unknown length: neutral (0.5).
+    """
+    sittings = np.where(known, book_sittings(np.where(known, ix.length, 1.0), minutes), np.nan).astype(np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        several = 0.5 * np.minimum(1.0, FEW_SITTINGS / np.maximum(sittings - 1, 1))
+    fit = np.where(~known, 0.5, np.where(within, 0.5 + 0.5 * fill, several)).astype(np.float32)
+    return TimeFit(np.ones(ix.size, dtype=bool), fit, known & ~within, sittings)
 
 
 @dataclass
@@ -192,7 +215,6 @@ class Priors:
     """Item priors, normally the index's own; the evaluation swaps in leave-one-user-out ones for training."""
 
     quality: np.ndarray
-    rating_mean: np.ndarray
     popularity: np.ndarray
 
 
@@ -220,8 +242,9 @@ def preference_features(ix: KindIndex, collab: KindCollab | None, taste: KindTas
         out[1] = ix.content_dot(genre_dir, mood_dir)
     if collab is not None:
         out[2], out[3], out[4] = collab.signals(taste.answer_positions, taste.answer_values, taste.own_row, n)
-    priors = priors or Priors(ix.quality, ix.rating_mean, ix.popularity)
-    out[5] = priors.quality
-    out[6] = priors.rating_mean
-    out[7] = priors.popularity
+        out[5] = collab.item_knn(liked, taste.own_row, n)
+        out[6] = collab.ease_scores(liked, taste.own_row, n)
+    priors = priors or Priors(ix.quality, ix.popularity)
+    out[7] = priors.quality
+    out[8] = priors.popularity
     return out

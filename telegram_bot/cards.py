@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.conf import settings
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from catalog.models import ContentItem, Kind, OfferType
+from recommender.index import reading_minutes
 from recommender.types import OfferPick, Reason
 
 from .formatting import CAPTION_LIMIT, cut, esc, visible_length
@@ -92,7 +92,7 @@ def item_length(item: ContentItem, language: str, *, reading_time: bool = True) 
         return f"{minutes}:{seconds:02d}"
     if item.kind == Kind.BOOK:
         parts = [t(language, "pages", n=item.pages)] if item.pages else []
-        minutes = item.length_minutes or (int(item.pages * settings.BOOK_MINUTES_PER_PAGE) if item.pages else 0)
+        minutes = reading_minutes(pages=item.pages, length_minutes=item.length_minutes)
         if minutes and reading_time:
             parts.append(t(language, "reading_time", time=duration(language, minutes)))
         return " · ".join(parts)

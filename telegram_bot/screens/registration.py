@@ -7,6 +7,8 @@ and ChatState (screen + data), so any process continues the conversation.
 
 from telegram import InlineKeyboardMarkup
 
+from recommender.selectors import warmup_card
+
 from users.models import Profile, Rating
 from users.services import rating_record
 
@@ -105,12 +107,13 @@ def genres_done(turn: Turn, args: list[str]) -> None:
 
 
 def _start_warmup(turn: Turn) -> None:
-    items = [item.pk for item in selectors.warmup_items(profile=turn.profile, count=WARMUP_CARDS)]
-    if not items:  # an empty catalogue: nothing to ask about
+    # The recommender's warm-up picker chooses each card from the genres and the answers so far.
+    first = warmup_card(profile=turn.profile, asked_item_ids=[], kinds=KINDS)
+    if first is None:  # an empty catalogue: nothing to ask about
         _complete(turn)
         return
     turn.send(turn.t("warmup_intro"))
-    _send_card(turn, items, 0)
+    _send_card(turn, [first], 0)
 
 
 def _send_card(turn: Turn, items: list[int], position: int) -> None:
@@ -118,13 +121,16 @@ def _send_card(turn: Turn, items: list[int], position: int) -> None:
     if item is None:  # removed from the catalogue meanwhile: skip it
         _next_card(turn, items, position)
         return
-    header = turn.t("warmup_progress", n=position + 1, total=len(items))
+    header = turn.t("warmup_progress", n=position + 1, total=WARMUP_CARDS)
     turn.send_card(card_text(item, language=turn.lang, header=header), photo=item.cover_url,
                    markup=InlineKeyboardMarkup([rating_row(CB_WARMUP, item.pk, turn.lang)]))
     turn.go(WARMUP_SCREEN, items=items, position=position)
 
 
 def _next_card(turn: Turn, items: list[int], position: int) -> None:
+    if position + 1 >= len(items) and position + 1 < WARMUP_CARDS:
+        card = warmup_card(profile=turn.profile, asked_item_ids=items, kinds=KINDS)
+        items = items + [card] if card is not None else items
     if position + 1 < len(items):
         _send_card(turn, items, position + 1)
     else:

@@ -75,3 +75,33 @@ def test_index_holds_every_demo_item_with_an_offer(demo):
     index = catalogue_index()
     assert all(ix.size > 0 for ix in index.kinds.values())
     assert np.isfinite(index.kinds["film"].quality).all()
+
+
+OPPOSITE = [("joyful", "melancholic"), ("calm", "energetic"), ("calm", "thrills")]
+
+
+@pytest.mark.parametrize("first, second", OPPOSITE)
+def test_opposite_moods_share_no_top_three_film(demo, first, second):
+    a, b = (recommend(RecommendationRequest(mood=Mood.objects.get(code=code), minutes=180, kinds=("film",),
+                                            limit=3)).results["film"] for code in (first, second))
+    assert not {p.item.pk for p in a} & {p.item.pk for p in b}, ([p.item.title for p in a], [p.item.title for p in b])
+
+
+def test_an_empty_profile_gets_no_top_three_item_with_fewer_votes_than_the_kinds_median(demo):
+    index = catalogue_index()
+    median = {kind: float(np.median(ix.votes)) for kind, ix in index.kinds.items()}
+    for mood in Mood.objects.filter(is_active=True):
+        for kind, picks in recommend(RecommendationRequest(mood=mood, minutes=600, limit=3)).results.items():
+            low = [(p.item.title, p.item.votes) for p in picks if (p.item.votes or 0) < median[kind]]
+            assert not low, (mood.code, kind, median[kind], low)
+
+
+@pytest.mark.xfail(strict=False, reason="not reached yet (issue 11 item 5): for 'calm' the median length of the "
+                   "top-3 books is the same at 30 and 600 minutes; the other nine moods pass")
+def test_books_move_with_the_minutes(demo):
+    for mood in Mood.objects.filter(is_active=True):
+        lengths = {}
+        for minutes in (30, 600):
+            picks = recommend(RecommendationRequest(mood=mood, minutes=minutes, kinds=("book",), limit=3)).results
+            lengths[minutes] = float(np.median([p.item.length_minutes for p in picks["book"]]))
+        assert lengths[30] < lengths[600], (mood.code, lengths)

@@ -1,28 +1,49 @@
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 
-from recommender.evaluation import DatasetError, movielens_evaluate
+from recommender.evaluation import PICKER, POPULAR_PICKER, PROTOCOLS, DatasetError, movielens_evaluate
 from recommender.learning import K
 
 
 class Command(BaseCommand):
-    help = ("Replay MovieLens-layout ratings through the recommender and print ROC AUC, NDCG@10 and MAP@10 "
-            "for the baseline, popularity, the hand-set weights and the learned model.")
+    help = ("Replay MovieLens-layout ratings through the recommender as the bot meets people (realistic), with "
+            "genres only (cold) or with answers from each user's own history (oracle), and print ROC AUC, NDCG@10 "
+            "and MAP@10 of the served strategies and of the item-kNN and EASE^R references.")
 
     def add_arguments(self, parser):
         parser.add_argument("--movielens", required=True, metavar="DIR",
                             help="A folder with movies.csv and ratings.csv, e.g. ../shared/data/movielens_ml_latest_small")
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--protocol", choices=(*PROTOCOLS, "all"), default="all",
+                            help="realistic: the bot's warm-up cards answered from real ratings; cold: genres only; "
+                                 "oracle: answers drawn from the user's own ratings (the old replay); all (default)")
+        parser.add_argument("--warmup", choices=(PICKER, POPULAR_PICKER), default=PICKER,
+                            help="picker: the bot's warm-up picker (default); popular: the 10 most popular items")
 
-    def handle(self, *args, movielens, seed, **options):
+    def handle(self, *args, movielens, seed, protocol, warmup, **options):
+        started = time.monotonic()
+        protocols = PROTOCOLS if protocol == "all" else (protocol,)
         try:
-            report = movielens_evaluate(movielens, seed=seed)
+            report = movielens_evaluate(movielens, seed=seed, protocols=protocols, warmup=warmup)
         except DatasetError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"MovieLens replay of {movielens} (seed {seed}): {report.items} items, "
+        self.stdout.write(f"MovieLens replay of {movielens} (seed {seed}, warm-up {warmup}): {report.items} items, "
                           f"{report.ratings} ratings, {report.test_users} test users, model trained on "
                           f"{report.training_users} users ({report.training_pairs} pairs)")
-        self.stdout.write(f"{'strategy':<12}{'ROC AUC':>9}{f'NDCG@{K}':>10}{f'MAP@{K}':>9}{'users':>7}")
-        for name, row in report.rows.items():
-            self.stdout.write(f"{name:<12}{row.roc_auc:>9.4f}{row.ndcg:>10.4f}{row.map:>9.4f}{row.users:>7}")
+        for name, result in report.protocols.items():
+            self.stdout.write(f"protocol: {name}")
+            self.stdout.write(f"{'strategy':<12}{'ROC AUC':>9}{f'NDCG@{K}':>10}{f'MAP@{K}':>9}{'opinions':>10}"
+                              f"{'users':>7}")
+            for strategy, row in result.rows.items():
+                self.stdout.write(f"{strategy:<12}{row.roc_auc:>9.4f}{row.ndcg:>10.4f}{row.map:>9.4f}"
+                                  f"{result.opinions:>10.2f}{row.users:>7}")
+            if result.popular_opinions is not None:
+                ratio = result.opinions / result.popular_opinions if result.popular_opinions else float("inf")
+                self.stdout.write(f"warm-up opinions per user: {warmup} {result.opinions:.2f}, the 10 most popular "
+                                  f"items {result.popular_opinions:.2f} ({ratio:.2f}×)")
         self.stdout.write(f"model = will-like + {report.watch_weight} × will-watch (mix learned on held-out training "
                           "users); weights: " + ", ".join(f"{k}={v}" for k, v in report.model_weights.items()))
+        self.stdout.write("references (settings chosen on held-out stored users): " + ", ".join(
+            f"{name} " + " ".join(f"{k}={v}" for k, v in values.items()) for name, values in report.references.items()))
+        self.stdout.write(f"({time.monotonic() - started:.0f} s)")

@@ -1,0 +1,63 @@
+"""The realistic replay (issue 11): the answering rule, the genre taps and the warm-up picker on small synthetic data."""
+
+import numpy as np
+
+from recommender.collab import kind_collab_from_triples
+from recommender.evaluation import GenreTaps, answer, opinion, realistic_replay
+from recommender.index import KindIndex, padded_columns
+from recommender.warmup import next_card, popular_cards
+
+
+def _index(genres: list[list[int]], votes: list[float]) -> KindIndex:
+    n = len(genres)
+    pairs = [(row, g) for row, gs in enumerate(genres) for g in gs]
+    cols = padded_columns(n, np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]), 3)
+    nan = np.full(n, np.nan, dtype=np.float32)
+    return KindIndex(kind="film", item_ids=np.arange(1, n + 1), genre_ids=np.arange(3), genre_cols=cols,
+                     mood_ids=np.empty(0, dtype=np.int64), mood_cols=np.zeros((0, n), dtype=np.int16), length=nan,
+                     duration_seconds=nan, tempo=nan, energy=nan, valence=nan, mode=np.zeros(n, dtype=np.int8),
+                     rating=np.full(n, 7.0, dtype=np.float32), votes=np.array(votes, dtype=np.float32),
+                     popularity_raw=np.array(votes, dtype=np.float32), series=np.full(n, -1, dtype=np.int32),
+                     creator=np.full(n, -1, dtype=np.int32), year=nan)
+
+
+def test_the_answering_rule_like_from_4_dislike_to_2_5_and_an_unrated_card_is_dont_know():
+    assert [answer(s) for s in (5.0, 4.0, 3.5, 3.0, 2.5, 0.5, None)] == [1, 1, 0, 0, -1, -1, 0]
+    assert opinion(np.array([4.0, 3.0, 2.5])).tolist() == [1, 0, -1]
+
+
+def test_a_replayed_user_answers_the_cards_from_their_ratings_and_keeps_the_rest_held_out():
+    # Items 0..5 comedy (genre 0), 6..11 drama (genre 1); the most voted are the comedies.
+    ix = _index([[0]] * 6 + [[1]] * 6, [100, 90, 80, 70, 60, 50, 40, 35, 30, 25, 20, 15])
+    collab = kind_collab_from_triples(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                                      np.zeros(0, dtype=np.int8), ix.size)
+    taps = GenreTaps(share=np.array([0.7, 0.3, 0.0]))
+    # A drama lover who rated dramas 6, 7 and 8 and one comedy badly; nothing else.
+    rated = np.array([6, 7, 8, 0])
+    stars = np.array([5.0, 4.0, 3.0, 1.0])
+    user = realistic_replay(ix, collab, taps, rated, stars, user_id=1, cards=4)
+    assert user.taste.genre_columns.tolist() == [1]  # taps Drama: liked twice, more than people in general
+    # The picker asks the best-known dramas first (the chosen genre), one at a time.
+    assert user.answered_positions.tolist() == [6, 7, 8, 9]
+    # 6 like, 7 like, 8 (3 stars) don't know, 9 (never rated) don't know: only opinions are answers.
+    assert user.taste.answer_positions.tolist() == [6, 7] and user.taste.answer_values.tolist() == [1, 1]
+    # Everything rated and not asked is held out: the comedy rated 1 star.
+    assert user.heldout_positions.tolist() == [0] and user.heldout_liked.tolist() == [False]
+
+    popular = realistic_replay(ix, collab, taps, rated, stars, user_id=1, cards=4, popular=True)
+    assert popular.answered_positions.tolist() == popular_cards(ix, None, 4).tolist() == [0, 1, 2, 3]
+    assert popular.taste.answer_values.tolist() == [-1]
+
+
+def test_after_a_known_card_the_picker_asks_what_people_who_know_it_also_know():
+    ix = _index([[0]] * 4, [50, 40, 30, 20])
+    # Stored users 1-5 know items 1 and 3 together; users 6-14 know item 0 only (the best known).
+    users = np.array([u for u in range(1, 6) for _ in range(2)] + list(range(6, 15)))
+    items = np.array([1, 3] * 5 + [0] * 9)
+    collab = kind_collab_from_triples(users, items, np.ones(len(items), dtype=np.int8), ix.size)
+    collab.opinions = 10_000  # as if the kind had enough opinions for the collaborative signals
+    ask = dict(genre_columns=np.empty(0, dtype=np.int64), opinion_values=np.array([1], dtype=np.int8))
+    assert next_card(ix, collab, asked=np.array([1]), opinion_positions=np.array([1]), **ask) == 3
+    # After only a "don't know" on item 1: the best-known card left.
+    assert next_card(ix, collab, asked=np.array([1]), opinion_positions=np.empty(0, dtype=np.int64),
+                     genre_columns=np.empty(0, dtype=np.int64), opinion_values=np.empty(0, dtype=np.int8)) == 0
