@@ -218,6 +218,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:", "https:"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],  # ReDoc (/api/redoc/) searches in a worker it builds from a blob
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
