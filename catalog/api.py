@@ -125,8 +125,8 @@ class FeedListCreateView(PartnerAPIView):
             "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
         },
         responses={202: FeedAcceptedSerializer, 400: FeedErrorSerializer, 413: FeedErrorSerializer,
-                   503: OpenApiResponse(FeedErrorSerializer, description="The task queue is down (queue_unavailable); "
-                                                                         "nothing was imported, send the feed again.")},
+                   503: OpenApiResponse(FeedErrorSerializer, description="The task queue is down (queue_unavailable): "
+                                                                         "nothing was imported; send the feed again.")},
     )
     def post(self, request):
         """Send the feed file as the request body (or as the multipart field `file`).
@@ -165,10 +165,10 @@ class FeedListCreateView(PartnerAPIView):
                 return _error(code, str(exc), 413 if code == "too_large" else 400)
             except QueueUnavailable:
                 # The import was recorded as failed with the reason; nothing is left pending.
-                return Response({"code": "queue_unavailable", "field": None,
-                                 "detail": "The import queue is unavailable right now; the feed was not imported. "
-                                           "Send it again in a few minutes."},
-                                status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "120"})
+                unavailable = _error("queue_unavailable", "The import queue is unavailable right now; the feed was "
+                                                          "not imported. Send it again in a few minutes.", 503)
+                unavailable["Retry-After"] = "120"
+                return unavailable
         feed_import.refresh_from_db(fields=["status"])
         url = reverse("catalog_partner_api:feed-detail", kwargs={"pk": feed_import.pk})
         return Response({"id": feed_import.pk, "status": feed_import.status, "status_url": url},
