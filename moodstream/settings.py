@@ -232,13 +232,15 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddlewar
 # lockouts are listed in the admin (Axes → Access attempts), where staff may also delete a lockout.
 INSTALLED_APPS.append("axes")
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # must stay last
+# After authentication (axes' docs: at the end); it only swaps a locked-out login's response.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AXES_FAILURE_LIMIT = _setting(env.int, "LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=_setting(env.float, "LOGIN_COOLOFF_MINUTES", default=15))
 # Username and client together: a stranger guessing cannot lock the real admin out everywhere.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "moodstream.proxy.client_ip"
+AXES_VERBOSE = False  # no start-up banner in every process; failures and lockouts are still logged
 if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta(0):
     raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be positive.")
 
