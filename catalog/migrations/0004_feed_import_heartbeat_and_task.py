@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0002_genre_alias'),
+        ('catalog', '0003_mood_phrases_and_english_title'),
     ]
 
     operations = [
