@@ -15,7 +15,7 @@ COPY . .
 
 # Static files are collected at build time with a throwaway key; the real one comes from the environment.
 RUN SECRET_KEY=collectstatic-only-not-a-real-secret-0123456789abcdefghijklmnop DEBUG=false \
-        python manage.py collectstatic --noinput \
+        PUBLIC_BASE_URL=https://collectstatic.invalid python manage.py collectstatic --noinput \
     && useradd --create-home --uid 10001 moodstream \
     && mkdir -p /app/media \
     && chown -R moodstream:moodstream /app/media

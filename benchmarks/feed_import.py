@@ -302,6 +302,7 @@ def main() -> None:
     # DEBUG off, as in production: with DEBUG on, Django keeps every SQL statement it sends.
     env["DEBUG"] = "false"
     env.setdefault("SECRET_KEY", "benchmark-only-" + os.urandom(24).hex())
+    env.setdefault("PUBLIC_BASE_URL", "https://moodstream.example")  # required with DEBUG off
     env["FEED_MAX_BYTES"] = str(max(int(env.get("FEED_MAX_BYTES", 0) or 0), size * 2))
     # A fresh database is migrated here, so the run never meets missing tables.
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)

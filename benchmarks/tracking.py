@@ -53,6 +53,7 @@ SERVER_ENV = {
     "REDIS_URL": "",
     "LOG_LEVEL": "WARNING",
     "PUBLIC_BASE_URL": "http://127.0.0.1",
+    "PUBLIC_BASE_URL_ALLOW_HTTP": "true",
     # Keep each worker thread's database connection for the whole run, so that PostgreSQL's CPU can be
     # read per backend process (the default, 60 s, reconnects about once a minute: no measurable cost).
     "CONN_MAX_AGE": "3600",

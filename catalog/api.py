@@ -15,6 +15,8 @@ from rest_framework.views import APIView
 from moodstream.api_input import CleanFormParser, CleanMultiPartParser
 
 from .authentication import IsPartner, PartnerTokenAuthentication
+from moodstream.celery import QueueUnavailable
+
 from .feeds.services import FeedRequestError, feed_import_create
 from .models import FeedFormat, FeedImport
 from .selectors import feed_import_for_partner, feed_imports_recent
@@ -122,7 +124,9 @@ class FeedListCreateView(PartnerAPIView):
             "application/octet-stream": OpenApiTypes.BINARY,
             "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
         },
-        responses={202: FeedAcceptedSerializer, 400: FeedErrorSerializer, 413: FeedErrorSerializer},
+        responses={202: FeedAcceptedSerializer, 400: FeedErrorSerializer, 413: FeedErrorSerializer,
+                   503: OpenApiResponse(FeedErrorSerializer, description="The task queue is down (queue_unavailable): "
+                                                                         "nothing was imported; send the feed again.")},
     )
     def post(self, request):
         """Send the feed file as the request body (or as the multipart field `file`).
@@ -159,6 +163,12 @@ class FeedListCreateView(PartnerAPIView):
             except FeedRequestError as exc:
                 code = "too_large" if "limit" in str(exc) else "empty_feed" if "empty" in str(exc) else "invalid_feed"
                 return _error(code, str(exc), 413 if code == "too_large" else 400)
+            except QueueUnavailable:
+                # The import was recorded as failed with the reason; nothing is left pending.
+                unavailable = _error("queue_unavailable", "The import queue is unavailable right now; the feed was "
+                                                          "not imported. Send it again in a few minutes.", 503)
+                unavailable["Retry-After"] = "120"
+                return unavailable
         feed_import.refresh_from_db(fields=["status"])
         url = reverse("catalog_partner_api:feed-detail", kwargs={"pk": feed_import.pk})
         return Response({"id": feed_import.pk, "status": feed_import.status, "status_url": url},

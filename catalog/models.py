@@ -306,6 +306,12 @@ class FeedImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Stamped every FEED_IMPORT_HEARTBEAT_SECONDS while a worker runs the import; a stale one means
+    # the worker died (housekeeping then fails the import).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task id that claimed the import: the same task redelivered after its worker died
+    # may take the import over; any other run of it may not.
+    task_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -15,6 +15,8 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 30
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# Postback keys and tokens in query strings are written as REDACTED (moodstream/redaction.py).
+logger_class = "moodstream.redaction.RedactingAccessLogger"
 
 
 def post_worker_init(worker):

@@ -145,9 +145,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis re-delivers a message nobody acknowledged after the visibility timeout. With acks_late a task
+# is acknowledged when it ends, so the timeout must be longer than any task may run (the time limit
+# above): otherwise a long import would be handed to a second worker while the first still runs.
+# A worker that dies mid-task has its task re-delivered at once (task_reject_on_worker_lost), or
+# after this timeout when the whole worker host vanished. Connecting to a dead broker fails fast.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT, "socket_connect_timeout": 5}
 CELERY_BEAT_SCHEDULE = {
     "import-due-partner-feeds": {"task": "catalog.schedule_feed_imports", "schedule": timedelta(minutes=1)},
-    "feed-housekeeping": {"task": "catalog.feed_housekeeping", "schedule": timedelta(minutes=10)},
+    "feed-housekeeping": {"task": "catalog.feed_housekeeping", "schedule": timedelta(minutes=2)},
     "retrain-recommender": {"task": "recommender.train_recommender", "schedule": timedelta(hours=24)},
     "refresh-kpi": {"task": "tracking.refresh_daily_kpi", "schedule": timedelta(minutes=5)},
     "prune-telegram-updates": {"task": "telegram_bot.prune_processed_updates", "schedule": timedelta(hours=1)},
@@ -184,7 +190,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Security (production) ----------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# On only when a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For stands in front of
+# gunicorn (and clients cannot reach gunicorn directly): then its word on HTTPS and the client's
+# address is believed. docker-compose.yml publishes gunicorn itself, so it is off there.
+TRUSTED_PROXY = _bool("TRUSTED_PROXY", default=False)
+if TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = not DEBUG
@@ -194,6 +205,44 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and connections only from this site.
+# The admin, the KPI chart (Chart.js vendored) and the API docs (Swagger UI from the sidecar) load
+# everything from /static/. Styles allow inline attributes (the admin and its badges use style=""),
+# images any https source (covers and posters live on the shops' servers) and data: (Swagger's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],  # ReDoc (/api/redoc/) searches in a worker it builds from a blob
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins of one username from one
+# client, even the right password is refused (HTTP 429) for LOGIN_COOLOFF_MINUTES. Attempts and
+# lockouts are listed in the admin (Axes → Access attempts), where staff may also delete a lockout.
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# After authentication (axes' docs: at the end); it only swaps a locked-out login's response.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = _setting(env.int, "LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=_setting(env.float, "LOGIN_COOLOFF_MINUTES", default=15))
+# Username and client together: a stranger guessing cannot lock the real admin out everywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "moodstream.proxy.client_ip"
+AXES_VERBOSE = False  # no start-up banner in every process; failures and lockouts are still logged
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= timedelta(0):
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be positive.")
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -219,7 +268,17 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Product settings -------------------------------------------------------------------------
-PUBLIC_BASE_URL = _setting(env.str, "PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PUBLIC_BASE_URL = _setting(env.str, "PUBLIC_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else environ.Env.NOTSET
+                           ).rstrip("/")
+# Shop buttons in Telegram are built on PUBLIC_BASE_URL, and Telegram refuses button URLs that are not
+# public https addresses, so production needs one. A local production-like run (benchmarks, tests)
+# may allow http explicitly.
+PUBLIC_BASE_URL_ALLOW_HTTP = _bool("PUBLIC_BASE_URL_ALLOW_HTTP", default=False)
+if not DEBUG and not PUBLIC_BASE_URL_ALLOW_HTTP and not PUBLIC_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        f"PUBLIC_BASE_URL must be the https:// address users reach this service at when DEBUG is off, "
+        f"not {PUBLIC_BASE_URL!r}."
+    )
 
 TELEGRAM_BOT_TOKEN = _setting(env.str, "TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_WEBHOOK_SECRET = _setting(env.str, "TELEGRAM_WEBHOOK_SECRET", default="")
@@ -241,8 +300,12 @@ FEED_FETCH_RETRIES = _setting(env.int, "FEED_FETCH_RETRIES", default=3)
 FEED_FETCH_BACKOFF_SECONDS = _setting(env.float, "FEED_FETCH_BACKOFF_SECONDS", default=2.0)
 # A longer description rejects the row (it is a broken export, not a catalogue text).
 FEED_MAX_DESCRIPTION_CHARS = _setting(env.int, "FEED_MAX_DESCRIPTION_CHARS", default=20_000)
-# An import running longer than this lost its worker and is marked failed (1M offers take ~6 min).
-FEED_IMPORT_STALE_MINUTES = _setting(env.int, "FEED_IMPORT_STALE_MINUTES", default=60)
+# A running import whose heartbeat is older than this lost its worker and is marked failed.
+FEED_IMPORT_STALE_MINUTES = _setting(env.int, "FEED_IMPORT_STALE_MINUTES", default=5)
+# How often a running import stamps its heartbeat (FEED_IMPORT_STALE_MINUTES must be several times this).
+FEED_IMPORT_HEARTBEAT_SECONDS = _setting(env.float, "FEED_IMPORT_HEARTBEAT_SECONDS", default=30.0)
+if FEED_IMPORT_HEARTBEAT_SECONDS * 3 > FEED_IMPORT_STALE_MINUTES * 60:
+    raise ImproperlyConfigured("FEED_IMPORT_STALE_MINUTES must be at least three FEED_IMPORT_HEARTBEAT_SECONDS.")
 # Uploaded / pushed feed files are deleted this many days after their import finished.
 FEED_FILES_KEEP_DAYS = _setting(env.int, "FEED_FILES_KEEP_DAYS", default=30)
 # Minutes of reading per printed page (about 250 words a page at 200-250 words a minute).
@@ -266,7 +329,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Request lines carry postback keys and tokens (?key=…): written as REDACTED.
+    "filters": {"redact_secrets": {"()": "moodstream.redaction.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["redact_secrets"]},
+        "django.server": {"filters": ["redact_secrets"]},
+    },
 }

@@ -11,6 +11,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789abcdefghijkl
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("PUBLIC_BASE_URL", "http://testserver")
+os.environ.setdefault("PUBLIC_BASE_URL_ALLOW_HTTP", "true")  # the test client's host has no https
 
 from .settings import *  # noqa: E402,F403
 from .settings import DATABASES, MEDIA_ROOT  # noqa: E402

@@ -212,8 +212,11 @@ class BotApi:
         self.token = token if token is not None else settings.TELEGRAM_BOT_TOKEN
         self.base_url = base_url if base_url is not None else settings.TELEGRAM_API_BASE_URL
 
-    def call(self, method: str, **params):
-        """Call one Bot API method and return its `result`; parameters that are None are left out."""
+    def call(self, method: str, *, max_retry_wait: float = MAX_RETRY_WAIT, **params):
+        """Call one Bot API method and return its `result`; parameters that are None are left out.
+
+        429s are waited out for at most `max_retry_wait` seconds in all.
+        """
         payload = {name: _encode(value) for name, value in params.items() if value is not None}
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         url = f"{self.base_url}{self.token}/{method}"
@@ -232,7 +235,7 @@ class BotApi:
             retry_after = (answer.get("parameters") or {}).get("retry_after")
             if status == 429 and retry_after is not None:
                 delay = float(retry_after)
-                if waited + delay > MAX_RETRY_WAIT:
+                if waited + delay > max_retry_wait:
                     logger.warning("Bot API %s: flood control asks for %ss more; giving up", method, delay)
                     raise BotApiError(description, status=status, retry_after=delay)
                 logger.info("Bot API %s: 429, retrying in %ss", method, delay)
@@ -263,12 +266,12 @@ class BotApi:
                    reply_markup=reply_markup or InlineKeyboardMarkup([]))
 
     def answer_callback(self, callback_query_id: str, text: str | None = None) -> None:
+        """Stop the button's spinner (and show `text` as a toast). Never raises: the toast is a nicety,
+        and a refusal (a query older than ~15 minutes, a 429, Telegram unreachable) must not abort the
+        handler that answers. A 429 is not waited out either: a toast seconds late is no use."""
         try:
-            self.call("answerCallbackQuery", callback_query_id=callback_query_id, text=text)
+            self.call("answerCallbackQuery", max_retry_wait=0, callback_query_id=callback_query_id, text=text)
         except BotApiError as exc:
-            if isinstance(exc, BotBlocked) or exc.status != 400:
-                raise
-            # A query older than ~15 minutes cannot be answered any more; nothing to do about it.
             logger.info("answerCallbackQuery refused: %s", exc)
 
     def _edit(self, method: str, **params) -> None:

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from catalog.models import FeedFormat, FeedImport, GenreAlias, Partner
 from catalog.services import normalize_title
 from moodstream.admin_scope import MoodStreamAdmin, PartnerScopedAdmin, is_partner_staff
+from moodstream.celery import QueueUnavailable
 
 from .services import FeedRequestError, feed_import_create, partner_import_feed_now
 
@@ -121,6 +122,9 @@ class FeedImportAdmin(PartnerScopedAdmin):
                 )
             except FeedRequestError as exc:
                 form.add_error("file", str(exc))
+            except QueueUnavailable:
+                form.add_error(None, "The import queue (Redis) is unavailable; the feed was not imported. "
+                                     "Try again when it is back.")
             else:
                 self.message_user(request, "The feed was uploaded; its import runs in the background.",
                                   messages.SUCCESS)
@@ -153,15 +157,20 @@ class GenreAliasAdmin(MoodStreamAdmin):
 @admin.action(description="Import feed now (from the feed URL)", permissions=["change"])
 def import_feed_now(modeladmin, request, queryset):
     """For PartnerAdmin: fetch and import each selected partner's feed URL at once."""
-    started, skipped = 0, []
+    started, skipped, not_queued = 0, [], []
     for partner in queryset:
         try:
             partner_import_feed_now(partner=partner)
             started += 1
         except FeedRequestError:
             skipped.append(partner.name)
+        except QueueUnavailable:
+            not_queued.append(partner.name)  # its import is recorded as failed, with the reason
     if started:
         modeladmin.message_user(request, f"Started {started} feed import(s); see Feed imports for the result.",
                                 messages.SUCCESS)
     if skipped:
         modeladmin.message_user(request, f"No feed URL set for: {', '.join(skipped)}.", messages.WARNING)
+    if not_queued:
+        modeladmin.message_user(request, f"The import queue (Redis) is unavailable: no import started for "
+                                         f"{', '.join(not_queued)}. Try again when it is back.", messages.ERROR)

@@ -2,18 +2,20 @@
 
 Only http and https; a timeout on connecting and on every read, plus an overall deadline; at most
 settings.FEED_MAX_BYTES; never to loopback, private, link-local or other non-public addresses
-unless settings.FEED_ALLOW_PRIVATE_ADDRESSES. The address is checked before connecting (every
-address the name resolves to) and again on the connected socket, so a DNS answer that changes
-between the two cannot steer the request inside. Redirects are followed by hand (at most 5),
-each hop checked the same way. Transient failures (network errors, timeouts, 5xx, 429) are
+unless settings.FEED_ALLOW_PRIVATE_ADDRESSES. The host name is resolved once, every address it
+resolves to is checked, and the connection goes to a checked address itself (the URL's host name
+stays in the Host header and is the TLS server name the certificate is verified against), so a DNS
+answer that changes after the check (DNS rebinding) cannot steer the request inside. Redirects
+are followed by hand (at most 5), each hop resolved and checked the same way. Transient failures (network errors, timeouts, 5xx, 429) are
 retried with exponential backoff; the last reason is reported.
 """
 
 import ipaddress
 import socket
 import time
+from contextlib import contextmanager
 from typing import BinaryIO
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
@@ -46,8 +48,12 @@ def feed_fetch(url: str, dest: BinaryIO) -> int:
     raise FeedFetchError(f"{last} (gave up after {retries + 1} attempts)")
 
 
-def check_url(url: str) -> tuple[str, int]:
-    """Refuse anything but an http(s) URL whose host resolves only to allowed addresses."""
+def check_url(url: str) -> tuple[str, int, list[str]]:
+    """Refuse anything but an http(s) URL whose host resolves only to allowed addresses.
+
+    Returns the host, the port and the checked addresses (in the resolver's order, without repeats):
+    the only addresses the request may connect to.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -60,9 +66,10 @@ def check_url(url: str) -> tuple[str, int]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise _Transient(f"cannot resolve the feed host {host!r} ({exc.strerror})") from None
-    for info in infos:
-        check_address(info[4][0], host)
-    return host, port
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    for address in addresses:
+        check_address(address, host)
+    return host, port, addresses
 
 
 def check_address(address: str, host: str) -> None:
@@ -87,13 +94,9 @@ def _fetch_once(url: str, dest: BinaryIO) -> int:
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
                       headers={"User-Agent": USER_AGENT}) as client:
         for _hop in range(MAX_REDIRECTS + 1):
-            host, _port = check_url(url)
+            host, port, addresses = check_url(url)
             try:
-                with client.stream("GET", url) as response:
-                    stream = response.extensions.get("network_stream")
-                    peer = stream.get_extra_info("server_addr") if stream is not None else None
-                    if peer:
-                        check_address(peer[0], host)
+                with _stream_from_checked_address(client, url, port, addresses) as response:
                     if response.is_redirect:
                         location = response.headers.get("location", "")
                         if not location:
@@ -121,3 +124,31 @@ def _fetch_once(url: str, dest: BinaryIO) -> int:
             except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 raise _Transient(f"network error fetching the feed: {exc or type(exc).__name__}") from None
     raise FeedFetchError(f"the feed URL redirects more than {MAX_REDIRECTS} times")
+
+
+@contextmanager
+def _stream_from_checked_address(client: httpx.Client, url: str, port: int, addresses: list[str]):
+    """GET `url` over a connection to one of `addresses` (tried in order), never resolving its host again.
+
+    The request's URL names the address; the Host header keeps the URL's host (and port), and for
+    https the `sni_hostname` extension makes httpcore send that name in the TLS handshake and verify
+    the certificate against it.
+    """
+    parts = urlsplit(url)
+    userinfo, _, host_header = parts.netloc.rpartition("@")
+    for index, address in enumerate(addresses):
+        literal = f"[{address.split('%', 1)[0]}]" if ":" in address else address
+        direct = urlunsplit(parts._replace(netloc=f"{userinfo}{'@' if userinfo else ''}{literal}:{port}"))
+        extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+        request = client.build_request("GET", direct, headers={"Host": host_header}, extensions=extensions)
+        try:
+            response = client.send(request, stream=True)
+        except httpx.ConnectError:
+            if index == len(addresses) - 1:
+                raise
+            continue  # e.g. ::1 first while the server listens on 127.0.0.1 only
+        try:
+            yield response
+        finally:
+            response.close()
+        return

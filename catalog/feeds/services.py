@@ -3,6 +3,9 @@
 Every way a feed arrives (admin upload, API push, command, schedule, "import now") calls
 `feed_import_create`, which records a FeedImport and starts the Celery task
 `catalog.import_partner_feed` after the transaction commits; the task calls `feed_import_run`.
+The task is started by its name (`moodstream.celery.enqueue`): catalog/tasks.py imports this
+module, never the other way round. When the broker is down the import is marked failed with the
+reason and QueueUnavailable reaches the entry point (the API answers 503).
 """
 
 import hashlib
@@ -10,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,12 +24,15 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.utils import timezone
 
 from catalog.models import FeedFormat, FeedImport, Genre, GenreAlias, Partner
 from catalog.services import normalize_title
+from moodstream.celery import QueueUnavailable, enqueue
 
 from .fetch import FeedFetchError, feed_fetch
 from .importer import FeedReport, FeedRun
@@ -33,6 +40,8 @@ from .parsers import detect_format, parser_for
 from .rows import FeedFormatError
 
 logger = logging.getLogger(__name__)
+
+IMPORT_TASK = "catalog.import_partner_feed"
 
 # Sent after each batch with `feed_import_id`, `rows` (read so far), `bytes_read`, `bytes_total`;
 # the import_feed command draws its progress bar from it.
@@ -82,10 +91,26 @@ def feed_import_create(
     else:
         feed_import.save()
     if enqueue:
-        from catalog.tasks import import_partner_feed
-
-        transaction.on_commit(partial(import_partner_feed.delay, str(feed_import.pk)))
+        transaction.on_commit(partial(feed_import_enqueue, feed_import_id=feed_import.pk))
     return feed_import
+
+
+def feed_import_enqueue(*, feed_import_id) -> None:
+    """Hand a recorded import to the workers; if the broker is down, fail it with the reason and raise.
+
+    The import row is committed before its task is sent (a worker must find it), so a refused send
+    would leave a *pending* import nobody will run: it is failed instead, and QueueUnavailable tells
+    the caller (the API answers 503 queue_unavailable, the admin shows an error).
+    """
+    try:
+        enqueue(IMPORT_TASK, str(feed_import_id))
+    except QueueUnavailable as exc:
+        FeedImport.objects.filter(pk=feed_import_id, status=FeedImport.Status.PENDING).update(
+            status=FeedImport.Status.FAILED, finished_at=timezone.now(),
+            message=f"Not started: {exc}. Nothing was changed; send the feed again.",
+        )
+        logger.error("Feed import %s not started: %s", feed_import_id, exc)
+        raise
 
 
 def _size_of(upload: BinaryIO) -> int:
@@ -97,19 +122,69 @@ def _size_of(upload: BinaryIO) -> int:
     return size
 
 
-def feed_import_run(*, feed_import_id) -> FeedImport:
+def feed_import_run(*, feed_import_id, task_id: str = "") -> FeedImport:
     """Run a pending import to its end: succeeded, skipped (identical to the last one) or failed.
 
     The rows are written in one transaction with the partner row locked, so two imports of
     one partner never interleave and a failure changes nothing.
+
+    A run first claims the import (pending → running), so a second run of it does nothing. One
+    exception: the Celery task `task_id` that claimed it, delivered again, takes a *running* import
+    over — that happens only when its worker died mid-import (acks_late + task_reject_on_worker_lost;
+    the broker's visibility timeout is longer than any task may run), and the dead run's
+    transaction was rolled back with its connection, so the import is simply run again.
     """
-    claimed = FeedImport.objects.filter(pk=feed_import_id, status=FeedImport.Status.PENDING).update(
-        status=FeedImport.Status.RUNNING, started_at=timezone.now()
+    now = timezone.now()
+    claimable = Q(status=FeedImport.Status.PENDING)
+    if task_id:
+        claimable |= Q(status=FeedImport.Status.RUNNING, task_id=task_id)
+    claimed = FeedImport.objects.filter(claimable, pk=feed_import_id).update(
+        status=FeedImport.Status.RUNNING, started_at=now, heartbeat_at=now, task_id=task_id
     )
     feed_import = FeedImport.objects.select_related("partner").get(pk=feed_import_id)
     if not claimed:
         logger.info("Feed import %s is %s already; not run again.", feed_import.pk, feed_import.status)
         return feed_import
+    with _heartbeat(feed_import.pk):
+        return _run_claimed(feed_import)
+
+
+@contextmanager
+def _heartbeat(feed_import_id) -> Iterator[None]:
+    """While the import runs, stamp its heartbeat_at every FEED_IMPORT_HEARTBEAT_SECONDS.
+
+    The import writes in one long transaction, invisible to others until it ends, so the stamps come
+    from a thread with its own connection (Django's connections are per thread), each committed at
+    once. When the worker process dies, the stamps stop and housekeeping fails the import after
+    FEED_IMPORT_STALE_MINUTES. Not on SQLite (the embedded single-process default): its one writer
+    lock would make the stamps collide with the import's own transaction.
+    """
+    if connection.vendor == "sqlite":
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.FEED_IMPORT_HEARTBEAT_SECONDS):
+                try:
+                    FeedImport.objects.filter(pk=feed_import_id, status=FeedImport.Status.RUNNING).update(
+                        heartbeat_at=timezone.now())
+                except DatabaseError:
+                    logger.warning("Feed import %s: heartbeat not written", feed_import_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's connection only
+
+    thread = threading.Thread(target=beat, name=f"feed-import-heartbeat-{feed_import_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def _run_claimed(feed_import: FeedImport) -> FeedImport:
     report = FeedReport()
     try:
         with _feed_file(feed_import) as path:
@@ -317,26 +392,26 @@ def feed_imports_housekeep(*, now=None) -> FeedHousekeeping:
     - An import still *pending* after 10 minutes is sent to the workers again: running it is safe
       to repeat, because a run first claims the import (pending → running) and a second run of the
       same import does nothing.
-    - An import *running* for longer than FEED_IMPORT_STALE_MINUTES lost its worker (killed,
-      restarted, out of memory): its transaction was rolled back with the worker's connection, so
+    - An import *running* whose heartbeat (stamped every FEED_IMPORT_HEARTBEAT_SECONDS while its
+      worker lives) is older than FEED_IMPORT_STALE_MINUTES lost its worker (killed, out of memory)
+      and was not redelivered: its transaction was rolled back with the worker's connection, so
       it is marked failed and says so; the partner's next scheduled import is no longer held back.
     - A stored feed file (admin upload, API push) is deleted FEED_FILES_KEEP_DAYS after its import
       finished; the import's report stays.
     """
-    from catalog.tasks import import_partner_feed
-
     now = now or timezone.now()
     stale_minutes = settings.FEED_IMPORT_STALE_MINUTES
     pending = list(FeedImport.objects.filter(status=FeedImport.Status.PENDING,
                                              created_at__lt=now - PENDING_REQUEUE_AFTER).values_list("pk", flat=True))
     for feed_import_id in pending:
-        import_partner_feed.delay(str(feed_import_id))
-    failed_stale = FeedImport.objects.filter(
-        status=FeedImport.Status.RUNNING, started_at__lt=now - timedelta(minutes=stale_minutes)
+        enqueue(IMPORT_TASK, str(feed_import_id))
+    failed_stale = FeedImport.objects.alias(last_sign=Coalesce("heartbeat_at", "started_at")).filter(
+        status=FeedImport.Status.RUNNING, last_sign__lt=now - timedelta(minutes=stale_minutes)
     ).update(
         status=FeedImport.Status.FAILED, finished_at=now,
-        message=f"The worker running this import stopped without finishing it (no result after {stale_minutes} "
-                f"minutes); nothing was changed. Upload the feed again or wait for the next scheduled import.",
+        message=f"The worker running this import stopped without finishing it (no sign of life for "
+                f"{stale_minutes} minutes); nothing was changed. Upload the feed again or wait for the next "
+                f"scheduled import.",
     )
     files_deleted = 0
     expired = (FeedImport.objects.exclude(file="")

@@ -43,11 +43,13 @@ class FeedServer:
     def __init__(self):
         self.routes: dict[str, list[tuple]] = {}
         self.hits: dict[str, int] = defaultdict(int)
+        self.host_headers: dict[str, list[str]] = defaultdict(list)  # the Host header of each request, per path
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 — http.server's naming
                 server.hits[self.path] += 1
+                server.host_headers[self.path].append(self.headers.get("Host", ""))
                 responses = server.routes.get(self.path) or [(404, b"not found", {}, 0)]
                 status, body, headers, delay = responses[min(server.hits[self.path], len(responses)) - 1]
                 if delay:

@@ -1,4 +1,4 @@
-"""Feed housekeeping (Celery beat, every 10 minutes): lost imports are sent again, imports whose
+"""Feed housekeeping (Celery beat, every 2 minutes): lost imports are sent again, imports whose
 worker died are failed with a clear message, old feed files are deleted while their reports stay."""
 
 import io
@@ -86,3 +86,44 @@ def test_old_feed_files_are_deleted_and_their_reports_kept(partner, settings):
     assert recent_path.exists()
     recent.refresh_from_db()
     assert recent.file
+
+
+def test_an_import_is_failed_minutes_after_its_heartbeat_stops_not_an_hour(partner, settings):
+    """Issue 16 finding 7: a killed worker's import stayed `running` until the 60-minute check."""
+    assert settings.FEED_IMPORT_STALE_MINUTES <= 5  # the default: minutes, not an hour
+    settings.FEED_IMPORT_STALE_MINUTES = 5
+    now = timezone.now()
+    lost = feed_import_create(partner=partner, source=FeedImport.Source.URL, url="https://shop.example/a.xml",
+                              enqueue=False)
+    _age(lost, status=FeedImport.Status.RUNNING, started_at=now - timedelta(minutes=7),
+         heartbeat_at=now - timedelta(minutes=6))
+    long_alive = feed_import_create(partner=partner, source=FeedImport.Source.URL, url="https://shop.example/b.xml",
+                                    enqueue=False)
+    _age(long_alive, status=FeedImport.Status.RUNNING, started_at=now - timedelta(minutes=50),
+         heartbeat_at=now - timedelta(seconds=30))
+
+    assert feed_housekeeping.delay().get()["failed_stale"] == 1
+
+    lost.refresh_from_db()
+    long_alive.refresh_from_db()
+    assert lost.status == "failed" and "no sign of life for 5 minutes" in lost.message
+    assert long_alive.status == "running"  # a long import whose worker still beats is left alone
+
+
+def test_a_redelivered_task_takes_over_its_own_running_import_and_no_other_run_does(partner):
+    """The same task id, delivered again after its worker died, runs the import; any other run does not."""
+    from catalog.feeds.services import feed_import_run
+
+    feed_import = feed_import_create(partner=partner, source=FeedImport.Source.UPLOAD, upload=io.BytesIO(yml(BOOKS)),
+                                     filename="feed.xml", enqueue=False)
+    _age(feed_import, status=FeedImport.Status.RUNNING, started_at=timezone.now(), task_id="task-1")
+
+    assert feed_import_run(feed_import_id=feed_import.pk, task_id="task-2").status == "running"
+    assert feed_import_run(feed_import_id=feed_import.pk).status == "running"
+    assert Offer.objects.filter(partner=partner).count() == 0
+
+    done = feed_import_run(feed_import_id=feed_import.pk, task_id="task-1")
+    assert done.status == "succeeded" and done.created_count == len(BOOKS)
+    # Finished: the same task delivered once more changes nothing.
+    assert feed_import_run(feed_import_id=feed_import.pk, task_id="task-1").created_count == len(BOOKS)
+    assert Offer.objects.filter(partner=partner).count() == len(BOOKS)

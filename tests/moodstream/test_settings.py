@@ -78,3 +78,41 @@ def test_production_bot_requires_a_webhook_secret():
                         drop=("TELEGRAM_WEBHOOK_SECRET",))
     assert result.returncode != 0
     assert "TELEGRAM_WEBHOOK_SECRET" in result.stderr
+
+
+@pytest.mark.parametrize("value", [None, "http://moodstream.example.com", "http://127.0.0.1:8000", "moodstream.example"])
+def test_production_refuses_a_missing_or_non_https_public_base_url(value):
+    """Telegram refuses shop buttons that are not https links: production must not start with one."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "PUBLIC_BASE_URL"}
+    if value is not None:
+        env["PUBLIC_BASE_URL"] = value
+    result = run_manage("check", env_overrides=env, drop=("PUBLIC_BASE_URL",))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "PUBLIC_BASE_URL" in lines[0]
+    if value is not None:
+        assert lines[0] == (f"Configuration error: PUBLIC_BASE_URL must be the https:// address users reach this "
+                            f"service at when DEBUG is off, not {value!r}.")
+
+
+def test_http_public_base_url_only_when_explicitly_allowed():
+    env = {**PRODUCTION_ENV, "PUBLIC_BASE_URL": "http://127.0.0.1:8000", "PUBLIC_BASE_URL_ALLOW_HTTP": "true"}
+    assert run_manage("check", env_overrides=env).returncode == 0
+
+
+SHOW_PROXY = ("shell", "-c", "from django.conf import settings; "
+              "print(getattr(settings, 'SECURE_PROXY_SSL_HEADER', None), settings.TRUSTED_PROXY)")
+
+
+def test_x_forwarded_proto_is_trusted_only_behind_a_declared_proxy():
+    plain = run_manage(*SHOW_PROXY, env_overrides=PRODUCTION_ENV)
+    assert plain.stdout.strip().splitlines()[-1] == "None False", plain.stderr
+    proxied = run_manage(*SHOW_PROXY, env_overrides={**PRODUCTION_ENV, "TRUSTED_PROXY": "true"})
+    assert proxied.stdout.strip().splitlines()[-1] == "('HTTP_X_FORWARDED_PROTO', 'https') True", proxied.stderr
+
+
+def test_compose_publishes_gunicorn_directly_and_so_trusts_no_proxy_header():
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert '"8000:8000"' in compose
+    assert "TRUSTED_PROXY: ${TRUSTED_PROXY:-false}" in compose

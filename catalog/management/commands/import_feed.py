@@ -5,10 +5,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from catalog.feeds.services import FeedRequestError, feed_import_create, feed_import_progress
+from catalog.feeds.services import FeedRequestError, feed_import_create, feed_import_enqueue, feed_import_progress
 from catalog.models import FeedFormat, FeedImport
 from catalog.selectors import partner_by_code
 from catalog.tasks import import_partner_feed
+from moodstream.celery import QueueUnavailable
 
 
 class Command(BaseCommand):
@@ -51,7 +52,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
         if options["queue"]:
-            import_partner_feed.delay(str(feed_import.pk))
+            try:
+                feed_import_enqueue(feed_import_id=feed_import.pk)
+            except QueueUnavailable as exc:
+                raise CommandError(f"Import {feed_import.pk} not started: {exc}") from None
             self.stdout.write(f"Import {feed_import.pk} queued; see it in the admin or with the partner API.")
             return
 
