@@ -175,13 +175,15 @@ def test_first_100_rejected_rows_are_kept_with_position_field_and_reason(partner
     rows = offers(130)
     for row in rows[:120]:
         row["currency"] = "XXX"
-    feed_import = run_import(partner, csv_feed(rows))
+    # Partial: a full feed with 120 of 130 rows rejected now fails whole (test_outcome.py).
+    feed_import = run_import(partner, csv_feed(rows), is_full=False)
 
     assert (feed_import.rejected_count, feed_import.created_count) == (120, 10)
     assert len(feed_import.rejected_rows) == 100
+    reason = "unknown currency 'XXX'; use an ISO 4217 code such as RUB, USD, EUR"
     assert feed_import.rejected_rows[0] == {
-        "position": "line 2", "sku": "S-0", "field": "currency",
-        "reason": "unknown currency; use an ISO 4217 code such as RUB, USD, EUR", "value": "XXX"}
+        "position": "line 2", "sku": "S-0", "field": "currency", "reason": reason, "value": "XXX",
+        "problems": [{"field": "currency", "reason": reason, "value": "XXX"}]}
     assert feed_import.rejected_rows[99]["position"] == "line 101"
 
 
