@@ -14,9 +14,9 @@ ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za
 _OTHER_NAMES: dict[str, str] = {}
 for _code, _names in {
     "ru": "rus russian русский русском рус", "en": "eng english английский английском англ",
-    "uk": "ukr ukrainian украинский украинском", "be": "bel belarusian белорусский", "kk": "kaz kazakh казахский",
-    "de": "deu ger german немецкий", "fr": "fra fre french французский", "es": "spa spanish испанский",
-    "it": "ita italian итальянский", "pt": "por portuguese португальский", "pl": "pol polish польский",
+    "uk": "ukr ukrainian українська украинский украинском", "be": "bel belarusian белорусский", "kk": "kaz kazakh казахский",
+    "de": "deu ger german deutsch немецкий", "fr": "fra fre french français francais французский", "es": "spa spanish español espanol испанский",
+    "it": "ita italian italiano итальянский", "pt": "por portuguese português portugues португальский", "pl": "pol polish polski польский",
     "cs": "ces cze czech чешский", "sk": "slk slo slovak словацкий", "nl": "nld dut dutch нидерландский голландский",
     "sv": "swe swedish шведский", "no": "nor norwegian норвежский", "nb": "nob", "nn": "nno",
     "da": "dan danish датский", "fi": "fin finnish финский", "et": "est estonian эстонский",

@@ -51,9 +51,9 @@ OFFER_TYPE_ALIASES = {
 }
 # Google / Meta availability values are here too: a preorder or backorder can be bought now.
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "да", "in_stock", "in stock", "instock", "preorder", "pre-order",
-                        "backorder", "available for order", "available"})
+                        "backorder", "available for order", "available", "ja", "oui", "sí", "si"})
 FALSE_WORDS = frozenset({"false", "0", "no", "n", "нет", "out_of_stock", "out of stock", "outofstock",
-                         "discontinued", "sold out"})
+                         "discontinued", "sold out", "nein", "non"})
 MAX_PRICE = Decimal("9999999999.99")
 _IMDB_ID = re.compile(r"^tt\d{7,10}$")
 _ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
