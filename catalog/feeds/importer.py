@@ -139,12 +139,12 @@ class FeedRun:
             self.writer.note_seen_skus([skus[index] for index in with_sku if not duplicates[index]])
         candidates: list[int] = []
         for index, row in enumerate(rows):
-            if not skus[index]:
-                self.reject(row, "sku", "missing: every offer needs its own id (SKU)")
-            elif printable(skus[index]) != skus[index]:
-                # Rejected before the database sees it: PostgreSQL refuses a NUL in any text value.
+            if not skus[index] or printable(skus[index]) != skus[index]:
+                # No SKU, or one with a control character (PostgreSQL refuses a NUL in any text value):
+                # rejected before the database sees it, with every other problem of the row too.
                 try:
                     validate_row(row, max_description_chars=self.max_description)
+                    self.reject(row, "sku", "missing: every offer needs its own id (SKU)")
                 except RowRejected as exc:
                     self.reject(row, exc.field, exc.reason, exc.value, exc.problems)
             elif duplicates[index]:

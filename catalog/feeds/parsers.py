@@ -626,7 +626,8 @@ class JsonParser:
                     raise reader.error("expected ',' or ']' between offers")
                 reader.expect(",")
             index += 1
-            line = reader.line + reader.buffer.count("\n", 0, reader.pos_after_space())
+            reader.peek_non_space()  # moves to the offer, counting the lines before it
+            line = reader.line
             obj = reader.decode_value(decoder)
             yield _row_from_object(obj, f"element #{index} (line {line})", self.column_map)
 
