@@ -49,7 +49,7 @@ def feed_preview(*, partner: Partner, upload: BinaryIO | None = None, feed_forma
     try:
         rows = list(itertools.islice(parser.rows(io.BytesIO(head)), PREVIEW_ROWS))
     except FeedFormatError as exc:
-        preview.error = str(exc)
+        preview.error = str(exc)[:1].upper() + str(exc)[1:]
         return preview
     preview.fields = [name for name in ROW_FIELDS if any(getattr(row, name) for row in rows)]
     for row in rows:
