@@ -34,7 +34,7 @@ _WARNING_COLOUR = "#b26a00"
 
 class FeedUploadForm(forms.Form):
     partner = forms.ModelChoiceField(queryset=Partner.objects.none())
-    file = forms.FileField(help_text="A YML, CSV or JSON feed file.")
+    file = forms.FileField(help_text="A YML, CSV, JSON or Google Merchant / Meta catalog feed file.")
     format = forms.ChoiceField(choices=[("", "Detect from the content"), *FeedFormat.choices], required=False)
     fullness = forms.ChoiceField(
         label="Feed kind",
