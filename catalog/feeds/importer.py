@@ -136,7 +136,9 @@ class FeedRun:
         with_sku = [index for index, sku in enumerate(skus) if sku]
         duplicates = dict(zip(with_sku, self.seen.add([sku_hash(skus[index]) for index in with_sku])))
         if self.is_full:
-            self.writer.note_seen_skus([skus[index] for index in with_sku if not duplicates[index]])
+            # A SKU with a NUL cannot be stored (nor be an offer's): its row is rejected below.
+            self.writer.note_seen_skus([skus[index] for index in with_sku
+                                        if not duplicates[index] and "\x00" not in skus[index]])
         candidates: list[int] = []
         for index, row in enumerate(rows):
             if not skus[index] or printable(skus[index]) != skus[index]:
