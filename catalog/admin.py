@@ -137,11 +137,12 @@ class ContentItemAdmin(MoodStreamAdmin):
     inlines = [OfferInline]
     list_per_page = 50
     fieldsets = [
-        (None, {"fields": ["kind", "title", "title_en", "original_title", "year", "creators", "series", "description",
-                           "cover_url", "cover_preview", "language"]}),
+        (None, {"fields": ["kind", "title", "title_en", "original_title", "year", "creators", "credits", "series",
+                           "publisher", "description", "cover_url", "cover_preview", "language", "country",
+                           "age_rating"]}),
         ("Classification", {"fields": ["genres", "moods"]}),
         ("Popularity and length", {"fields": ["rating", "votes", "popularity", "length_minutes", "pages"]}),
-        ("External ids", {"fields": ["imdb_id", "isbn13", "isrc"]}),
+        ("External ids", {"fields": ["imdb_id", "isbn13", "isrc", "barcode"]}),
         ("Music", {"classes": ["collapse"], "fields": ["album", "duration_seconds", "tempo", "energy", "valence",
                                                       "danceability", "acousticness", "mode"]}),
         ("Bookkeeping", {"classes": ["collapse"], "fields": ["normalized_title", "primary_creator", "created_at",

@@ -26,12 +26,31 @@ _FALSE = {"0", "false", "no"}
 _CHUNK = 1024 * 1024
 
 
-class RejectedRowSerializer(serializers.Serializer):
-    position = serializers.CharField(help_text='Where in the file: "offer #12 (line 80)", "line 7", "element #3 (line 9)".')
-    sku = serializers.CharField()
+class RowProblemSerializer(serializers.Serializer):
     field = serializers.CharField(help_text="The field at fault (empty when the whole row is).")
     reason = serializers.CharField()
     value = serializers.CharField(help_text="The offending value, cut to 200 characters.")
+
+
+class RejectedRowSerializer(serializers.Serializer):
+    position = serializers.CharField(help_text='Where in the file: "offer #12 (line 80)", "line 7", "element #3 (line 9)".')
+    sku = serializers.CharField()
+    field = serializers.CharField(help_text="The first field at fault (empty when the whole row is).")
+    reason = serializers.CharField(help_text="The first field's reason; `problems` lists every one.")
+    value = serializers.CharField(help_text="The offending value, cut to 200 characters.")
+    problems = RowProblemSerializer(many=True, required=False,
+                                    help_text="Every problem of the row, one per field at fault.")
+
+
+class RejectedReasonSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    reason = serializers.CharField()
+    count = serializers.IntegerField(help_text="How many rows had this problem.")
+
+
+class UnmappedCategorySerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="A category of yours that gave its offers no genre and no kind.")
+    offers = serializers.IntegerField()
 
 
 class FeedImportCountsSerializer(serializers.Serializer):
@@ -47,12 +66,20 @@ class FeedImportCountsSerializer(serializers.Serializer):
 class FeedImportSerializer(serializers.ModelSerializer):
     counts = serializers.SerializerMethodField()
     rejected_rows = RejectedRowSerializer(many=True)
+    rejected_reasons = RejectedReasonSerializer(many=True, help_text="Why rows were rejected, most frequent first.")
+    unmapped_categories = UnmappedCategorySerializer(many=True)
+    has_rejected_rows = serializers.SerializerMethodField(
+        help_text="True when rows were rejected: a succeeded import then lists only part of the feed.")
     duration_seconds = serializers.FloatField(allow_null=True)
 
     class Meta:
         model = FeedImport
-        fields = ["id", "status", "source", "format", "is_full", "message", "created_at", "started_at", "finished_at",
-                  "duration_seconds", "size_bytes", "counts", "rejected_rows"]
+        fields = ["id", "status", "has_rejected_rows", "source", "format", "is_full", "message", "created_at",
+                  "started_at", "finished_at", "duration_seconds", "size_bytes", "counts", "rejected_reasons",
+                  "rejected_rows", "unmapped_categories"]
+
+    def get_has_rejected_rows(self, obj: FeedImport) -> bool:
+        return obj.rejected_count > 0
 
     @extend_schema_field(FeedImportCountsSerializer)
     def get_counts(self, obj: FeedImport) -> dict:
@@ -97,7 +124,8 @@ class PartnerAPIView(APIView):
 
 FEED_PUSH_PARAMETERS = [
     OpenApiParameter("format", str, enum=FeedFormat.values,
-                     description="yml, csv or json (JSON array or JSON Lines). Default: detected from the content."),
+                     description="yml, csv, json (JSON array or JSON Lines) or merchant (Google Merchant / Meta "
+                                 "catalog: RSS, Atom, TSV or CSV). Default: detected from the content."),
     OpenApiParameter("full", bool, description="true: offers missing from this feed are withdrawn after it imports. "
                                                "Default: the partner's setting (full)."),
 ]
@@ -199,7 +227,12 @@ class FeedImportDetailView(PartnerAPIView):
     @extend_schema(operation_id="partner_feed_status", summary="An import's status and counts",
                    responses={200: FeedImportSerializer, 404: OpenApiResponse(FeedErrorSerializer)})
     def get(self, request, pk):
-        """Status (pending, running, succeeded, skipped, failed), counts, timings, the first rejected rows."""
+        """Status (pending, running, succeeded, skipped, failed), counts, timings, the first rejected rows.
+
+        A feed with no valid row, or a full feed with more rejected rows than FEED_MAX_REJECTED_SHARE,
+        is `failed` (nothing changed) with its rejected rows and top reasons; a `succeeded` import with
+        `has_rejected_rows` lists only part of the feed.
+        """
         feed_import = feed_import_for_partner(partner=request.auth, feed_import_id=pk)
         if feed_import is None:
             return _error("not_found", "No such import among yours.", 404)

@@ -128,11 +128,19 @@ class ContentItem(models.Model):
     description = models.TextField(blank=True)
     cover_url = models.URLField(max_length=1000, blank=True)
     creators = models.JSONField(default=list, blank=True, help_text="Directors, authors or artists, in order.")
+    # Everyone credited, main creators first: [{"name": ..., "role": "author" | "narrator" | "director" |
+    # "cast" | "performer"}]. `creators` stays the list of main creators that matching and cards read.
+    credits = models.JSONField(default=list, blank=True, help_text="Everyone credited, with their role.")
     primary_creator = models.CharField(max_length=300, blank=True, db_index=True, editable=False)
     series = models.CharField(max_length=300, blank=True, help_text="Franchise or series, for diversity.")
     genres = models.ManyToManyField(Genre, related_name="items", blank=True)
     moods = models.ManyToManyField(Mood, related_name="items", blank=True, help_text="Editorial mood tags.")
-    language = models.CharField(max_length=8, blank=True)
+    language = models.CharField(max_length=8, blank=True, help_text="ISO 639-1 code (ru, en, ...).")
+    publisher = models.CharField(max_length=300, blank=True)
+    country = models.CharField(max_length=100, blank=True, help_text="Country of production, as the source names it.")
+    # The youngest age the work is meant for (0, 6, 12, 16, 18...), for a later age filter.
+    age_rating = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Minimum age, years.")
+    barcode = models.CharField(max_length=14, blank=True, help_text="EAN / UPC / GTIN.")
 
     rating = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)],
                                help_text="Average rating on a 0-10 scale.")
@@ -192,6 +200,7 @@ class FeedFormat(models.TextChoices):
     YML = "yml", "Yandex Market YML"
     CSV = "csv", "CSV"
     JSON = "json", "JSON / JSON Lines"
+    MERCHANT = "merchant", "Google Merchant / Meta catalog"
 
 
 class Partner(models.Model):
@@ -301,6 +310,11 @@ class FeedImport(models.Model):
     withdrawn_count = models.PositiveIntegerField(default=0)
     items_created_count = models.PositiveIntegerField(default=0)
     rejected_rows = models.JSONField(default=list, blank=True, help_text="The first rejected rows with reasons.")
+    # [{"field", "reason", "count"}], most frequent first: what a partner fixes first.
+    rejected_reasons = models.JSONField(default=list, blank=True, help_text="Rejection reasons with their counts.")
+    # [{"name", "offers"}]: categories that gave an offer neither a genre nor a kind.
+    unmapped_categories = models.JSONField(default=list, blank=True,
+                                           help_text="Categories that mapped to no genre, with their offer counts.")
     message = models.TextField(blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -350,3 +364,47 @@ class GenreAlias(models.Model):
 
     def __str__(self):
         return f"{self.source}/{self.kind}: {self.name} → {self.genre.code if self.genre else '(ignored)'}"
+
+
+class PartnerCategoryMapping(models.Model):
+    """One partner's category name -> a genre and/or a kind (editable in the admin).
+
+    Looked up before MoodStream's own aliases. A mapping with neither a genre nor a kind tells
+    the importer to ignore the category (it is then no longer reported as unmapped).
+    """
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="category_mappings")
+    # Stored normalised (catalog.services.normalize_title), as the importer looks names up.
+    category = models.CharField(max_length=200, help_text="The category name as the feed writes it.")
+    kind = models.CharField(max_length=8, choices=Kind.choices, blank=True,
+                            help_text="Offers in this category are of this kind (when they do not say).")
+    genre = models.ForeignKey(Genre, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["partner", "category"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "category"], name="partnercategorymapping_unique"),
+        ]
+
+    def __str__(self):
+        target = " / ".join(filter(None, [self.kind, self.genre.code if self.genre else ""])) or "(ignored)"
+        return f"{self.partner.code}: {self.category} → {target}"
+
+
+class PartnerColumnMapping(models.Model):
+    """One partner's CSV column or JSON key -> one of MoodStream's feed fields (docs/feeds.md).
+
+    Lets a shop's own export (WooCommerce, Shopify, a spreadsheet in any language) be used as it
+    is. An empty field ignores the column.
+    """
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="column_mappings")
+    column = models.CharField(max_length=200, help_text="The column header or JSON key, as the feed writes it.")
+    field = models.CharField(max_length=40, blank=True, help_text="Our field; empty ignores the column.")
+
+    class Meta:
+        ordering = ["partner", "column"]
+        constraints = [models.UniqueConstraint(fields=["partner", "column"], name="partnercolumnmapping_unique")]
+
+    def __str__(self):
+        return f"{self.partner.code}: {self.column} → {self.field or '(ignored)'}"

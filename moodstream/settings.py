@@ -300,6 +300,8 @@ FEED_FETCH_RETRIES = _setting(env.int, "FEED_FETCH_RETRIES", default=3)
 FEED_FETCH_BACKOFF_SECONDS = _setting(env.float, "FEED_FETCH_BACKOFF_SECONDS", default=2.0)
 # A longer description rejects the row (it is a broken export, not a catalogue text).
 FEED_MAX_DESCRIPTION_CHARS = _setting(env.int, "FEED_MAX_DESCRIPTION_CHARS", default=20_000)
+# A full feed with more rejected rows than this share fails whole (and withdraws nothing).
+FEED_MAX_REJECTED_SHARE = _setting(env.float, "FEED_MAX_REJECTED_SHARE", default=0.5)
 # A running import whose heartbeat is older than this lost its worker and is marked failed.
 FEED_IMPORT_STALE_MINUTES = _setting(env.int, "FEED_IMPORT_STALE_MINUTES", default=5)
 # How often a running import stamps its heartbeat (FEED_IMPORT_STALE_MINUTES must be several times this).

@@ -4,31 +4,37 @@ Imported by catalog/admin.py. Partner staff see and upload only their own partne
 (PartnerScopedAdmin); genre aliases are MoodStream's internal data.
 """
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from catalog.models import FeedFormat, FeedImport, GenreAlias, Partner
+from catalog.models import (FeedFormat, FeedImport, GenreAlias, Partner, PartnerCategoryMapping,
+                            PartnerColumnMapping)
 from catalog.services import normalize_title
 from moodstream.admin_scope import MoodStreamAdmin, PartnerScopedAdmin, is_partner_staff
 from moodstream.celery import QueueUnavailable
 
+from .rows import ROW_FIELDS
+from .selectors import feed_preview
 from .services import FeedRequestError, feed_import_create, partner_import_feed_now
 
 _STATUS_COLOURS = {
     FeedImport.Status.PENDING: "#777", FeedImport.Status.RUNNING: "#205493",
     FeedImport.Status.SUCCEEDED: "#2e7d32", FeedImport.Status.SKIPPED: "#6d6d00", FeedImport.Status.FAILED: "#c62828",
 }
+_WARNING_COLOUR = "#b26a00"
 
 
 class FeedUploadForm(forms.Form):
     partner = forms.ModelChoiceField(queryset=Partner.objects.none())
-    file = forms.FileField(help_text="A YML, CSV or JSON feed file.")
+    file = forms.FileField(help_text="A YML, CSV, JSON or Google Merchant / Meta catalog feed file.")
     format = forms.ChoiceField(choices=[("", "Detect from the content"), *FeedFormat.choices], required=False)
     fullness = forms.ChoiceField(
         label="Feed kind",
@@ -66,7 +72,8 @@ class FeedImportAdmin(PartnerScopedAdmin):
         ("Counts", {"fields": ["rows_total", "created_count", "updated_count", "unchanged_count", "rejected_count",
                                "withdrawn_count", "items_created_count"]}),
         ("Timings", {"fields": ["created_at", "started_at", "finished_at", "duration"]}),
-        ("Rejected rows", {"fields": ["rejected_table"]}),
+        ("Rejected rows", {"fields": ["reasons_table", "rejected_table"]}),
+        ("Categories", {"fields": ["unmapped_table"]}),
     ]
     readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
 
@@ -78,8 +85,40 @@ class FeedImportAdmin(PartnerScopedAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
+        if obj.status == FeedImport.Status.SUCCEEDED and obj.rejected_count:
+            return format_html('<b style="color:{}">{} — {} of {} rows rejected</b>', _WARNING_COLOUR,
+                               obj.get_status_display(), f"{obj.rejected_count:,}", f"{obj.rows_total:,}")
         return format_html('<b style="color:{}">{}</b>', _STATUS_COLOURS.get(obj.status, "#000"),
                            obj.get_status_display())
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        feed_import = self.get_object(request, object_id)
+        if feed_import is not None and feed_import.status == FeedImport.Status.SUCCEEDED and feed_import.rejected_count:
+            self.message_user(request, f"{feed_import.rejected_count:,} of {feed_import.rows_total:,} rows of this feed "
+                                       "were rejected and are not listed; their reasons are below.", messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="Reasons")
+    def reasons_table(self, obj):
+        if not obj.rejected_reasons:
+            return "None"
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (f"{entry.get('count', 0):,}", entry.get("field", ""), entry.get("reason", ""))
+            for entry in obj.rejected_reasons))
+        return format_html("<table><thead><tr><th>Rows</th><th>Field</th><th>Reason</th></tr></thead>"
+                           "<tbody>{}</tbody></table>", rows)
+
+    @admin.display(description="Categories with no genre")
+    def unmapped_table(self, obj):
+        if not obj.unmapped_categories:
+            return "None"
+        add = reverse("admin:catalog_partnercategorymapping_add")
+        rows = format_html_join("", '<tr><td>{}</td><td>{}</td><td><a href="{}?{}">Map it</a></td></tr>', (
+            (entry.get("name", ""), f"{entry.get('offers', 0):,}", add,
+             urlencode({"partner": obj.partner_id, "category": entry.get("name", "")}))
+            for entry in obj.unmapped_categories))
+        return format_html("<table><thead><tr><th>Category</th><th>Offers</th><th></th></tr></thead>"
+                           "<tbody>{}</tbody></table>", rows)
 
     @admin.display(description="Duration")
     def duration(self, obj):
@@ -91,10 +130,11 @@ class FeedImportAdmin(PartnerScopedAdmin):
         if not obj.rejected_rows:
             return "None"
         # Every cell goes through format_html: feed text is shown as text, never as markup.
+        # One table row per problem: a row with three bad fields shows three reasons.
         rows = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-            ((row.get("position", ""), row.get("sku", ""), row.get("field", ""), row.get("reason", ""),
-              row.get("value", "")) for row in obj.rejected_rows),
+            ((row.get("position", ""), row.get("sku", ""), problem.get("field", ""), problem.get("reason", ""),
+              problem.get("value", "")) for row in obj.rejected_rows for problem in row.get("problems", [row])),
         )
         more = obj.rejected_count - len(obj.rejected_rows)
         return format_html(
@@ -174,3 +214,103 @@ def import_feed_now(modeladmin, request, queryset):
     if not_queued:
         modeladmin.message_user(request, f"The import queue (Redis) is unavailable: no import started for "
                                          f"{', '.join(not_queued)}. Try again when it is back.", messages.ERROR)
+
+
+class _PartnerMappingAdmin(PartnerScopedAdmin):
+    """A partner's own mapping rows: partner staff edit their partner's, staff everyone's."""
+
+    partner_staff_actions = frozenset({"view", "add", "change", "delete"})
+    list_select_related = ["partner"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "partner" and is_partner_staff(request):
+            kwargs["queryset"] = Partner.objects.filter(pk=request.user.partner_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if is_partner_staff(request):
+            obj.partner_id = request.user.partner_id
+        super().save_model(request, obj, form, change)
+
+
+class PartnerCategoryMappingForm(forms.ModelForm):
+    class Meta:
+        model = PartnerCategoryMapping
+        fields = ["partner", "category", "kind", "genre"]
+
+    def clean(self):
+        cleaned = super().clean()
+        genre, kind = cleaned.get("genre"), cleaned.get("kind")
+        if genre is not None and kind and genre.kind != kind:
+            self.add_error("genre", f"{genre} is a {genre.kind} genre, and the kind chosen is {kind}.")
+        return cleaned
+
+    def clean_category(self):
+        # Stored the way the importer looks names up, and so unique per partner in that form.
+        return normalize_title(self.cleaned_data["category"])
+
+
+@admin.register(PartnerCategoryMapping)
+class PartnerCategoryMappingAdmin(_PartnerMappingAdmin):
+    form = PartnerCategoryMappingForm
+    list_display = ["category", "partner", "kind", "genre"]
+    list_filter = ["partner", "kind"]
+    search_fields = ["category", "genre__code", "genre__name_en", "genre__name_ru"]
+    autocomplete_fields = ["genre"]
+    list_select_related = ["partner", "genre"]
+
+    def get_changeform_initial_data(self, request):
+        # "Map it" links from an import's unmapped categories prefill partner and category.
+        return {key: request.GET[key] for key in ("partner", "category") if key in request.GET}
+
+
+class PartnerColumnMappingForm(forms.ModelForm):
+    field = forms.ChoiceField(choices=[("", "(ignore this column)"), *((name, name) for name in ROW_FIELDS)],
+                              required=False, help_text="Our feed field (docs/feeds.md lists them).")
+
+    class Meta:
+        model = PartnerColumnMapping
+        fields = ["partner", "column", "field"]
+
+
+class FeedPreviewForm(forms.Form):
+    partner = forms.ModelChoiceField(queryset=Partner.objects.none())
+    file = forms.FileField(required=False, help_text="A sample of the feed; empty: the partner's latest uploaded feed.")
+    format = forms.ChoiceField(choices=[("", "Detect from the content"), *FeedFormat.choices], required=False)
+
+
+@admin.register(PartnerColumnMapping)
+class PartnerColumnMappingAdmin(_PartnerMappingAdmin):
+    form = PartnerColumnMappingForm
+    list_display = ["column", "field", "partner"]
+    list_filter = ["partner"]
+    search_fields = ["column", "field"]
+
+    def get_urls(self):
+        return [path("preview/", self.admin_site.admin_view(self.preview_view),
+                     name="catalog_partnercolumnmapping_preview"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "preview_url": reverse("admin:catalog_partnercolumnmapping_preview")}
+        return super().changelist_view(request, extra_context)
+
+    def preview_view(self, request):
+        """The first rows of a feed as the importer reads them with the partner's column mapping."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        partners = Partner.objects.all()
+        if is_partner_staff(request):
+            partners = partners.filter(pk=request.user.partner_id)
+        form = FeedPreviewForm(request.POST or request.GET or None, request.FILES or None)
+        form.fields["partner"].queryset = partners
+        if partners.count() == 1:
+            form.fields["partner"].initial = partners.first()
+        preview = None
+        if form.is_bound and form.is_valid():
+            preview = feed_preview(partner=form.cleaned_data["partner"], upload=form.cleaned_data["file"],
+                                   feed_format=form.cleaned_data["format"])
+        context = {
+            **self.admin_site.each_context(request), "title": "Preview a feed with the column mapping",
+            "form": form, "preview": preview, "opts": self.model._meta, "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/catalog/partnercolumnmapping/preview.html", context)

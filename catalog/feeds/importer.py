@@ -5,6 +5,7 @@ a file that breaks halfway leaves the catalogue exactly as it was.
 """
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from .genres import GenreMapper
 from .items import ItemResolver
 from .writers import writer_for_connection
 from .rows import OfferRow
-from .validation import RowRejected, ValidOffer, validate_row
+from .validation import RowRejected, ValidOffer, printable, validate_row
 
 BATCH_SIZE = 2000
 WITHDRAW_CHUNK = 5000
@@ -79,6 +80,8 @@ class FeedReport:
     withdrawn: int = 0
     items_created: int = 0
     rejected_rows: list[dict] = field(default_factory=list)
+    # (field, reason) -> how many rows had that problem (a row counts once for each of its problems).
+    reasons: Counter = field(default_factory=Counter)
     withdrawal_ran: bool = False
 
 
@@ -108,12 +111,20 @@ class FeedRun:
             self._withdraw_missing()
         return self.report
 
-    def reject(self, row: OfferRow, field_name: str, reason: str, value: str = "") -> None:
+    def reject(self, row: OfferRow, field_name: str, reason: str, value: str = "",
+               problems: list[RowRejected] | None = None) -> None:
+        """Count a rejected row; keep the first ones with every problem (the first also at the top
+        level, as reports before every problem was listed had it)."""
         self.report.rejected += 1
+        problems_ = [(p.field, p.reason, p.value) for p in problems] if problems else [(field_name, reason, value)]
+        for problem_field, problem_reason, _value in problems_:
+            self.report.reasons[(problem_field, problem_reason)] += 1
         if len(self.report.rejected_rows) < self.keep_rejected:
+            # Stored as JSON: control characters (a NUL cannot be stored in PostgreSQL) are shown as U+FFFD.
             self.report.rejected_rows.append({
-                "position": row.position, "sku": row.sku.strip()[:200], "field": field_name, "reason": reason,
-                "value": value[:200],
+                "position": row.position, "sku": printable(row.sku.strip()[:200]), "field": field_name,
+                "reason": reason, "value": printable(value[:200]),
+                "problems": [{"field": f, "reason": r, "value": printable(v[:200])} for f, r, v in problems_],
             })
 
     def _batch(self, rows: list[OfferRow]) -> None:
@@ -125,11 +136,19 @@ class FeedRun:
         with_sku = [index for index, sku in enumerate(skus) if sku]
         duplicates = dict(zip(with_sku, self.seen.add([sku_hash(skus[index]) for index in with_sku])))
         if self.is_full:
-            self.writer.note_seen_skus([skus[index] for index in with_sku if not duplicates[index]])
+            # A SKU with a NUL cannot be stored (nor be an offer's): its row is rejected below.
+            self.writer.note_seen_skus([skus[index] for index in with_sku
+                                        if not duplicates[index] and "\x00" not in skus[index]])
         candidates: list[int] = []
         for index, row in enumerate(rows):
-            if not skus[index]:
-                self.reject(row, "sku", "missing: every offer needs its own id (SKU)")
+            if not skus[index] or printable(skus[index]) != skus[index]:
+                # No SKU, or one with a control character (PostgreSQL refuses a NUL in any text value):
+                # rejected before the database sees it, with every other problem of the row too.
+                try:
+                    validate_row(row, max_description_chars=self.max_description)
+                    self.reject(row, "sku", "missing: every offer needs its own id (SKU)")
+                except RowRejected as exc:
+                    self.reject(row, exc.field, exc.reason, exc.value, exc.problems)
             elif duplicates[index]:
                 self.reject(row, "sku", "duplicate: an earlier offer in this feed has the same SKU", skus[index])
             else:
@@ -150,7 +169,7 @@ class FeedRun:
             try:
                 offer = validate_row(row, max_description_chars=self.max_description)
             except RowRejected as exc:
-                self.reject(row, exc.field, exc.reason, exc.value)
+                self.reject(row, exc.field, exc.reason, exc.value, exc.problems)
                 continue
             valid.append((offer, digest, known is not None))
         if valid:

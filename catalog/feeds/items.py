@@ -16,15 +16,15 @@ from catalog.models import ContentItem, Kind
 from catalog.services import book_reading_minutes, item_refresh_derived_fields, normalize_title
 
 from .genres import GenreMapper
-from .validation import ItemData
+from .validation import MAIN_ROLES, ItemData
 from .writers import OrmWriter, writer_for_connection
 
 EXTERNAL_IDS = ("isbn13", "imdb_id", "isrc")
 # ItemData fields copied onto ContentItem as they are (when given).
 _PLAIN_FIELDS = ("title", "original_title", "year", "description", "cover_url", "language", "album",
                  "tempo", "energy", "valence", "danceability", "acousticness", "mode", "rating", "votes",
-                 "popularity", "series")
-UPDATABLE_FIELDS = (*_PLAIN_FIELDS, "creators", "pages", "duration_seconds", "length_minutes",
+                 "popularity", "series", "publisher", "country", "age_rating", "barcode")
+UPDATABLE_FIELDS = (*_PLAIN_FIELDS, "creators", "credits", "pages", "duration_seconds", "length_minutes",
                     *EXTERNAL_IDS, "normalized_title", "primary_creator")
 _ASCII_NON_WORD = re.compile(r"[\W_]+")
 
@@ -45,7 +45,8 @@ def item_fields(data: ItemData) -> dict:
     """The ContentItem field values of a new item, with the derived fields computed as
     catalog.services.item_refresh_derived_fields does (length: runtime for films, reading time
     from pages for books, duration for tracks)."""
-    fields = {"kind": data.kind, "creators": list(data.creators)}
+    credits = list(data.credits) or [{"name": name, "role": MAIN_ROLES.get(data.kind, "creator")} for name in data.creators]
+    fields = {"kind": data.kind, "creators": list(data.creators), "credits": credits}
     for name in _PLAIN_FIELDS:
         value = getattr(data, name)
         if value is not None and value != "":
@@ -58,7 +59,8 @@ def item_fields(data: ItemData) -> dict:
     if data.kind == Kind.BOOK and data.pages:
         fields["pages"] = data.pages
         fields["length_minutes"] = book_reading_minutes(data.pages)
-    elif data.kind == Kind.TRACK and data.duration_seconds:
+    elif data.kind in (Kind.TRACK, Kind.BOOK) and data.duration_seconds:
+        # A track's duration; an audiobook's listening time (a book with pages keeps its reading time).
         fields["duration_seconds"] = data.duration_seconds
         fields["length_minutes"] = ceil(data.duration_seconds / 60)
     fields["normalized_title"] = fast_normalize_title(data.title)

@@ -35,22 +35,41 @@ class FeedParser(Protocol):
         """Yield the feed's offers in file order; raise FeedFormatError if it is not such a feed."""
 
 
-def parser_for(feed_format: str) -> FeedParser:
+def parser_for(feed_format: str, *, column_map: dict[str, str] | None = None) -> FeedParser:
+    """The parser of a format. `column_map` is a partner's own column names (their column or JSON
+    key -> our field, "" to ignore it) for CSV, JSON and the delimited Google / Meta form."""
+    if feed_format == FeedFormat.YML:
+        return YmlParser()
     try:
-        return {FeedFormat.YML: YmlParser, FeedFormat.CSV: CsvParser, FeedFormat.JSON: JsonParser}[feed_format]()
+        return {FeedFormat.CSV: CsvParser, FeedFormat.JSON: JsonParser,
+                FeedFormat.MERCHANT: MerchantParser}[feed_format](column_map=column_map)
     except KeyError:
         raise FeedFormatError(
             f"unknown feed format {feed_format!r}: use one of {', '.join(FeedFormat.values)}"
         ) from None
 
 
+_XML_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+_MERCHANT_ROOTS = frozenset({b"rss", b"feed"})
+
+
 def detect_format(head: bytes) -> str:
-    """Guess the format from the first bytes: `<` is XML, `[` or `{` is JSON, anything else CSV."""
+    """Guess the format from the first bytes: XML is YML, or Google Merchant / Meta when its root is
+    <rss> or <feed>; `[` or `{` is JSON; a header with Google's `id`, `link` and `image_link` or
+    `availability` columns is the delimited Google / Meta form; anything else CSV."""
     text = head.lstrip(codecs.BOM_UTF8).lstrip()
     if text.startswith(b"<"):
-        return FeedFormat.YML
+        # The first element that is not <?xml ...?>, a comment or <!DOCTYPE ...>.
+        root = _XML_ROOT.search(re.sub(rb"<!--.*?-->|<![^>]*>|<\?.*?\?>", b"", text, flags=re.DOTALL))
+        name = root.group(1).rpartition(b":")[2].lower() if root else b""
+        return FeedFormat.MERCHANT if name in _MERCHANT_ROOTS else FeedFormat.YML
     if text[:1] in (b"[", b"{"):
         return FeedFormat.JSON
+    header = text.split(b"\n", 1)[0].decode("utf-8", "replace")
+    delimiter = max(",;\t", key=header.count)
+    columns = {_merchant_key(name) for name in next(csv.reader([header], delimiter=delimiter), [])}
+    if {"id", "link"} <= columns and columns & {"image_link", "availability"}:
+        return FeedFormat.MERCHANT
     return FeedFormat.CSV
 
 
@@ -74,25 +93,39 @@ YML_PARAMS: dict[str, str] = {
     "acousticness": "acousticness", "mode": "mode", "лад": "mode",
     "language": "language", "язык": "language",
     "original_title": "original_title", "оригинальное название": "original_title",
+    "series": "series", "серия": "series", "publisher": "publisher", "издательство": "publisher",
+    "издатель": "publisher", "age": "age", "возраст": "age", "возрастное ограничение": "age",
+    "возрастной рейтинг": "age", "country": "country", "страна": "country", "barcode": "barcode",
+    "штрихкод": "barcode", "ean": "barcode", "gtin": "barcode", "tracks": "tracks", "количество треков": "tracks",
+    "треков": "tracks", "media": "media", "носитель": "media", "length": "length", "recording_length": "length",
+    "время звучания": "length",
 }
 # Parameters that name people or genres, and so add to a list.
 YML_LIST_PARAMS: dict[str, str] = {
     "author": "creators", "автор": "creators", "director": "creators", "режиссер": "creators",
     "режиссёр": "creators", "artist": "creators", "исполнитель": "creators",
+    "narrator": "narrators", "чтец": "narrators", "читает": "narrators", "performed_by": "narrators",
+    "actors": "cast", "актеры": "cast", "актёры": "cast", "в ролях": "cast", "starring": "cast", "cast": "cast",
     "genre": "genres", "жанр": "genres",
 }
 # "Duration"/"Длительность" depends on its unit: minutes for films, seconds for tracks.
 YML_DURATION_PARAMS = frozenset({"duration", "длительность", "продолжительность"})
 _SECONDS_UNITS = frozenset({"s", "sec", "secs", "second", "seconds", "с", "сек", "секунд", "секунды"})
 
-# Offer children copied as they are (tag → row field).
+# Offer children copied as they are (tag → row field); docs/feeds.md lists every YML element.
 YML_FIELDS: dict[str, str] = {
     "url": "url", "price": "price", "currencyId": "currency", "name": "title", "title": "title",
     "model": "title", "year": "year", "description": "description", "ISBN": "isbn",
     "page_extent": "pages", "language": "language", "album": "album", "original_title": "original_title",
+    "originalName": "original_title", "series": "series", "publisher": "publisher", "country": "country",
+    "barcode": "barcode", "media": "media", "storage": "media", "downloadable": "downloadable",
 }
-# Children that name people (tag → how several are separated in one element).
-YML_CREATORS = ("author", "director", "artist")
+# Children that name people, several in one element separated by commas: tag → row field.
+YML_PEOPLE = {"author": "creators", "director": "creators", "artist": "creators",
+              "performed_by": "narrators", "starring": "cast"}
+# Carriers that make an artist.title offer a film rather than music.
+_FILM_MEDIA = frozenset({"dvd", "blu-ray", "bluray", "bd", "vhs", "hd-dvd", "4k blu-ray", "uhd blu-ray"})
+_MMSS = re.compile(r"^\d+\.\d{1,2}$")
 
 
 def _attr(attributes: list[str], name: str, default: str = "") -> str:
@@ -136,7 +169,9 @@ class _YmlTarget:
         self.path.append(tag)
         depth = self.depth
         if depth == 1 and tag != "yml_catalog":
-            raise FeedFormatError(f"not a YML feed: the root element is <{tag}>, expected <yml_catalog>")
+            hint = " (a Google Merchant / Meta feed: use the format merchant)" if tag.rpartition("}")[2] in (
+                "rss", "feed") else ""
+            raise FeedFormatError(f"not a YML feed: the root element is <{tag}>, expected <yml_catalog>{hint}")
         if depth == 4 and tag == "offer" and self.path[2] == "offers":
             self.offer_count += 1
             self._in_offer = True
@@ -191,44 +226,57 @@ class _YmlTarget:
             sku=_attr(attributes, "id").strip(),
             available=_attr(attributes, "available", "true"),
         )
-        offer_type = _attr(attributes, "type")
-        creators: list[str] = []
+        offer_type = _attr(attributes, "type").strip()
+        row.yml_type = offer_type
+        people: dict[str, list[str]] = {"creators": [], "narrators": [], "cast": []}
         genres: list[str] = []
         durations: list[tuple[str, str]] = []
-        has_director = False
+        has_director = has_artist = False
         for tag, child_attributes, text in self._fields:
             text = text.strip()
             field_name = YML_FIELDS.get(tag)
             if field_name is not None:
                 if not getattr(row, field_name):
                     setattr(row, field_name, text)
+            elif tag in YML_PEOPLE:
+                people[YML_PEOPLE[tag]].extend(_split_list(text, _CREATOR_SPLIT))
+                has_director = has_director or tag in ("director", "starring")
+                has_artist = has_artist or tag == "artist"
             elif tag == "param":
                 name = _attr(child_attributes, "name").strip().casefold()
                 if name in YML_PARAMS:
                     setattr(row, YML_PARAMS[name], text)
                 elif name in YML_LIST_PARAMS:
-                    target = creators if YML_LIST_PARAMS[name] == "creators" else genres
+                    target = genres if YML_LIST_PARAMS[name] == "genres" else people[YML_LIST_PARAMS[name]]
                     target.extend(_split_list(text, _CREATOR_SPLIT))
                     has_director = has_director or name in ("director", "режиссер", "режиссёр")
                 elif name in YML_DURATION_PARAMS:
                     durations.append((text, _attr(child_attributes, "unit").strip().casefold().rstrip(".")))
                 else:
                     row.extra[name] = text
-            elif tag in YML_CREATORS:
-                creators.extend(_split_list(text, _CREATOR_SPLIT))
-                has_director = has_director or tag == "director"
             elif tag == "categoryId":
                 genres.extend(self._category_names(text))
             elif tag == "picture":
                 row.picture = row.picture or text
+            elif tag == "recording_length":
+                # The specification's form is mm.ss ("45.23"); "45m23s" and "1:02:03" are read as written.
+                row.length = text.replace(".", ":") if _MMSS.match(text) else text
+            elif tag == "age":
+                unit = _attr(child_attributes, "unit").strip()
+                row.age = f"{text} {unit}" if unit and text.isdigit() else text
             else:
                 row.extra[tag] = text
-        row.creators = tuple(creators)
+        row.creators = tuple(people["creators"])
+        row.narrators = tuple(people["narrators"])
+        row.cast = tuple(people["cast"])
         row.genres = tuple(genres)
         if not row.kind:
             row.kind = {"book": "book", "audiobook": "audiobook"}.get(offer_type, "")
             if offer_type == "artist.title":
-                row.kind = "film" if has_director else "track"
+                if has_director or row.media.strip().casefold() in _FILM_MEDIA:
+                    row.kind = "film"
+                elif has_artist or row.creators:
+                    row.kind = "track"
         for value, unit in durations:
             seconds = unit in _SECONDS_UNITS or (not unit and row.kind == "track")
             setattr(row, "duration_seconds" if seconds else "runtime_minutes", value)
@@ -284,58 +332,218 @@ COLUMN_ALIASES: dict[str, str] = {
 _ROW_FIELD_SET = frozenset(ROW_FIELDS)
 
 
-def _column_field(name: str) -> str | None:
-    key = name.strip().lstrip("\ufeff").casefold().replace(" ", "_").replace("-", "_")
+def _key(name: str) -> str:
+    return name.strip().lstrip("\ufeff").casefold().replace(" ", "_").replace("-", "_")
+
+
+def _column_field(name: str, column_map: dict[str, str] | None = None) -> str | None:
+    key = _key(name)
+    if column_map and key in column_map:
+        return column_map[key] or None  # the partner's mapping; "" ignores the column
     key = COLUMN_ALIASES.get(key, key)
     return key if key in _ROW_FIELD_SET else None
+
+
+def normalize_column_map(column_map: dict[str, str] | None) -> dict[str, str]:
+    """A partner's {their column: our field} keyed the way headers are looked up."""
+    return {_key(column): field for column, field in (column_map or {}).items()
+            if not field or field in _ROW_FIELD_SET}
+
+
+def _set_value(row: OfferRow, name: str, value: str, list_split: re.Pattern = _LIST_SPLIT) -> None:
+    if name in LIST_FIELDS:
+        setattr(row, name, getattr(row, name) + _split_list(value, list_split))
+    elif name == "product_category" and row.product_category:
+        return  # google_product_category wins over fb_product_category
+    else:
+        setattr(row, name, value.strip() if name != "description" else value)
 
 
 class CsvParser:
     """CSV with a header row (comma, semicolon or tab separated, UTF-8).
 
-    Columns are named as `OfferRow` fields (docs/feeds.md); unknown columns are ignored,
-    `sku`, `title`, `url`, `price` are required. Lists (creators, genres) are separated by `|` or `;`.
+    Columns are named as `OfferRow` fields (docs/feeds.md), or as the partner's column mapping
+    says; unknown columns are ignored, `sku`, `title`, `url`, `price` are required. Lists
+    (creators, genres) are separated by `|` or `;`.
     """
 
     format = FeedFormat.CSV
+    format_name = "CSV"
+    list_split = _LIST_SPLIT
+
+    def __init__(self, *, column_map: dict[str, str] | None = None):
+        self.column_map = normalize_column_map(column_map)
+
+    def field_of(self, name: str) -> str | None:
+        return _column_field(name, self.column_map)
 
     def rows(self, stream: BinaryIO) -> Iterator[OfferRow]:
         # A 10 MB description must reach validation (and be rejected there), not break the reader.
         csv.field_size_limit(max(csv.field_size_limit(), settings.FEED_MAX_BYTES))
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         line_number = 1
+        name = self.format_name
         try:
             header_line = text.readline()
             delimiter = max(",;\t", key=header_line.count)
             header = next(csv.reader([header_line], delimiter=delimiter), [])
-            columns = [_column_field(name) for name in header]
+            columns = [self.field_of(name) for name in header]
             missing = [name for name in REQUIRED_COLUMNS if name not in columns]
             if missing:
                 shown = ", ".join(repr(name.strip()[:40]) for name in header[:12]) or "nothing"
                 raise FeedFormatError(
-                    f"not a CSV feed: missing required columns {', '.join(missing)} in the header (found {shown})"
+                    f"not a {name} feed: missing required columns {', '.join(missing)} in the header (found {shown})"
                 )
             reader = csv.reader(text, delimiter=delimiter)
             indexed = [(index, name) for index, name in enumerate(columns) if name]
+            list_split = self.list_split
             for values in reader:
                 line_number = reader.line_num + 1
                 if not values or not any(value.strip() for value in values):
                     continue
                 row = OfferRow(position=f"line {line_number}")
-                for index, name in indexed:
+                for index, field_name in indexed:
                     if index < len(values) and values[index]:
-                        value = values[index]
-                        if name in LIST_FIELDS:
-                            setattr(row, name, _split_list(value))
-                        else:
-                            setattr(row, name, value.strip() if name != "description" else value)
+                        _set_value(row, field_name, values[index], list_split)
                 yield row
         except UnicodeDecodeError as exc:
-            raise FeedFormatError(f"not a CSV feed: the text is not UTF-8 near line {line_number} ({exc.reason})") from None
+            raise FeedFormatError(f"not a {name} feed: the text is not UTF-8 near line {line_number} ({exc.reason})") from None
         except csv.Error as exc:
-            raise FeedFormatError(f"not a CSV feed: line {line_number}: {exc}") from None
+            raise FeedFormatError(f"not a {name} feed: line {line_number}: {exc}") from None
         finally:
             text.detach()
+
+
+# --- Google Merchant / Meta catalog -------------------------------------------------------------
+
+# Google's product attributes (and Meta's, which are the same names) -> row fields. In XML they
+# are `g:`-prefixed (plain RSS / Atom `title`, `link`, `description` count too); delimited files
+# name them in the header, with or without `g:`.
+MERCHANT_FIELDS: dict[str, str] = {
+    "id": "sku", "title": "title", "description": "description", "link": "url", "image_link": "picture",
+    "price": "price", "sale_price": "sale_price", "availability": "available", "gtin": "barcode",
+    "isbn": "isbn", "brand": "publisher", "author": "creators", "authors": "creators", "artist": "creators",
+    "director": "creators", "product_type": "genres", "google_product_category": "product_category",
+    "fb_product_category": "product_category", "content_language": "language", "language": "language",
+    "age_rating": "age", "kind": "kind",
+}
+_MERCHANT_LIST_SPLIT = re.compile(r"\s*[|;>]\s*")  # product_type is a path: "Books > Fiction > Mystery"
+
+
+def _merchant_key(name: str) -> str:
+    key = _key(name)
+    return key[2:] if key.startswith("g:") else key
+
+
+class MerchantParser(CsvParser):
+    """Google Merchant Center and Meta (Facebook) catalog feeds, detected by their content:
+
+    - XML: RSS 2.0 (`rss/channel/item`) or Atom (`feed/entry`) with the Google namespace's
+      `g:` fields, parsed with defusedxml's expat parser as YML is (no entities, no DTD tricks);
+    - delimited: a TSV or CSV file whose header names Google's attributes (`id`, `title`, `link`,
+      `price`, ...), as Google's TSV template and Meta's CSV are.
+
+    Prices come as "amount CODE" ("299 BDT", "15.00 USD"); validation splits them.
+    """
+
+    format = FeedFormat.MERCHANT
+    format_name = "Google Merchant / Meta"
+    list_split = _MERCHANT_LIST_SPLIT
+
+    def field_of(self, name: str) -> str | None:
+        key = _merchant_key(name)
+        if key in self.column_map:
+            return self.column_map[key] or None
+        return MERCHANT_FIELDS.get(key) or _column_field(key)
+
+    def rows(self, stream: BinaryIO) -> Iterator[OfferRow]:
+        buffered = io.BufferedReader(stream, CHUNK_BYTES) if not hasattr(stream, "peek") else stream
+        head = buffered.peek(64)[:64].lstrip(codecs.BOM_UTF8).lstrip()
+        if head.startswith(b"<"):
+            yield from self._xml(buffered)
+        else:
+            yield from super().rows(buffered)
+
+    def _xml(self, stream: BinaryIO) -> Iterator[OfferRow]:
+        target = _MerchantTarget(self)
+        parser = DefusedXMLParser(target=target, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        target.expat = parser.parser
+        parser.parser.StartElementHandler = target.start
+        parser.parser.EndElementHandler = target.end
+        parser.parser.CharacterDataHandler = target.data
+        try:
+            while chunk := stream.read(CHUNK_BYTES):
+                parser.feed(chunk)
+                if target.rows:
+                    yield from target.rows
+                    target.rows.clear()
+            parser.close()
+        except ParseError as exc:
+            raise FeedFormatError(f"not a Google Merchant / Meta feed: {exc}") from None
+        except DefusedXmlException as exc:
+            raise FeedFormatError(
+                f"not a Google Merchant / Meta feed: entity declarations and external entities are refused ({exc!r})"
+            ) from None
+        yield from target.rows
+
+
+class _MerchantTarget:
+    """expat events of an RSS 2.0 or Atom product feed -> rows (one per <item> / <entry>)."""
+
+    def __init__(self, parser: MerchantParser):
+        self.parser = parser
+        self.expat = None
+        self.depth = 0
+        self.item_depth = 0  # 3 for rss/channel/item, 2 for feed/entry
+        self.rows: list[OfferRow] = []
+        self.count = 0
+        self.row: OfferRow | None = None
+        self._text: list[str] = []
+        self._capturing = False
+        self._child = ""
+
+    def start(self, tag: str, attributes: list[str]) -> None:
+        self.depth += 1
+        local = tag.rpartition("}")[2]
+        if self.depth == 1:
+            if local == "rss":
+                self.item_depth = 3
+            elif local == "feed":
+                self.item_depth = 2
+            else:
+                raise FeedFormatError(f"not a Google Merchant / Meta feed: the root element is <{local}>, "
+                                      "expected <rss> or <feed> (Atom)")
+        elif self.row is None and self.depth == self.item_depth and local in ("item", "entry"):
+            self.count += 1
+            self.row = OfferRow(position=f"item #{self.count} (line {self.expat.CurrentLineNumber})")
+        elif self.row is not None and self.depth == self.item_depth + 1:
+            self._child, self._text, self._capturing = local, [], True
+            if local == "link" and _attr(attributes, "href"):  # Atom: <link href="..."/>
+                if _attr(attributes, "rel", "alternate") == "alternate" and not self.row.url:
+                    self.row.url = _attr(attributes, "href").strip()
+                self._capturing = False
+
+    def data(self, text: str) -> None:
+        if self._capturing:
+            self._text.append(text)
+
+    def end(self, tag: str) -> None:
+        depth = self.depth
+        self.depth -= 1
+        if self.row is None:
+            return
+        if depth == self.item_depth + 1 and self._capturing:
+            self._capturing = False
+            name = self.parser.field_of(self._child)
+            value = "".join(self._text).strip()
+            if name and value and (name in LIST_FIELDS or name == "product_category" or not getattr(self.row, name)):
+                _set_value(self.row, name, value, _MERCHANT_LIST_SPLIT)
+        elif depth == self.item_depth:
+            self.rows.append(self.row)
+            self.row = None
+
+    def close(self) -> None:
+        return None
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -359,13 +567,13 @@ def _json_list(value) -> tuple[str, ...]:
     return _split_list(_json_text(value))
 
 
-def _row_from_object(obj, position: str) -> OfferRow:
+def _row_from_object(obj, position: str, column_map: dict[str, str] | None = None) -> OfferRow:
     row = OfferRow(position=position)
     if not isinstance(obj, dict):
         row.extra["__not_an_object__"] = type(obj).__name__
         return row
     for key, value in obj.items():
-        name = _column_field(str(key))
+        name = _column_field(str(key), column_map)
         if name is None:
             row.extra[str(key)] = value
         elif name in LIST_FIELDS:
@@ -383,6 +591,9 @@ class JsonParser:
     """
 
     format = FeedFormat.JSON
+
+    def __init__(self, *, column_map: dict[str, str] | None = None):
+        self.column_map = normalize_column_map(column_map)
 
     def rows(self, stream: BinaryIO) -> Iterator[OfferRow]:
         decoder = codecs.getincrementaldecoder("utf-8-sig")()
@@ -415,9 +626,10 @@ class JsonParser:
                     raise reader.error("expected ',' or ']' between offers")
                 reader.expect(",")
             index += 1
-            line = reader.line + reader.buffer.count("\n", 0, reader.pos_after_space())
+            reader.peek_non_space()  # moves to the offer, counting the lines before it
+            line = reader.line
             obj = reader.decode_value(decoder)
-            yield _row_from_object(obj, f"element #{index} (line {line})")
+            yield _row_from_object(obj, f"element #{index} (line {line})", self.column_map)
 
     def _lines(self, reader: "_TextChunks") -> Iterator[OfferRow]:
         decoder = json.JSONDecoder(parse_float=Decimal)
@@ -428,7 +640,7 @@ class JsonParser:
                 obj = decoder.decode(line)
             except json.JSONDecodeError as exc:
                 raise FeedFormatError(f"not a JSON feed: line {number}: {exc.msg} (column {exc.colno})") from None
-            yield _row_from_object(obj, f"line {number}")
+            yield _row_from_object(obj, f"line {number}", self.column_map)
 
 
 class _TextChunks:
@@ -524,4 +736,5 @@ class _TextChunks:
 
 PARSERS: dict[str, Callable[[], FeedParser]] = {
     FeedFormat.YML: YmlParser, FeedFormat.CSV: CsvParser, FeedFormat.JSON: JsonParser,
+    FeedFormat.MERCHANT: MerchantParser,
 }

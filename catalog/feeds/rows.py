@@ -27,7 +27,10 @@ class OfferRow:
     kind: str = ""
     title: str = ""
     original_title: str = ""
+    # The main creators: authors of a book, directors of a film, performers of a track.
     creators: tuple[str, ...] = ()
+    narrators: tuple[str, ...] = ()  # an audiobook's readers (YML <performed_by>)
+    cast: tuple[str, ...] = ()  # a film's actors (YML <starring>)
     year: str = ""
     genres: tuple[str, ...] = ()
     description: str = ""
@@ -46,6 +49,22 @@ class OfferRow:
     danceability: str = ""
     acousticness: str = ""
     mode: str = ""
+    series: str = ""
+    publisher: str = ""
+    country: str = ""
+    age: str = ""  # "16+", "6", "18 лет"
+    barcode: str = ""  # EAN / UPC / GTIN (an ISBN-13 barcode also fills isbn)
+    # Any length as written ("45m23s", "1:02:03", "45.23", "PT2H", "169 мин"): a film's runtime,
+    # a track's or an audiobook's duration.
+    length: str = ""
+    # A regular price when `price` is a sale price's partner (Google / Meta): the lower one counts.
+    sale_price: str = ""
+    # What the offer says it is, checked by validation ("digital content only"):
+    yml_type: str = ""  # YML <offer type="...">
+    media: str = ""  # a carrier: "CD", "DVD", "vinyl", "MP3-CD" (YML <media>, <storage>)
+    downloadable: str = ""  # YML <downloadable>: "false" is a physical copy
+    product_category: str = ""  # Google / Meta product category ("Media > Books", "784")
+    tracks: str = ""  # how many tracks a music offer has (an album has several)
     # Fields the parser met but that have no column here; never stored, kept for debugging.
     extra: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -61,7 +80,7 @@ class OfferRow:
 ROW_FIELDS: tuple[str, ...] = tuple(
     name for name in OfferRow.__dataclass_fields__ if name not in ("position", "extra")
 )
-LIST_FIELDS = frozenset({"creators", "genres"})
+LIST_FIELDS = frozenset({"creators", "narrators", "cast", "genres"})
 _ROW_VALUES = attrgetter(*ROW_FIELDS)
 _LIST_INDEXES = [index for index, name in enumerate(ROW_FIELDS) if name in LIST_FIELDS]
 REQUIRED_COLUMNS: tuple[str, ...] = ("sku", "title", "url", "price")

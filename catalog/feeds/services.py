@@ -30,14 +30,16 @@ from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.utils import timezone
 
-from catalog.models import FeedFormat, FeedImport, Genre, GenreAlias, Partner
+from catalog.models import FeedFormat, FeedImport, Genre, GenreAlias, Partner, PartnerColumnMapping
 from catalog.services import normalize_title
 from moodstream.celery import QueueUnavailable, enqueue
 
 from .fetch import FeedFetchError, feed_fetch
+from .genres import CategoryMapper, GenreMapper
 from .importer import FeedReport, FeedRun
 from .parsers import detect_format, parser_for
-from .rows import FeedFormatError
+from .rows import FeedFormatError, OfferRow
+from .validation import printable
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,15 @@ feed_import_progress = Signal()
 
 class FeedRequestError(ValueError):
     """The request for an import is unusable (no file, too large, unknown format)."""
+
+
+class FeedRejected(Exception):
+    """Too many rows were rejected (the failure rule, docs/feeds.md): the import fails, its
+    transaction is rolled back, and the report says why."""
+
+    def __init__(self, report: FeedReport, message: str):
+        super().__init__(message)
+        self.report = report
 
 
 def feed_import_create(
@@ -203,19 +214,26 @@ def _run_claimed(feed_import: FeedImport) -> FeedImport:
                 feed_import.format = feed_format
                 stream.seek(0)
                 report = _import_rows(feed_import, stream, size)
+    except FeedRejected as exc:
+        return _finish(feed_import, FeedImport.Status.FAILED, exc.report, str(exc), keep_report=True)
     except (FeedFormatError, FeedFetchError) as exc:
         return _finish(feed_import, FeedImport.Status.FAILED, report, _sentence(str(exc)) + " Nothing was changed.")
     except Exception as exc:  # noqa: BLE001 — any fault fails this import, never the worker
         logger.exception("Feed import %s failed", feed_import.pk)
         return _finish(feed_import, FeedImport.Status.FAILED, report,
                        f"Internal error ({type(exc).__name__}); nothing was changed. The error is in the server log.")
-    notes = [f"{report.rows_total:,} offers read."]
+    notes = []
+    if report.rejected:
+        # Said first: a partner must not read "succeeded" and miss that some offers are not listed.
+        notes.append(f"Warning: {report.rejected:,} of {report.rows_total:,} rows were rejected and are not listed "
+                     f"({_share(report)}). Top reasons: {_top_reasons(report)}.")
+    notes.append(f"{report.rows_total:,} offers read.")
     if feed_import.is_full:
         notes.append(f"Full feed: {report.withdrawn:,} offers missing from it were marked unavailable.")
     else:
         notes.append("Partial feed: offers missing from it were left as they were.")
     if report.rejected:
-        notes.append(f"{report.rejected:,} rows rejected; the first {len(report.rejected_rows)} are listed with reasons.")
+        notes.append(f"The first {len(report.rejected_rows)} rejected rows are listed with every reason.")
     return _finish(feed_import, FeedImport.Status.SUCCEEDED, report, " ".join(notes))
 
 
@@ -229,34 +247,85 @@ def _import_rows(feed_import: FeedImport, stream: BinaryIO, size: int) -> FeedRe
         feed_import_progress.send(sender=FeedImport, feed_import_id=feed_import.pk, rows=rows_read,
                                   bytes_read=counting.bytes_read, bytes_total=size)
 
-    parser = parser_for(feed_import.format)
+    column_map = dict(PartnerColumnMapping.objects.filter(partner_id=feed_import.partner_id)
+                      .values_list("column", "field"))
+    parser = parser_for(feed_import.format, column_map=column_map)
     genre_aliases_seed(source="feed")
+    categories = CategoryMapper(partner_id=feed_import.partner_id, genres=GenreMapper("feed"))
     with transaction.atomic():
         partner = Partner.objects.select_for_update().get(pk=feed_import.partner_id)
         run = FeedRun(partner=partner, is_full=feed_import.is_full, progress=progress)
-        report = run.run(parser.rows(counting))
+        report = run.run(_mapped(parser.rows(counting), categories))
+        report.unmapped_categories = categories.report()
         if report.rows_total == 0:
             raise FeedFormatError(f"not a {feed_import.format.upper()} feed: it lists no offers")
+        _check_rejected_share(report, is_full=feed_import.is_full)
     return report
 
 
-def _finish(feed_import: FeedImport, status: str, report: FeedReport, message: str) -> FeedImport:
+def _mapped(rows, categories: CategoryMapper):
+    """The rows with the partner's category mapping applied (kinds and genres from categories)."""
+    apply = categories.apply
+    for row in rows:
+        if row.genres:
+            apply(row)
+        yield row
+
+
+def _check_rejected_share(report: FeedReport, *, is_full: bool) -> None:
+    """The failure rule: no valid row, or (full feeds) more rejected rows than
+    FEED_MAX_REJECTED_SHARE, fails the import; raising rolls its writes (and withdrawal) back."""
+    valid = report.rows_total - report.rejected
+    limit = settings.FEED_MAX_REJECTED_SHARE
+    if valid > 0 and not (is_full and report.rejected > limit * report.rows_total):
+        return
+    if valid <= 0:
+        why = f"all {report.rows_total:,} rows were rejected, none is valid"
+    else:
+        why = (f"{report.rejected:,} of {report.rows_total:,} rows were rejected ({_share(report)}), more than "
+               f"FEED_MAX_REJECTED_SHARE ({limit:.0%}) of a full feed, which would withdraw the offers they describe")
+    raise FeedRejected(report, f"Failed: {why}. Top reasons: {_top_reasons(report)}. Nothing was changed; "
+                               "fix these rows and import the feed again.")
+
+
+def _share(report: FeedReport) -> str:
+    return f"{report.rejected / report.rows_total:.0%}" if report.rows_total else "0%"
+
+
+def _top_reasons(report: FeedReport, limit: int = 3) -> str:
+    return "; ".join(f"{field or 'row'}: {reason} × {count:,}" for (field, reason), count in
+                     report.reasons.most_common(limit))
+
+
+def _reasons_list(report: FeedReport, limit: int = 20) -> list[dict]:
+    return [{"field": field, "reason": printable(reason), "count": count}
+            for (field, reason), count in report.reasons.most_common(limit)]
+
+
+def _finish(feed_import: FeedImport, status: str, report: FeedReport, message: str, *,
+            keep_report: bool = False) -> FeedImport:
+    """Record the end of an import. A failed import keeps its report (`keep_report`) when the failure
+    rule failed it, so the partner sees the rejected rows; its written counts stay 0 (rolled back)."""
     feed_import.status = status
     feed_import.message = message
     feed_import.finished_at = timezone.now()
     if status == FeedImport.Status.SUCCEEDED:
-        feed_import.rows_total = report.rows_total
         feed_import.created_count = report.created
         feed_import.updated_count = report.updated
         feed_import.unchanged_count = report.unchanged
-        feed_import.rejected_count = report.rejected
         feed_import.withdrawn_count = report.withdrawn
         feed_import.items_created_count = report.items_created
+    if status == FeedImport.Status.SUCCEEDED or keep_report:
+        feed_import.rows_total = report.rows_total
+        feed_import.rejected_count = report.rejected
         feed_import.rejected_rows = report.rejected_rows
+        feed_import.rejected_reasons = _reasons_list(report)
+        feed_import.unmapped_categories = [{"name": printable(entry["name"]), "offers": entry["offers"]}
+                                           for entry in getattr(report, "unmapped_categories", [])]
     feed_import.save(update_fields=[
         "status", "message", "finished_at", "format", "content_sha256", "size_bytes", "rows_total", "created_count",
         "updated_count", "unchanged_count", "rejected_count", "withdrawn_count", "items_created_count",
-        "rejected_rows",
+        "rejected_rows", "rejected_reasons", "unmapped_categories",
     ])
     return feed_import
 

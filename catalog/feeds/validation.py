@@ -3,45 +3,82 @@
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from math import ceil
+from operator import attrgetter
 
 from catalog.models import Kind, MusicMode, OfferType
 
-from .rows import OfferRow
+from .genres import merchant_category
+from .languages import iso_639_1
+from .rows import LIST_FIELDS, ROW_FIELDS, OfferRow
 
-# ISO 4217 codes accepted in feeds. YML's historical "RUR" means the ruble and is stored as RUB.
-ACCEPTED_CURRENCIES = frozenset({
-    "RUB", "USD", "EUR", "GBP", "CHF", "CNY", "JPY", "INR", "TRY", "KZT", "BYN", "UAH", "UZS",
-    "KGS", "AMD", "GEL", "AZN", "TJS", "MDL", "PLN", "CZK", "SEK", "NOK", "DKK", "CAD", "AUD",
-    "ILS", "AED", "BRL", "KRW", "HKD", "SGD",
-})
+# Every current ISO 4217 code of money (funds, metals and the test codes XTS / XXX are not prices).
+# YML's historical "RUR" means the ruble and is stored as RUB.
+ACCEPTED_CURRENCIES = frozenset("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD
+CDF CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF
+GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP
+LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB
+PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP
+SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER
+ZAR ZMW ZWG ZWL
+""".split())
 CURRENCY_ALIASES = {"RUR": "RUB"}
 KIND_ALIASES = {
     "film": Kind.FILM, "movie": Kind.FILM, "фильм": Kind.FILM, "кино": Kind.FILM,
     "book": Kind.BOOK, "ebook": Kind.BOOK, "книга": Kind.BOOK,
     "audiobook": Kind.BOOK, "аудиокнига": Kind.BOOK,
     "track": Kind.TRACK, "music": Kind.TRACK, "song": Kind.TRACK, "трек": Kind.TRACK, "музыка": Kind.TRACK,
+    "песня": Kind.TRACK, "audio book": Kind.BOOK, "e-book": Kind.BOOK, "электронная книга": Kind.BOOK,
+    "видео": Kind.FILM, "video": Kind.FILM, "series": Kind.FILM, "сериал": Kind.FILM,
 }
+# Albums are refused by name (docs/feeds.md, "Albums"): a pick is one track, its length a song's.
+ALBUM_WORDS = frozenset({"album", "альбом", "lp", "ep", "compilation", "сборник"})
+# YML offer types that are content; "vendor.model" only with a <param name="kind">.
+CONTENT_YML_TYPES = frozenset({"", "book", "audiobook", "artist.title"})
+# Carriers (YML <media>, an audiobook's <storage>) that are physical things.
+PHYSICAL_MEDIA = frozenset({
+    "cd", "cd-r", "cd-da", "mp3-cd", "mp3 cd", "mp3cd", "sacd", "hdcd", "dvd", "dvd-r", "dvd-audio", "dvd5", "dvd9",
+    "hd-dvd", "hd dvd", "blu-ray", "bluray", "blu ray", "bd", "bd-r", "4k blu-ray", "uhd blu-ray", "vinyl", "lp", "винил",
+    "пластинка", "виниловая пластинка", "грампластинка", "cassette", "mc", "audio cassette", "аудиокассета", "кассета",
+    "vhs", "видеокассета", "flash", "usb", "usb-flash", "flash-карта", "флешка", "компакт-диск", "диск", "minidisc", "md",
+})
 OFFER_TYPE_ALIASES = {
     "buy": OfferType.BUY, "purchase": OfferType.BUY, "покупка": OfferType.BUY,
     "rent": OfferType.RENT, "rental": OfferType.RENT, "аренда": OfferType.RENT,
     "subscription": OfferType.SUBSCRIPTION, "подписка": OfferType.SUBSCRIPTION,
     "free": OfferType.FREE, "бесплатно": OfferType.FREE,
 }
-TRUE_WORDS = frozenset({"true", "1", "yes", "y", "да", "in_stock"})
-FALSE_WORDS = frozenset({"false", "0", "no", "n", "нет", "out_of_stock"})
+# Google / Meta availability values are here too: a preorder or backorder can be bought now.
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "да", "in_stock", "in stock", "instock", "preorder", "pre-order",
+                        "backorder", "available for order", "available", "ja", "oui", "sí", "si"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "нет", "out_of_stock", "out of stock", "outofstock",
+                         "discontinued", "sold out", "nein", "non"})
 MAX_PRICE = Decimal("9999999999.99")
 _IMDB_ID = re.compile(r"^tt\d{7,10}$")
 _ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 control characters other than tab, newline and carriage return: a row with one is rejected.
+_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BARCODE = re.compile(r"^\d{8}$|^\d{12,14}$")
+_AMOUNT_CODE = re.compile(r"^\s*(?:([A-Za-z]{3})\s*)?([-+]?[\d\s\u00a0.,]+?)\s*(?:([A-Za-z]{3}))?\s*$")
 _YEAR = re.compile(r"^\d{4}")
 
 
 class RowRejected(ValueError):
-    def __init__(self, field_name: str, reason: str, value: str = ""):
+    """A row rejected; `problems` lists every field at fault (this one first), each with its reason."""
+
+    def __init__(self, field_name: str, reason: str, value: str = "", problems: list["RowRejected"] | None = None):
         super().__init__(f"{field_name}: {reason}")
         self.field = field_name
         self.reason = reason
         self.value = value
+        self.problems = problems or [self]
+
+    @classmethod
+    def of(cls, problems: list["RowRejected"]) -> "RowRejected":
+        first = problems[0]
+        return cls(first.field, first.reason, first.value, problems)
 
 
 @dataclass(slots=True)
@@ -74,6 +111,12 @@ class ItemData:
     votes: int | None = None
     popularity: float | None = None
     series: str = ""
+    # [{"name", "role"}]: main creators first (author / director / performer), then narrators and cast.
+    credits: list[dict] = field(default_factory=list)
+    publisher: str = ""
+    country: str = ""
+    age_rating: int | None = None
+    barcode: str = ""
 
 
 @dataclass(slots=True)
@@ -113,20 +156,28 @@ def http_url(value: str, *, field_name: str, limit: int) -> str:
     return value[:scheme_end].lower() + value[scheme_end:]  # the database accepts only "http(s)://"
 
 
-def parse_price(value: str) -> Decimal:
+def split_amount(value: str) -> tuple[str, str]:
+    """ "299 BDT", "USD 15.00", "15.00" -> (amount, currency code or "")."""
+    match = _AMOUNT_CODE.match(value)
+    if match and (match.group(1) or match.group(3)) and not (match.group(1) and match.group(3)):
+        return match.group(2), (match.group(1) or match.group(3)).upper()
+    return value, ""
+
+
+def parse_price(value: str, field_name: str = "price") -> Decimal:
     text = value.strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
     if not text:
-        raise RowRejected("price", "missing: every offer needs a price (0 for free offers)")
+        raise RowRejected(field_name, "missing: every offer needs a price (0 for free offers)")
     try:
         price = Decimal(text)
     except InvalidOperation:
-        raise RowRejected("price", "not a number", value) from None
+        raise RowRejected(field_name, "not a number", value) from None
     if not price.is_finite():
-        raise RowRejected("price", "not a number", value)
+        raise RowRejected(field_name, "not a number", value)
     if price < 0:
-        raise RowRejected("price", "negative prices are not accepted", value)
+        raise RowRejected(field_name, "negative prices are not accepted", value)
     if price > MAX_PRICE:
-        raise RowRejected("price", f"larger than {MAX_PRICE}", value)
+        raise RowRejected(field_name, f"larger than {MAX_PRICE}", value)
     return price.quantize(Decimal("0.01"))
 
 
@@ -207,65 +258,274 @@ def parse_mode(value: str) -> str:
     return mode
 
 
+_DURATION_PART = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(h|hr|hrs|hours?|ч|час|часа|часов|m|min|mins|minutes?|мин|минут|минуты|м|"
+    r"s|sec|secs|seconds?|с|сек|секунд|секунды)\.?(?=[\s\d,.;]|$)", re.IGNORECASE)
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$", re.IGNORECASE)
+_UNIT_SECONDS = {"h": 3600, "ч": 3600, "m": 60, "м": 60, "s": 1, "с": 1}
+
+
+def parse_duration(value: str, field_name: str, *, bare: int = 60) -> int | None:
+    """Seconds from "45m23s", "1 ч 2 мин", "1:02:03" (h:m:s), "45:23" (m:s), "PT1H2M" or a bare
+    number (`bare` seconds each: minutes unless the field says otherwise)."""
+    text = value.strip()
+    if not text:
+        return None
+    seconds: float | None = None
+    try:
+        seconds = float(text.replace(",", ".")) * bare
+    except ValueError:
+        if ":" in text:
+            parts = text.split(":")
+            if 2 <= len(parts) <= 3 and all(part.strip().isdigit() for part in parts):
+                numbers = [int(part) for part in parts]
+                seconds = numbers[-1] + 60 * numbers[-2] + (3600 * numbers[0] if len(numbers) == 3 else 0)
+        elif match := _ISO_DURATION.match(text):
+            days, hours, minutes, secs = (float(group or 0) for group in match.groups())
+            seconds = ((days * 24 + hours) * 60 + minutes) * 60 + secs
+        else:
+            parts = _DURATION_PART.findall(text)
+            if parts and not _DURATION_PART.sub("", text).strip(" ,.;"):
+                seconds = sum(float(number.replace(",", ".")) * _UNIT_SECONDS[unit[0].lower()] for number, unit in parts)
+    if seconds is None or seconds != seconds:
+        raise RowRejected(field_name, 'not a duration like "45m23s", "1:02:03" or "169 min"', value)
+    if not 1 <= seconds <= 10 * 24 * 3600:
+        raise RowRejected(field_name, "must be between 1 second and 10 days", value)
+    return round(seconds)
+
+
+_AGE = re.compile(r"^(\d{1,3})\s*(\+|plus)?\s*(month|months|мес|месяц|месяца|месяцев|year|years|y|лет|год|года)?\.?\s*\+?$",
+                  re.IGNORECASE)
+
+
+def parse_age(value: str) -> int | None:
+    """The youngest age in years: "16+", "6", "18 лет", "6 month" (YML <age unit="month">) -> 0."""
+    text = value.strip()
+    if not text:
+        return None
+    match = _AGE.match(text)
+    if not match:
+        raise RowRejected("age", 'not an age rating like "16+" or "6"', value)
+    age = int(match.group(1))
+    if (match.group(3) or "").casefold().startswith(("month", "мес")):
+        age //= 12
+    if age > 21:
+        raise RowRejected("age", "must be between 0 and 21 years", value)
+    return age
+
+
+def parse_barcode(value: str) -> str:
+    text = value.strip()
+    if not text:
+        return ""
+    first = re.split(r"[,;|]", text)[0]
+    digits = re.sub(r"[\s-]", "", first)
+    if not _BARCODE.match(digits):
+        raise RowRejected("barcode", "not an EAN / UPC / GTIN (8, 12, 13 or 14 digits)", value)
+    return digits
+
+
+def printable(text: str) -> str:
+    """The text with each C0 control character (tab and newline aside) shown as U+FFFD."""
+    return _C0.sub("\ufffd", text) if text and not text.isprintable() else text
+
+
+def control_character_problems(row: OfferRow) -> list[RowRejected]:
+    """Every field holding a C0 control character (tab and newline aside): the row is rejected for
+    each, named. A NUL can never be stored in PostgreSQL text, and the others are never meant."""
+    values = _ROW_TEXTS(row)
+    # One search over all the text for the common case (none), field by field only on a hit.
+    if not _C0.search("\n".join([value for value in values if value.__class__ is str]
+                                + [part for index in _LIST_INDEXES for part in values[index]])):
+        return []
+    problems = []
+    for name, value in zip(ROW_FIELDS, values):
+        text = "\n".join(value) if isinstance(value, tuple) else value
+        if found := _C0.search(text):
+            problems.append(RowRejected(name, f"contains the control character U+{ord(found.group()):04X}",
+                                        _C0.sub("\ufffd", text)))
+    return problems
+
+
+_ROW_TEXTS = attrgetter(*ROW_FIELDS)
+_LIST_INDEXES = [index for index, name in enumerate(ROW_FIELDS) if name in LIST_FIELDS]
+
+
 def validate_row(row: OfferRow, *, max_description_chars: int) -> ValidOffer:
-    """Check one row; the first problem found rejects it with the field and the reason."""
+    """Check one row; every problem found is reported, each with its field and reason."""
     if "__not_an_object__" in row.extra:
         raise RowRejected("", f"an offer must be an object, not {row.extra['__not_an_object__']}")
-    sku = clean_text(row.sku, limit=200, field_name="sku")
-    if not sku:
-        raise RowRejected("sku", "missing: every offer needs its own id (SKU)")
-    title = clean_text(row.title, limit=500, field_name="title")
-    if not title:
-        raise RowRejected("title", "missing")
+    problems = control_character_problems(row)
+    bad = {problem.field for problem in problems}
+    if bad:
+        row = _without_control_characters(row, bad)
+
+    def check(function, *args, default=None, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except RowRejected as exc:
+            if exc.field not in bad:
+                problems.append(exc)
+            return default
+
+    def require(value: str, field_name: str, reason: str) -> None:
+        if not value and field_name not in bad:
+            problems.append(RowRejected(field_name, reason))
+
+    sku = check(clean_text, row.sku, limit=200, field_name="sku", default="")
+    require(sku or row.sku.strip(), "sku", "missing: every offer needs its own id (SKU)")
+    title = check(clean_text, row.title, limit=500, field_name="title", default="")
+    require(title or row.title.strip(), "title", "missing")
+    url = ""
     if not row.url.strip():
-        raise RowRejected("url", "missing")
-    url = http_url(row.url, field_name="url", limit=2000)
-    price = parse_price(row.price)
-    currency = row.currency.strip().upper() or "RUB"
-    currency = CURRENCY_ALIASES.get(currency, currency)
-    if currency not in ACCEPTED_CURRENCIES:
-        raise RowRejected("currency", f"unknown currency; use an ISO 4217 code such as RUB, USD, EUR", row.currency)
+        require("", "url", "missing")
+    else:
+        url = check(http_url, row.url, field_name="url", limit=2000, default="")
+    price_text, price_currency = split_amount(row.price)
+    price = check(parse_price, price_text)
+    currency = check(_currency, row, price_currency, default="RUB")
+    if row.sale_price.strip():
+        sale_text, sale_currency = split_amount(row.sale_price)
+        sale = check(parse_price, sale_text, "sale_price")
+        if sale is not None and sale_currency and sale_currency != currency and "currency" not in bad:
+            problems.append(RowRejected("sale_price", f"in {sale_currency}, the price in {currency}", row.sale_price))
+        elif sale is not None and price is not None and sale < price:
+            price = sale  # what the buyer pays now
     offer_type = OFFER_TYPE_ALIASES.get(row.offer_type.strip().casefold() or "buy")
     if offer_type is None:
-        raise RowRejected("offer_type", f"use one of {', '.join(OfferType.values)}", row.offer_type)
-    available = parse_available(row.available)
-    kind = _kind_of(row)
+        check(_raise, "offer_type", f"use one of {', '.join(OfferType.values)}", row.offer_type)
+    available = check(parse_available, row.available, default=True)
+    kind = check(kind_of, row, default="")
 
     description = row.description
     if description and not description.isprintable():
         description = _CONTROL.sub("", description)
     description = description.strip()
     if len(description) > max_description_chars:
-        raise RowRejected("description", f"{len(description):,} characters, at most {max_description_chars:,} are allowed")
-    creators = [clean_text(name, limit=300, field_name="creators") for name in row.creators]
+        check(_raise, "description", f"{len(description):,} characters, at most {max_description_chars:,} are allowed")
+
+    creators = _names(check, row.creators, "creators")
+    narrators = _names(check, row.narrators, "narrators") if row.narrators else []
+    cast = _names(check, row.cast, "cast") if row.cast else []
+    main_role = MAIN_ROLES.get(kind, "creator")
+    credits = [{"name": name, "role": main_role} for name in creators]
+    credits += [{"name": name, "role": "narrator"} for name in narrators]
+    credits += [{"name": name, "role": "cast"} for name in cast]
+
+    # Most optional fields are empty: they are checked only when given (this runs for every row).
+    barcode = check(parse_barcode, row.barcode, default="") if row.barcode else ""
+    isbn = check(isbn13_from, row.isbn, default="") if row.isbn else ""
+    if not isbn and barcode.startswith(("978", "979")) and len(barcode) == 13 and kind == Kind.BOOK:
+        isbn = check(isbn13_from, barcode, default="")  # a book's barcode is its ISBN
+    runtime = check(_minutes, row.runtime_minutes) if row.runtime_minutes else None
+    duration = check(parse_duration, row.duration_seconds, "duration_seconds", bare=1) if row.duration_seconds else None
+    length = check(parse_duration, row.length, "length") if row.length else None
+    if length:
+        if kind == Kind.FILM and runtime is None:
+            runtime = ceil(length / 60)
+        elif kind in (Kind.TRACK, Kind.BOOK) and duration is None:
+            duration = length  # a track's length, an audiobook's listening time
     item = ItemData(
         kind=kind,
         title=title,
-        original_title=clean_text(row.original_title, limit=500, field_name="original_title"),
-        creators=[name for name in creators if name],
-        year=parse_year(row.year),
-        genres=tuple(name for name in (clean_text(g, limit=200, field_name="genres") for g in row.genres) if name),
+        original_title=check(clean_text, row.original_title, limit=500, field_name="original_title", default="")
+        if row.original_title else "",
+        creators=creators,
+        credits=credits,
+        year=check(parse_year, row.year) if row.year else None,
+        genres=tuple(name for name in (check(clean_text, g, limit=200, field_name="genres", default="")
+                                       for g in row.genres) if name),
         description=description,
-        cover_url=http_url(row.picture, field_name="picture", limit=1000) if row.picture.strip() else "",
-        language=clean_text(row.language, limit=8, field_name="language"),
-        runtime_minutes=parse_int(row.runtime_minutes, "runtime_minutes", low=1, high=10_000),
-        pages=parse_int(row.pages, "pages", low=1, high=100_000),
-        duration_seconds=parse_int(row.duration_seconds, "duration_seconds", low=1, high=10 * 24 * 3600),
-        isbn13=isbn13_from(row.isbn),
-        imdb_id=_checked(row.imdb_id.strip().lower(), _IMDB_ID, "imdb_id", "not an IMDb id like tt0816692"),
-        isrc=_checked(re.sub(r"[\s-]", "", row.isrc).upper(), _ISRC, "isrc", "not an ISRC like USUM71703861"),
-        album=clean_text(row.album, limit=300, field_name="album"),
-        tempo=parse_float(row.tempo, "tempo", low=0, high=399, exclusive_low=True),
-        energy=parse_float(row.energy, "energy", low=0, high=1),
-        valence=parse_float(row.valence, "valence", low=0, high=1),
-        danceability=parse_float(row.danceability, "danceability", low=0, high=1),
-        acousticness=parse_float(row.acousticness, "acousticness", low=0, high=1),
-        mode=parse_mode(row.mode),
+        cover_url=check(http_url, row.picture, field_name="picture", limit=1000, default="") if row.picture.strip() else "",
+        language=check(_language, row.language, default="") if row.language else "",
+        runtime_minutes=runtime,
+        pages=check(parse_int, row.pages, "pages", low=1, high=100_000) if row.pages else None,
+        duration_seconds=duration,
+        isbn13=isbn,
+        imdb_id=check(_checked, row.imdb_id.strip().lower(), _IMDB_ID, "imdb_id", "not an IMDb id like tt0816692",
+                      default="") if row.imdb_id else "",
+        isrc=check(_checked, re.sub(r"[\s-]", "", row.isrc).upper(), _ISRC, "isrc", "not an ISRC like USUM71703861",
+                   default="") if row.isrc else "",
+        album=check(clean_text, row.album, limit=300, field_name="album", default="") if row.album else "",
+        tempo=check(parse_float, row.tempo, "tempo", low=0, high=399, exclusive_low=True) if row.tempo else None,
+        energy=check(parse_float, row.energy, "energy", low=0, high=1) if row.energy else None,
+        valence=check(parse_float, row.valence, "valence", low=0, high=1) if row.valence else None,
+        danceability=check(parse_float, row.danceability, "danceability", low=0, high=1) if row.danceability else None,
+        acousticness=check(parse_float, row.acousticness, "acousticness", low=0, high=1) if row.acousticness else None,
+        mode=check(parse_mode, row.mode, default="") if row.mode else "",
+        series=check(clean_text, row.series, limit=300, field_name="series", default="") if row.series else "",
+        publisher=check(clean_text, row.publisher, limit=300, field_name="publisher", default="")
+        if row.publisher else "",
+        country=check(clean_text, row.country, limit=100, field_name="country", default="") if row.country else "",
+        age_rating=check(parse_age, row.age) if row.age else None,
+        barcode=barcode,
     )
-    if item.pages is not None and kind != Kind.BOOK:
-        raise RowRejected("pages", "only books have pages", row.pages)
+    if item.pages is not None and kind and kind != Kind.BOOK:
+        check(_raise, "pages", "only books have pages", row.pages)
+    if problems:
+        raise RowRejected.of(problems)
     return ValidOffer(sku=sku, url=url, price=price, currency=currency, offer_type=offer_type,
                       available=available, item=item)
+
+
+MAIN_ROLES = {Kind.BOOK: "author", Kind.FILM: "director", Kind.TRACK: "performer"}
+
+
+def _raise(field_name: str, reason: str, value: str = ""):
+    raise RowRejected(field_name, reason, value)
+
+
+def _names(check, names, field_name: str) -> list[str]:
+    cleaned = (check(clean_text, name, limit=300, field_name=field_name, default="") for name in names)
+    return [name for name in cleaned if name]
+
+
+def _without_control_characters(row: OfferRow, fields: set[str]) -> OfferRow:
+    """A copy without the control characters, so the other checks report only other problems."""
+    from dataclasses import replace
+
+    changes = {}
+    for name in fields:
+        value = getattr(row, name)
+        changes[name] = tuple(_C0.sub("", part) for part in value) if isinstance(value, tuple) else _C0.sub("", value)
+    return replace(row, **changes)
+
+
+def _currency(row: OfferRow, from_price: str) -> str:
+    given = row.currency.strip().upper()
+    given = CURRENCY_ALIASES.get(given, given)
+    from_price = CURRENCY_ALIASES.get(from_price, from_price)
+    if given and from_price and given != from_price:
+        raise RowRejected("currency", f"the price is in {from_price} but the currency says {given}", row.currency)
+    currency = given or from_price or "RUB"
+    if currency not in ACCEPTED_CURRENCIES:
+        raise RowRejected("currency", f"unknown currency {currency[:12]!r}; use an ISO 4217 code such as RUB, USD, EUR",
+                          row.currency or currency)
+    return currency
+
+
+def _language(value: str) -> str:
+    text = value.strip()
+    if not text:
+        return ""
+    code = iso_639_1(text)
+    if code is None:
+        raise RowRejected("language", "not a language: use an ISO 639 code such as ru, en or rus, or its name", value)
+    return code
+
+
+def _minutes(value: str) -> int | None:
+    """A film's runtime: minutes, or any duration ("2h 49m", "2:49:00")."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return parse_int(text, "runtime_minutes", low=1, high=10_000)
+    except RowRejected:
+        if text.replace(",", ".").replace(".", "", 1).isdigit():
+            raise
+    seconds = parse_duration(text, "runtime_minutes")
+    return ceil(seconds / 60) if seconds else None
 
 
 def _checked(value: str, pattern: re.Pattern, field_name: str, reason: str) -> str:
@@ -274,18 +534,67 @@ def _checked(value: str, pattern: re.Pattern, field_name: str, reason: str) -> s
     return value
 
 
-def _kind_of(row: OfferRow) -> str:
+def kind_of(row: OfferRow) -> str:
+    """The row's kind, or a rejection saying why it is not digital content MoodStream recommends."""
+    yml_type = row.yml_type.strip()
+    if yml_type not in CONTENT_YML_TYPES and not (yml_type == "vendor.model" and row.kind.strip()):
+        hint = " unless it says its kind (<param name=\"kind\">book</param>)" if yml_type == "vendor.model" else ""
+        raise RowRejected("type", f"offer type {yml_type[:40]!r} is not content MoodStream recommends{hint}", yml_type)
+    media = row.media.strip()
+    if media.casefold() in PHYSICAL_MEDIA:
+        raise RowRejected("media", f"physical media ({media}) is not sold through MoodStream", media)
+    if row.downloadable.strip().casefold() in FALSE_WORDS:
+        raise RowRejected("downloadable", "a physical copy (downloadable=false) is not sold through MoodStream",
+                          row.downloadable)
+    category_kind = ""
+    if row.product_category.strip():
+        verdict = merchant_category(row.product_category)
+        if verdict.physical:
+            raise RowRejected("google_product_category", f"physical media ({verdict.physical}) is not sold through "
+                                                         "MoodStream", row.product_category)
+        if not verdict.is_content:
+            raise RowRejected("google_product_category", f"{row.product_category.strip()[:100]!r} is not content "
+                                                         "MoodStream recommends", row.product_category)
+        category_kind = verdict.kind
     text = row.kind.strip().casefold()
+    if text in ALBUM_WORDS or (text in ("", "track", "music") and _several(row.tracks)):
+        count = f" of {row.tracks.strip()} tracks" if _several(row.tracks) else ""
+        raise RowRejected("kind", f"an album{count} is not a single track: MoodStream recommends tracks, so list "
+                                  "each track as an offer of its own", row.kind or row.tracks)
     if text:
         kind = KIND_ALIASES.get(text)
         if kind is None:
             raise RowRejected("kind", "use film, book, audiobook or track", row.kind)
         return kind
+    if category_kind:
+        return category_kind
+    kind = _inferred_kind(row)
+    if kind:
+        return kind
+    if yml_type == "artist.title":
+        raise RowRejected("kind", "an artist.title offer needs <artist> (music) or <director> / <starring> (a film)")
+    raise RowRejected("kind", "missing: say film, book, audiobook or track")
+
+
+def guess_kind(row: OfferRow) -> str:
+    """The kind as far as the row says it, or "" (never raises): for mapping its categories."""
+    kind = KIND_ALIASES.get(row.kind.strip().casefold(), "")
+    if not kind and row.product_category.strip():
+        kind = merchant_category(row.product_category).kind
+    return kind or _inferred_kind(row)
+
+
+def _inferred_kind(row: OfferRow) -> str:
     # No kind given: the external id or the length field says what the work is.
-    if row.isbn.strip() or row.pages.strip():
+    if row.isbn.strip() or row.pages.strip() or row.narrators:
         return Kind.BOOK
-    if row.imdb_id.strip() or row.runtime_minutes.strip():
+    if row.imdb_id.strip() or row.runtime_minutes.strip() or row.cast:
         return Kind.FILM
     if row.isrc.strip() or row.duration_seconds.strip() or row.tempo.strip():
         return Kind.TRACK
-    raise RowRejected("kind", "missing: say film, book, audiobook or track")
+    return ""
+
+
+def _several(value: str) -> bool:
+    text = value.strip()
+    return text.isdigit() and int(text) > 1

@@ -96,12 +96,14 @@ class PostgresCopyWriter(OrmWriter):
             ids = [row[0] for row in cursor.fetchall()]
             names = ["id", *(field.column for field in _ITEM_FIELDS)]
             plan = [(field.attname, _ITEM_DEFAULTS[field.attname]) for field in _ITEM_FIELDS]
-            creators_at = 1 + [name for name, _default in plan].index("creators")
+            # JSON columns (creators, credits) go through COPY as JSON text.
+            json_at = [1 + index for index, field in enumerate(_ITEM_FIELDS) if field.get_internal_type() == "JSONField"]
             stamps_at = [1 + index for index, (name, _default) in enumerate(plan) if name in ("created_at", "updated_at")]
             with cursor.cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
                 for item_id, row in zip(ids, rows):
                     values = [item_id, *[row.get(name, default) for name, default in plan]]
-                    values[creators_at] = json.dumps(values[creators_at], ensure_ascii=False)
+                    for index in json_at:
+                        values[index] = json.dumps(values[index], ensure_ascii=False)
                     for index in stamps_at:
                         values[index] = now
                     copy.write_row(values)

@@ -35,7 +35,7 @@ def test_staff_see_imports_with_counts_timings_and_rejected_rows(admin_client, p
 
     assert "Succeeded" in listing and "Book &amp; &lt;Shop&gt;" in listing
     for text in ("Rows total", "Created count", "Rejected count", "Withdrawn count", "Started at", "Finished at",
-                 "Duration", "element #2 (line", "unknown currency; use an ISO 4217 code such as RUB, USD, EUR", "ZZZ"):
+                 "Duration", "element #2 (line", "unknown currency &#x27;ZZZ&#x27;; use an ISO 4217 code such as RUB, USD, EUR", "ZZZ"):
         assert text in detail, text
 
 

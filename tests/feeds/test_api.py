@@ -49,8 +49,8 @@ def test_push_with_format_and_partial_flag_reports_rejected_rows(api_client, par
     data = api_client.get(response.json()["status_url"], HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert (data["format"], data["is_full"], data["counts"]["created"], data["counts"]["rejected"]) == (
         "json", False, 2, 1)
-    assert data["rejected_rows"] == [{"position": "line 2", "sku": "S-1", "field": "price",
-                                      "reason": "negative prices are not accepted", "value": "-3"}]
+    problem = {"field": "price", "reason": "negative prices are not accepted", "value": "-3"}
+    assert data["rejected_rows"] == [{"position": "line 2", "sku": "S-1", **problem, "problems": [problem]}]
 
 
 def test_push_as_multipart_file(api_client, partner, token, django_capture_on_commit_callbacks):

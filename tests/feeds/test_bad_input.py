@@ -63,7 +63,7 @@ def test_truncated_xml_fails_and_commits_nothing_from_it(stocked):
 @pytest.mark.parametrize("change, field, reason", [
     ({"price": ""}, "price", "missing: every offer needs a price (0 for free offers)"),
     ({"price": "-10"}, "price", "negative prices are not accepted"),
-    ({"currency": "DOGE"}, "currency", "unknown currency; use an ISO 4217 code such as RUB, USD, EUR"),
+    ({"currency": "DOGE"}, "currency", "unknown currency 'DOGE'; use an ISO 4217 code such as RUB, USD, EUR"),
     ({"url": "javascript:alert(document.cookie)"}, "url", "only http:// and https:// URLs are accepted"),
     ({"url": "ftp://bookshop.example/1"}, "url", "only http:// and https:// URLs are accepted"),
     ({"description": "x" * (10 * 1024 * 1024)}, "description", "10,485,760 characters, at most 20,000 are allowed"),

@@ -144,14 +144,18 @@ def test_full_feed_keeps_offers_of_rejected_rows_and_withdraws_the_rest(partner)
     rows = offers(4)
     rows[1]["price"] = "-5"  # rejected, but its SKU is listed: its offer stays as it was
     rows[2]["sku"] = ""  # no SKU: it cannot keep an offer
-    full = run_import(partner, json_feed([rows[0], rows[1], rows[2]]), is_full=True)
+    # S-3 is listed too, so 2 of 4 rows are rejected: not more than FEED_MAX_REJECTED_SHARE (issue 15).
+    full = run_import(partner, json_feed([rows[0], rows[1], rows[2], rows[3]]), is_full=True)
 
-    assert (full.rejected_count, full.withdrawn_count) == (2, 2)
-    assert set(Offer.objects.filter(partner=partner, available=True).values_list("sku", flat=True)) == {"S-0", "S-1"}
+    assert (full.status, full.rejected_count, full.withdrawn_count) == ("succeeded", 2, 1)
+    assert set(Offer.objects.filter(partner=partner, available=True).values_list("sku", flat=True)) == {
+        "S-0", "S-1", "S-3"}
 
+    # A feed with no valid row fails whole (issue 15, the failure rule): it withdraws nothing.
     nothing_usable = run_import(partner, json_feed([{**row, "sku": ""} for row in offers(2)]), is_full=True)
-    assert (nothing_usable.status, nothing_usable.rejected_count, nothing_usable.withdrawn_count) == ("succeeded", 2, 2)
-    assert not Offer.objects.filter(partner=partner, available=True).exists()
+    assert (nothing_usable.status, nothing_usable.rejected_count, nothing_usable.withdrawn_count) == ("failed", 2, 0)
+    assert set(Offer.objects.filter(partner=partner, available=True).values_list("sku", flat=True)) == {
+        "S-0", "S-1", "S-3"}
 
 
 def test_byte_identical_feed_is_skipped(partner):
@@ -175,13 +179,15 @@ def test_first_100_rejected_rows_are_kept_with_position_field_and_reason(partner
     rows = offers(130)
     for row in rows[:120]:
         row["currency"] = "XXX"
-    feed_import = run_import(partner, csv_feed(rows))
+    # Partial: a full feed with 120 of 130 rows rejected now fails whole (test_outcome.py).
+    feed_import = run_import(partner, csv_feed(rows), is_full=False)
 
     assert (feed_import.rejected_count, feed_import.created_count) == (120, 10)
     assert len(feed_import.rejected_rows) == 100
+    reason = "unknown currency 'XXX'; use an ISO 4217 code such as RUB, USD, EUR"
     assert feed_import.rejected_rows[0] == {
-        "position": "line 2", "sku": "S-0", "field": "currency",
-        "reason": "unknown currency; use an ISO 4217 code such as RUB, USD, EUR", "value": "XXX"}
+        "position": "line 2", "sku": "S-0", "field": "currency", "reason": reason, "value": "XXX",
+        "problems": [{"field": "currency", "reason": reason, "value": "XXX"}]}
     assert feed_import.rejected_rows[99]["position"] == "line 101"
 
 

@@ -91,8 +91,19 @@ class Command(BaseCommand):
                 f"{fi.unchanged_count:,} unchanged, {fi.rejected_count:,} rejected, {fi.withdrawn_count:,} withdrawn; "
                 f"{fi.items_created_count:,} new items"
             )
+            if fi.rejected_count:
+                # Prominent: a script reading only the exit code gets 0, a person reading must not miss it.
+                self.stderr.write(self.style.WARNING(
+                    f"WARNING: {fi.rejected_count:,} of {fi.rows_total:,} rows were rejected and are not listed."))
+        if fi.rejected_count:
+            for reason in fi.rejected_reasons[:5]:
+                self.stdout.write(f"  {reason['count']:,} × {reason['field'] or 'row'}: {reason['reason']}")
             for row in fi.rejected_rows[:10]:
-                self.stdout.write(f"  rejected {row['position']} sku={row['sku']!r}: {row['field']}: {row['reason']}")
+                problems = "; ".join(f"{p['field']}: {p['reason']}" for p in row.get("problems", [row]))
+                self.stdout.write(f"  rejected {row['position']} sku={row['sku']!r}: {problems}")
             if fi.rejected_count > 10:
                 self.stdout.write(f"  … and {fi.rejected_count - 10:,} more rejected rows (see the admin).")
+        if fi.unmapped_categories:
+            shown = ", ".join(f"{c['name']!r} ({c['offers']:,})" for c in fi.unmapped_categories[:10])
+            self.stdout.write(f"  categories that gave no genre (offers): {shown}")
         self.stdout.write(f"  {fi.message}")
