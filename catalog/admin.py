@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from moodstream.admin_scope import URL_FIELD_OVERRIDES, MoodStreamAdmin, PartnerScopedAdmin
 from moodstream.money import money
-from tracking.connect import TestConversionError, postback_url_template, test_conversion_send
+from tracking.connect import TestConversionError, connect_test_conversion, postback_url_template
 from tracking.models import Conversion
 from tracking.selectors import offer_activity_annotations
 
@@ -266,7 +266,7 @@ class PartnerAdmin(PartnerScopedAdmin):
                                             "Copy it now: it is not shown again."))
             elif action == "test":
                 try:
-                    result = test_conversion_send(partner=partner, key=request.POST.get("key", "").strip(),
+                    result = connect_test_conversion(partner=partner, key=request.POST.get("key", "").strip(),
                                                   event=request.POST.get("event") or Conversion.Event.PURCHASE)
                 except TestConversionError as exc:
                     error = str(exc)

@@ -50,7 +50,7 @@ def postback_url_template(*, partner: Partner, key: str = "") -> str:
             f"&amount={{amount}}&currency={{currency}}")
 
 
-def test_click_create(*, partner: Partner) -> Click:
+def connect_test_click(*, partner: Partner) -> Click:
     offer = (partner.offers.filter(available=True).order_by("pk").first()
              or partner.offers.order_by("pk").first())
     if offer is None:
@@ -59,10 +59,10 @@ def test_click_create(*, partner: Partner) -> Click:
                                 is_test=True, billable=False, user_agent=TEST_USER_AGENT)
 
 
-def test_conversion_send(*, partner: Partner, key: str, event: str = Conversion.Event.PURCHASE,
+def connect_test_conversion(*, partner: Partner, key: str, event: str = Conversion.Event.PURCHASE,
                          amount: Decimal = Decimal("100.00")) -> TestConversionResult:
     """Make a test click and report a conversion on it through the postback endpoint; say what was recorded."""
-    click = test_click_create(partner=partner)
+    click = connect_test_click(partner=partner)
     query = {"key": key, "click_id": click.click_id, "event": event,
              "event_id": f"moodstream-test-{secrets.token_hex(6)}", "currency": partner.payout_currency}
     if event == Conversion.Event.PURCHASE:

@@ -12,6 +12,19 @@ from tracking.models import Click, Conversion
 from tracking.selectors import kpi_report
 
 
+@pytest.fixture(autouse=True)
+def fresh_recommender_caches():
+    """The demo catalogue lives only in this test's database: no index built on it may outlive the test."""
+    from recommender.collab import collab_index_clear
+    from recommender.index import catalogue_index_clear
+    from recommender.selectors import serving_config_clear
+
+    yield
+    catalogue_index_clear()
+    collab_index_clear()
+    serving_config_clear()
+
+
 @pytest.fixture
 def demo_catalogue(db):
     call_command("load_demo", verbosity=0)

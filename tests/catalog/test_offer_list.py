@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import ContentItemFactory, OfferFactory
-from tracking.connect import test_click_create
+from tracking.connect import connect_test_click
 from tracking.models import Click
 
 
@@ -21,7 +21,7 @@ def admin_client(db):
 
 def _click(offer, *, ago=timedelta(0), is_test=False, n=[0]):
     if is_test:
-        click = test_click_create(partner=offer.partner)  # what the connect page's test button makes
+        click = connect_test_click(partner=offer.partner)  # what the connect page's test button makes
     else:
         n[0] += 1
         click = Click.objects.create(click_id=f"c{n[0]}", offer=offer, partner=offer.partner)

@@ -29,6 +29,19 @@ CHROME = {
 LOCALES = {"en": "en-US", "ru": "ru-RU"}
 
 
+@pytest.fixture(autouse=True)
+def fresh_recommender_caches():
+    """The demo catalogue lives only in this test's database: no index built on it may outlive the test."""
+    from recommender.collab import collab_index_clear
+    from recommender.index import catalogue_index_clear
+    from recommender.selectors import serving_config_clear
+
+    yield
+    catalogue_index_clear()
+    collab_index_clear()
+    serving_config_clear()
+
+
 @pytest.fixture
 def chromium():
     # Playwright's sync API keeps an event loop in this thread; the ORM work happens before pages load.
