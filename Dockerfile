@@ -13,6 +13,9 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
 
+# The Russian catalogue is compiled with Babel (requirements.txt); no system gettext needed.
+RUN pybabel -q compile -d locale -D django
+
 # Static files are collected at build time with a throwaway key; the real one comes from the environment.
 RUN SECRET_KEY=collectstatic-only-not-a-real-secret-0123456789abcdefghijklmnop DEBUG=false \
         PUBLIC_BASE_URL=https://collectstatic.invalid python manage.py collectstatic --noinput \

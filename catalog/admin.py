@@ -1,15 +1,26 @@
 """The catalogue admin: where staff edit items, moods and partners, and partners their offers."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from moodstream.admin_scope import URL_FIELD_OVERRIDES, MoodStreamAdmin, PartnerScopedAdmin
+from moodstream.money import money
+from tracking.connect import TestConversionError, connect_test_conversion, postback_url_template
+from tracking.models import Conversion
+from tracking.selectors import offer_activity_annotations
 
 from .feeds.admin import import_feed_now  # also registers the FeedImport and GenreAlias admins
 from .models import ContentItem, Genre, Mood, MoodGenreWeight, MoodPhrase, Offer, Partner
-from .services import item_refresh_derived_fields, normalize_title
+from .services import item_refresh_derived_fields, normalize_title, partner_issue_api_token, partner_issue_postback_key
 
 
 @admin.register(Genre)
@@ -22,7 +33,7 @@ class GenreAdmin(MoodStreamAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(item_count=Count("items"))
 
-    @admin.display(description="Items", ordering="item_count")
+    @admin.display(description=_("Items"), ordering="item_count")
     def item_count(self, obj):
         return obj.item_count
 
@@ -52,15 +63,15 @@ class MoodAdmin(MoodStreamAdmin):
     inlines = [MoodPhraseInline, MoodGenreWeightInline]
     fieldsets = [
         (None, {"fields": ["code", "name_ru", "name_en", "emoji", "position", "is_active"]}),
-        ("Valence / arousal (0–1)", {"fields": ["valence", "arousal"]}),
-        ("Music audio ranges", {"fields": [("tempo_min", "tempo_max"), ("energy_min", "energy_max"), "mode"]}),
+        (_("Valence / arousal (0–1)"), {"fields": ["valence", "arousal"]}),
+        (_("Music audio ranges"), {"fields": [("tempo_min", "tempo_max"), ("energy_min", "energy_max"), "mode"]}),
     ]
 
-    @admin.display(description="Tempo, BPM")
+    @admin.display(description=_("Tempo, BPM"))
     def tempo_range(self, obj):
         return f"{obj.tempo_min:g}–{obj.tempo_max:g}" if obj.tempo_min is not None and obj.tempo_max is not None else "—"
 
-    @admin.display(description="Energy")
+    @admin.display(description=_("Energy"))
     def energy_range(self, obj):
         return f"{obj.energy_min:g}–{obj.energy_max:g}" if obj.energy_min is not None and obj.energy_max is not None else "—"
 
@@ -76,11 +87,11 @@ class OfferInline(admin.TabularInline):
 
 
 class AvailabilityFilter(admin.SimpleListFilter):
-    title = "availability"
+    title = _("availability")
     parameter_name = "available"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Has an available offer"), ("no", "No available offer")]
+        return [("yes", _("Has an available offer")), ("no", _("No available offer"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -94,6 +105,11 @@ def cover_thumbnail(url: str, height: int = 60):
     if not url:
         return "—"
     return format_html('<img src="{}" alt="" style="height:{}px;border-radius:3px" loading="lazy">', url, height)
+
+
+def cut(text: str, width: str = "22em"):
+    """Long text cut to one line, the whole of it on hover (feed text is escaped by format_html)."""
+    return format_html('<span class="ms-cut" style="max-width:{}" title="{}">{}</span>', width, text, text)
 
 
 class LinesField(forms.CharField):
@@ -115,7 +131,7 @@ class LinesField(forms.CharField):
 
 
 class ContentItemForm(forms.ModelForm):
-    creators = LinesField(required=False, help_text="Directors, authors or artists, one per line, in order.")
+    creators = LinesField(required=False, help_text=_("Directors, authors or artists, one per line, in order."))
 
     class Meta:
         model = ContentItem
@@ -127,9 +143,10 @@ class ContentItemAdmin(MoodStreamAdmin):
     form = ContentItemForm
     # Annotated (GROUP BY) querysets drop Meta.ordering: order explicitly for stable pages.
     ordering = ["kind", "title"]
-    list_display = ["thumbnail", "title", "original_title", "kind", "year", "creators_display", "rating", "votes",
+    # Chosen to fit 1400 px: long titles and creator lists are cut, whole on hover.
+    list_display = ["thumbnail", "title_cut", "kind", "year", "creators_display", "rating", "votes",
                     "length_minutes", "available_offers"]
-    list_display_links = ["thumbnail", "title"]
+    list_display_links = ["thumbnail", "title_cut"]
     list_filter = ["kind", AvailabilityFilter, "genres", "moods", "offers__partner"]
     search_fields = ["title", "original_title", "title_en", "primary_creator", "creators", "=imdb_id", "=isbn13", "=isrc"]
     autocomplete_fields = ["genres", "moods"]
@@ -140,12 +157,12 @@ class ContentItemAdmin(MoodStreamAdmin):
         (None, {"fields": ["kind", "title", "title_en", "original_title", "year", "creators", "credits", "series",
                            "publisher", "description", "cover_url", "cover_preview", "language", "country",
                            "age_rating"]}),
-        ("Classification", {"fields": ["genres", "moods"]}),
-        ("Popularity and length", {"fields": ["rating", "votes", "popularity", "length_minutes", "pages"]}),
-        ("External ids", {"fields": ["imdb_id", "isbn13", "isrc", "barcode"]}),
-        ("Music", {"classes": ["collapse"], "fields": ["album", "duration_seconds", "tempo", "energy", "valence",
+        (_("Classification"), {"fields": ["genres", "moods"]}),
+        (_("Popularity and length"), {"fields": ["rating", "votes", "popularity", "length_minutes", "pages"]}),
+        (_("External ids"), {"fields": ["imdb_id", "isbn13", "isrc", "barcode"]}),
+        (_("Music"), {"classes": ["collapse"], "fields": ["album", "duration_seconds", "tempo", "energy", "valence",
                                                       "danceability", "acousticness", "mode"]}),
-        ("Bookkeeping", {"classes": ["collapse"], "fields": ["normalized_title", "primary_creator", "created_at",
+        (_("Bookkeeping"), {"classes": ["collapse"], "fields": ["normalized_title", "primary_creator", "created_at",
                                                              "updated_at"]}),
     ]
 
@@ -171,15 +188,19 @@ class ContentItemAdmin(MoodStreamAdmin):
     def thumbnail(self, obj):
         return cover_thumbnail(obj.cover_url, 48)
 
-    @admin.display(description="Cover")
+    @admin.display(description=_("Cover"))
     def cover_preview(self, obj):
         return cover_thumbnail(obj.cover_url, 180)
 
-    @admin.display(description="Creators")
-    def creators_display(self, obj):
-        return ", ".join(obj.creators or [])
+    @admin.display(description=_("Title"), ordering="title")
+    def title_cut(self, obj):
+        return cut(f"{obj.title} ({obj.original_title})" if obj.original_title else obj.title, "30em")
 
-    @admin.display(description="Offers", ordering="available_offers")
+    @admin.display(description=_("Creators"))
+    def creators_display(self, obj):
+        return cut(", ".join(obj.creators or []), "16em")
+
+    @admin.display(description=_("Offers"), ordering="available_offers")
     def available_offers(self, obj):
         return obj.available_offers
 
@@ -196,40 +217,149 @@ class PartnerAdmin(PartnerScopedAdmin):
                                      "payout_registration", "payout_subscription", "payout_purchase",
                                      "payout_purchase_percent", "click_param")
     list_display = ["name", "code", "is_active", "offer_count", "feed_format", "import_interval_minutes",
-                    "has_api_token"]
+                    "has_api_token", "connect_link"]
     list_filter = ["is_active", "feed_format"]
     search_fields = ["code", "name"]
     readonly_fields = ["api_token_prefix", "last_import_started_at", "created_at"]
     fieldsets = [
         (None, {"fields": ["code", "name", "site_url", "is_active"]}),
-        ("Payouts per action", {"fields": ["payout_currency", "payout_click", "payout_registration",
+        (_("Payouts per action"), {"fields": ["payout_currency", "payout_click", "payout_registration",
                                            "payout_subscription", "payout_purchase", "payout_purchase_percent"]}),
-        ("Feed", {"fields": ["feed_url", "feed_format", "feed_is_full", "import_interval_minutes",
+        (_("Feed"), {"fields": ["feed_url", "feed_format", "feed_is_full", "import_interval_minutes",
                              "last_import_started_at"]}),
-        ("Tracking and API", {"fields": ["click_param", "api_token_prefix", "created_at"]}),
+        (_("Tracking and API"), {"fields": ["click_param", "api_token_prefix", "created_at"]}),
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(offer_count=Count("offers", filter=Q(offers__available=True)))
 
-    @admin.display(description="Available offers", ordering="offer_count")
+    def get_urls(self):
+        return [path("<path:object_id>/connect/", self.admin_site.admin_view(self.connect_view),
+                     name="catalog_partner_connect"), *super().get_urls()]
+
+    @admin.display(description=_("Connect"))
+    def connect_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:catalog_partner_connect", args=[obj.pk]),
+                           _("Connect your shop"))
+
+    def connect_view(self, request, object_id):
+        """"Connect your shop": formats, feed settings, API token, postback URL and a test conversion."""
+        self._check_scoped_object(request, object_id)
+        partner = self.get_object(request, unquote(object_id))
+        if partner is None:
+            raise Http404(_("No such partner."))
+        if not self.has_view_permission(request, partner):
+            raise PermissionDenied
+        shown_token = shown_key = ""
+        result = error = None
+        if request.method == "POST":
+            if not self.has_change_permission(request, partner):
+                raise PermissionDenied
+            action = request.POST.get("action")
+            if action == "api_token":
+                shown_token = partner_issue_api_token(partner=partner)
+                messages.warning(request, _("A new API token was issued; the previous one no longer works. "
+                                            "Copy it now: it is not shown again."))
+            elif action == "postback_key":
+                shown_key = partner_issue_postback_key(partner=partner)
+                messages.warning(request, _("A new postback key was issued; the previous one no longer works. "
+                                            "Copy it now: it is not shown again."))
+            elif action == "test":
+                try:
+                    result = connect_test_conversion(partner=partner, key=request.POST.get("key", "").strip(),
+                                                  event=request.POST.get("event") or Conversion.Event.PURCHASE)
+                except TestConversionError as exc:
+                    error = str(exc)
+        return TemplateResponse(request, "admin/catalog/partner/connect.html", {
+            **self.admin_site.each_context(request),
+            "title": _("Connect your shop: %(name)s") % {"name": partner.name},
+            "opts": self.opts, "original": partner, "partner": partner,
+            "can_change": self.has_change_permission(request, partner),
+            "shown_token": shown_token, "shown_key": shown_key, "result": result, "error": error,
+            "postback_url": postback_url_template(partner=partner, key=shown_key),
+            "last_import": partner.imports.order_by("-created_at").first(),
+            "recent_tests": Conversion.objects.filter(partner=partner, is_test=True).select_related("click")
+                                              .order_by("-created_at")[:5],
+            "events": Conversion.Event.choices,
+        })
+
+    @admin.display(description=_("Available offers"), ordering="offer_count")
     def offer_count(self, obj):
         return obj.offer_count
 
-    @admin.display(description="API token", boolean=True)
+    @admin.display(description=_("API token"), boolean=True)
     def has_api_token(self, obj):
         return bool(obj.api_token_hash)
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    """The period the clicks and conversions columns count over (not a filter of the rows)."""
+
+    title = _("clicks and conversions in")
+    parameter_name = "period"
+    CHOICES = {"7": 7, "30": 30, "90": 90}
+
+    def lookups(self, request, model_admin):
+        return [(key, _("last %(days)s days") % {"days": days}) for key, days in self.CHOICES.items()]
+
+    def choices(self, changelist):
+        # "Last 30 days" is what an empty choice means: show it selected instead of "All".
+        for lookup, title in self.lookup_choices:
+            yield {"selected": (self.value() or "30") == lookup, "query_string":
+                   changelist.get_query_string({self.parameter_name: lookup}), "display": title}
+
+    def queryset(self, request, queryset):
+        return queryset
+
+    @classmethod
+    def days(cls, request) -> int:
+        return cls.CHOICES.get(request.GET.get(cls.parameter_name, ""), 30)
 
 
 @admin.register(Offer)
 class OfferAdmin(PartnerScopedAdmin):
     partner_staff_actions = frozenset({"view", "change"})
     partner_staff_readonly_fields = ("partner", "item", "sku")
-    list_display = ["sku", "item", "partner", "price", "currency", "offer_type", "available", "updated_at"]
-    list_filter = ["partner", "available", "offer_type", "item__kind"]
+    # Chosen to fit 1400 px: the title is cut (whole on hover), money carries its currency.
+    list_display = ["item_cut", "sku_cut", "partner", "price_display", "offer_type", "available", "updated_short",
+                    "clicks_in_period", "conversions_in_period"]
+    list_display_links = ["item_cut"]
+    list_filter = [PeriodFilter, "available", "offer_type", "partner", "item__kind"]
     search_fields = ["sku", "item__title", "item__original_title", "url"]
     autocomplete_fields = ["item", "partner"]
     list_select_related = ["item", "partner"]
     readonly_fields = ["created_at", "updated_at"]
     fields = ["partner", "item", "sku", "url", "price", "currency", "offer_type", "available", "created_at",
               "updated_at"]
+
+    def get_queryset(self, request):
+        # Two correlated counts (not joins, which would multiply each other) over the period's rows;
+        # test clicks from "Connect your shop" are not a shop's traffic.
+        return offer_activity_annotations(super().get_queryset(request), days=PeriodFilter.days(request))
+
+    @admin.display(description=_("Item"), ordering="item__title")
+    def item_cut(self, obj):
+        return cut(obj.item.title, "18em")
+
+    @admin.display(description=_("SKU"), ordering="sku")
+    def sku_cut(self, obj):
+        return cut(obj.sku, "9em")
+
+    @admin.display(description=_("Updated"), ordering="updated_at")
+    def updated_short(self, obj):
+        """When a feed (or staff) last changed the offer: the date, the exact moment on hover."""
+        moment = timezone.localtime(obj.updated_at)
+        return format_html('<span title="{}">{}</span>', formats.date_format(moment, "SHORT_DATETIME_FORMAT"),
+                           formats.date_format(moment, "SHORT_DATE_FORMAT"))
+
+    @admin.display(description=_("Price"), ordering="price")
+    def price_display(self, obj):
+        return money(obj.price, obj.currency)
+
+    @admin.display(description=_("Clicks"), ordering="period_clicks")
+    def clicks_in_period(self, obj):
+        return obj.period_clicks
+
+    @admin.display(description=_("Conversions"), ordering="period_conversions")
+    def conversions_in_period(self, obj):
+        return obj.period_conversions

@@ -75,6 +75,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The admin and the pages speak the signed-in person's chosen language (else Accept-Language);
+    # API and machine endpoints are left to their own rule.
+    "moodstream.language.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Under /api/ only: the answer's language from Accept-Language (English by default) and control characters
@@ -95,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -171,6 +175,9 @@ LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
 TIME_ZONE = _setting(env.str, "TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True
+# The Russian catalogue of MoodStream's own strings (Django's are shipped with Django); compiled
+# by `make messages` (Babel, no system gettext needed).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -268,8 +275,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Product settings -------------------------------------------------------------------------
-PUBLIC_BASE_URL = _setting(env.str, "PUBLIC_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else environ.Env.NOTSET
-                           ).rstrip("/")
+# `make run PORT=…` passes the port it serves on, so tracked links follow it when PUBLIC_BASE_URL is unset.
+PUBLIC_BASE_URL = _setting(
+    env.str, "PUBLIC_BASE_URL",
+    default=f"http://127.0.0.1:{_setting(env.int, 'PORT', default=8000)}" if DEBUG else environ.Env.NOTSET,
+).rstrip("/")
 # Shop buttons in Telegram are built on PUBLIC_BASE_URL, and Telegram refuses button URLs that are not
 # public https addresses, so production needs one. A local production-like run (benchmarks, tests)
 # may allow http explicitly.
@@ -282,6 +292,8 @@ if not DEBUG and not PUBLIC_BASE_URL_ALLOW_HTTP and not PUBLIC_BASE_URL.startswi
 
 TELEGRAM_BOT_TOKEN = _setting(env.str, "TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_WEBHOOK_SECRET = _setting(env.str, "TELEGRAM_WEBHOOK_SECRET", default="")
+# The bot's public username (without @), for the t.me link on the landing page.
+TELEGRAM_BOT_USERNAME = _setting(env.str, "TELEGRAM_BOT_USERNAME", default="").lstrip("@")
 TELEGRAM_API_BASE_URL = _setting(env.str, "TELEGRAM_API_BASE_URL", default="https://api.telegram.org/bot")
 TELEGRAM_API_FILE_URL = _setting(env.str, "TELEGRAM_API_FILE_URL", default="https://api.telegram.org/file/bot")
 # Handled update ids are kept this many days (Telegram retries an update for at most 24 hours).
@@ -332,12 +344,16 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Request lines carry postback keys and tokens (?key=…): written as REDACTED.
-    "filters": {"redact_secrets": {"()": "moodstream.redaction.RedactSecretsFilter"}},
+    "filters": {"redact_secrets": {"()": "moodstream.redaction.RedactSecretsFilter"},
+                "denied_one_line": {"()": "moodstream.log_filters.PermissionDeniedOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        "django.request": {"filters": ["redact_secrets"]},
+        # Django's own console handler (under DEBUG) and the root's printed each record twice: one handler.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.request": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False,
+                           "filters": ["redact_secrets", "denied_one_line"]},
         "django.server": {"filters": ["redact_secrets"]},
     },
 }

@@ -39,3 +39,7 @@ if os.environ.get("TEST_DATABASE_NAME"):
 # Serve static files from the apps' folders (no collectstatic in tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# A request with neither a chosen language nor Accept-Language gets English in tests, so the
+# assertions read the English texts; the Russian admin is tested with Accept-Language / a choice.
+LANGUAGE_CODE = "en"

@@ -5,6 +5,7 @@ statistics and statements, and nothing that names a user: no profiles, no Telegr
 """
 
 import csv
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -14,14 +15,24 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from catalog.models import Partner
 from moodstream.admin_scope import PartnerScopedAdmin, is_partner_staff
+from moodstream.money import money
 
 from .models import Click, Conversion, DailyKpi, MonthlyStatement
 from .params import InvalidParameter, date_range_from_params, month_from_param
 from .selectors import EVENTS, kpi_report, partner_daily_stats, partner_statement
-from .services import ConversionRefused, conversion_set_status, kpi_refresh_recent
+from .services import ConversionRefused, conversion_set_status, kpi_refresh_if_stale, kpi_refresh_recent
+
+# A KPI page view refreshes rows older than this, if at most this many days need it (see kpi_refresh_if_stale).
+KPI_PAGE_MAX_AGE = timedelta(minutes=5)
+KPI_PAGE_MAX_DAYS = 14
+# Payouts are summed over partners; MoodStream's rates are set in roubles.
+KPI_CURRENCY = "RUB"
 
 # Fields that lead to a person (profile → Telegram id) or to MoodStream's internals.
 USER_FIELDS = ("profile", "profile_ref", "recommendation", "experiment", "variant")
@@ -58,12 +69,12 @@ class ClickAdmin(ReadOnlyAdmin, UserFreeScopedAdmin):
               "recommendation", "experiment", "variant"]
     readonly_fields = fields
 
-    @admin.display(description="Profile")
+    @admin.display(description=_("Profile"))
     def profile_ref(self, obj):
         if obj.profile_id is None:
             return "—"
         url = reverse("admin:users_profile_change", args=[obj.profile_id])
-        return format_html('<a href="{}">Profile {}</a>', url, obj.profile_id)
+        return format_html('<a href="{}">{} {}</a>', url, gettext("Profile"), obj.profile_id)
 
 
 @admin.register(Conversion)
@@ -93,29 +104,29 @@ class ConversionAdmin(UserFreeScopedAdmin):
                          "show_save_and_add_another": False}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description="Amount", ordering="amount")
+    @admin.display(description=_("Amount"), ordering="amount")
     def amount_display(self, obj):
-        return f"{obj.amount} {obj.currency}" if obj.amount is not None else "—"
+        return money(obj.amount, obj.currency)
 
-    @admin.display(description="Payout", ordering="payout")
+    @admin.display(description=_("Payout"), ordering="payout")
     def payout_display(self, obj):
-        return f"{obj.payout} {obj.payout_currency}"
+        return money(obj.payout, obj.payout_currency)
 
-    @admin.action(description="Approve selected pending conversions", permissions=["change"])
+    @admin.action(description=_("Approve selected pending conversions"), permissions=["change"])
     def approve_selected(self, request, queryset):
         self._judge(request, queryset, Conversion.Status.APPROVED, "")
 
-    @admin.action(description="Reject selected pending conversions…", permissions=["change"])
+    @admin.action(description=_("Reject selected pending conversions…"), permissions=["change"])
     def reject_selected(self, request, queryset):
         reason = request.POST.get("reason", "").strip()
         if "apply" in request.POST:
             if reason:
                 self._judge(request, queryset, Conversion.Status.REJECTED, reason)
                 return None
-            messages.error(request, "Give a reason for the rejection.")
+            messages.error(request, gettext("Give a reason for the rejection."))
         return TemplateResponse(request, "admin/tracking/reject_conversions.html", {
             **self.admin_site.each_context(request),
-            "title": "Reject conversions",
+            "title": gettext("Reject conversions"),
             "opts": self.model._meta,
             "conversions": queryset,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -131,9 +142,10 @@ class ConversionAdmin(UserFreeScopedAdmin):
             except ConversionRefused as error:
                 refused.append(f"{conversion.event_id}: {error.detail}")
         if done:
-            messages.success(request, f"{done} conversion(s) {status}.")
+            messages.success(request, ngettext("%(n)d conversion %(status)s.", "%(n)d conversions %(status)s.", done)
+                             % {"n": done, "status": Conversion.Status(status).label.lower()})
         if refused:
-            messages.warning(request, "Not changed — " + "; ".join(refused[:20]))
+            messages.warning(request, gettext("Not changed — %(list)s") % {"list": "; ".join(refused[:20])})
 
 
 def csv_cell(value) -> str:
@@ -186,7 +198,8 @@ class KpiAdmin(ReportAdmin):
     def render_page(self, request):
         if request.method == "POST" and not is_partner_staff(request):
             days = kpi_refresh_recent()
-            messages.success(request, f"KPI refreshed: {len(days)} day(s) rebuilt.")
+            messages.success(request, ngettext("KPI refreshed: %(n)d day rebuilt.", "KPI refreshed: %(n)d days rebuilt.",
+                                              len(days)) % {"n": len(days)})
             return HttpResponseRedirect(request.get_full_path())
         try:
             period = date_range_from_params(request.GET)
@@ -198,6 +211,13 @@ class KpiAdmin(ReportAdmin):
         return self._staff_page(request, period)
 
     def _staff_page(self, request, period):
+        # Without beat (`make run`) nothing else refreshes the rows: a page view does, within bounds.
+        auto = kpi_refresh_if_stale(max_age=KPI_PAGE_MAX_AGE, max_days=KPI_PAGE_MAX_DAYS)
+        if auto.deferred_days:
+            messages.warning(request, ngettext(
+                "%(n)d day has activity not in these figures yet: press “Refresh now”.",
+                "%(n)d days have activity not in these figures yet: press “Refresh now”.",
+                auto.deferred_days) % {"n": auto.deferred_days})
         if request.GET.get("format") == "csv":
             report = kpi_report(date_from=period.date_from, date_to=period.date_to, per_user=False)
             return csv_response(
@@ -213,16 +233,17 @@ class KpiAdmin(ReportAdmin):
         if not (a and b):
             a, b = report.default_pair() or ("", "")
         days = sorted({r.day for r in report.rows})
-        per_user = {(r.day, r.key): r.actions_per_user for r in report.rows}
+        comparison = report.compare(a, b) if a and b else None
         chart = {
             "labels": [d.isoformat() for d in days],
-            "yLabel": "Actions per active user",
-            "datasets": [{"label": v.key.label, "data": [per_user.get((d, v.key)) for d in days]}
+            "yLabel": gettext("Actions per active user, 7-day average"),
+            "datasets": [{"label": v.key.label, "data": _rolling_per_user(report.rows, v.key, days)}
                          for v in report.variants],
+            "interval": _interval_chart(comparison),
         }
         return TemplateResponse(request, "admin/tracking/kpi.html", self.context(
-            request, title="KPI by day and variant", period=period, report=report, chart=chart,
-            comparison=report.compare(a, b) if a and b else None, a=a, b=b, partner_view=False,
+            request, title=gettext("KPI by day and variant"), period=period, report=report, chart=chart,
+            comparison=comparison, a=a, b=b, partner_view=False, currency=KPI_CURRENCY,
             csv_query=_with_format(request, "csv"),
         ))
 
@@ -238,14 +259,41 @@ class KpiAdmin(ReportAdmin):
             )
         chart = {
             "labels": [d.day.isoformat() for d in days],
-            "yLabel": "Count per day",
-            "datasets": [{"label": "Clicks", "data": [d.clicks for d in days]},
-                         {"label": "Conversions", "data": [d.conversion_count for d in days]}],
+            "yLabel": gettext("Count per day"),
+            "datasets": [{"label": gettext("Clicks"), "data": [d.clicks for d in days]},
+                         {"label": gettext("Conversions"), "data": [d.conversion_count for d in days]}],
         }
         return TemplateResponse(request, "admin/tracking/kpi.html", self.context(
-            request, title=f"Statistics of {partner.name}", period=period, days=days, chart=chart,
+            request, title=gettext("Statistics of %(name)s") % {"name": partner.name}, period=period, days=days, chart=chart,
             partner=partner, partner_view=True, events=EVENTS, csv_query=_with_format(request, "csv"),
         ))
+
+
+def _rolling_per_user(rows, key, days, window: int = 7) -> list[float | None]:
+    """Actions per active user over the `window` days up to each day: one day's few users make a jagged line.
+
+    (Users active on several days of the window count once per day, like the daily figure.)
+    """
+    daily = {r.day: (r.actions, r.active_users) for r in rows if r.key == key}
+    values = []
+    for day in days:
+        in_window = [daily[d] for d in (day - timedelta(days=n) for n in range(window)) if d in daily]
+        users = sum(u for _a, u in in_window)
+        values.append(round(sum(a for a, _u in in_window) / users, 4) if users else None)
+    return values
+
+
+def _interval_chart(comparison) -> dict | None:
+    """The comparison drawn as bars: each variant's mean actions per user, and the difference with its 95% CI."""
+    ci = comparison.actions if comparison else None
+    if ci is None:
+        return None
+    return {
+        "title": gettext("Actions per user: %(b)s vs %(a)s") % {"a": comparison.a.key.label, "b": comparison.b.key.label},
+        "means": [{"label": comparison.a.key.label, "value": ci.mean_a},
+                  {"label": comparison.b.key.label, "value": ci.mean_b}],
+        "difference": {"label": gettext("Difference (95% CI)"), "value": ci.difference, "low": ci.low, "high": ci.high},
+    }
 
 
 def _with_format(request, fmt: str) -> str:
@@ -268,7 +316,7 @@ class StatementAdmin(ReportAdmin):
         code = request.GET.get("partner")
         partner = partners.filter(code=code).first() if code else partners.first()
         if code and partner is None:
-            raise Http404("No such partner.")
+            raise Http404(gettext("No such partner."))
         statement = partner_statement(partner=partner, month=month) if partner else None
         if statement and request.GET.get("format") == "csv":
             rows = [["owed", line.action, line.count, line.payout, line.currency, "", "", ""]
@@ -282,7 +330,7 @@ class StatementAdmin(ReportAdmin):
                                 ["section", "action", "count", "payout", "currency", "event_id", "occurred_at",
                                  "reason"], rows)
         return TemplateResponse(request, "admin/tracking/statement.html", self.context(
-            request, title="Monthly statement", statement=statement, partners=partners, partner=partner,
+            request, title=gettext("Monthly statement"), statement=statement, partners=partners, partner=partner,
             month=month, csv_query=_with_format(request, "csv") if partner else "", time_zone=settings.TIME_ZONE,
             choose_partner=not is_partner_staff(request),
         ))

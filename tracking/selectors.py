@@ -6,8 +6,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from catalog.models import Partner
@@ -225,7 +225,7 @@ def partner_daily_stats(*, partner: Partner, date_from: date, date_to: date) -> 
     for day, n, payout in clicks:
         days[day].clicks, days[day].click_payout = n, payout or ZERO
     conversions = (
-        Conversion.objects.filter(partner=partner, occurred_at__gte=start, occurred_at__lt=end)
+        Conversion.objects.filter(partner=partner, occurred_at__gte=start, occurred_at__lt=end, is_test=False)
         .annotate(day=TruncDate("occurred_at", tzinfo=tz))
         .values_list("day", "event", "status")
         .annotate(n=Count("id"), payout=Sum("payout"))
@@ -286,7 +286,7 @@ def partner_statement(*, partner: Partner, month: date) -> Statement:
         payout = click_totals["payout"] or ZERO
         lines.append(StatementLine("click", click_totals["n"], payout, partner.payout_currency))
         totals[partner.payout_currency] += payout
-    in_month = Conversion.objects.filter(partner=partner, occurred_at__gte=start, occurred_at__lt=end)
+    in_month = Conversion.objects.filter(partner=partner, occurred_at__gte=start, occurred_at__lt=end, is_test=False)
     approved = (
         in_month.filter(status=Conversion.Status.APPROVED)
         .values_list("event", "payout_currency")
@@ -302,3 +302,24 @@ def partner_statement(*, partner: Partner, month: date) -> Statement:
     )
     return Statement(partner=partner, month=month.replace(day=1), lines=lines, totals=dict(totals),
                      pending_count=pending["n"], pending_payout=pending["payout"] or ZERO, rejected=rejected)
+
+
+# --- Offer activity (the admin's offer lists) --------------------------------------------------------
+
+
+def offer_activity_annotations(queryset, *, days: int):
+    """Offers annotated with their clicks and conversions of the last `days` days (test ones left out).
+
+    Correlated subqueries, not joins: two joined counts would multiply each other, and a page of
+    100 offers costs one query either way.
+    """
+    since = timezone.now() - timedelta(days=days)
+    clicks = (Click.objects.filter(offer=OuterRef("pk"), created_at__gte=since, billable=True)
+              .order_by().values("offer").annotate(n=Count("pk")).values("n"))
+    conversions = (Conversion.objects.filter(click__offer=OuterRef("pk"), occurred_at__gte=since, is_test=False)
+                   .exclude(status=Conversion.Status.REJECTED)
+                   .order_by().values("click__offer").annotate(n=Count("pk")).values("n"))
+    return queryset.annotate(
+        period_clicks=Coalesce(Subquery(clicks, output_field=IntegerField()), Value(0)),
+        period_conversions=Coalesce(Subquery(conversions, output_field=IntegerField()), Value(0)),
+    )

@@ -399,7 +399,8 @@ def conversion_record(*, partner: Partner, report: ConversionReport) -> tuple[Co
         raise ConversionRefused(
             "click_expired",
             f"the click is older than the {settings.ATTRIBUTION_WINDOW_DAYS}-day attribution window.", "click_id")
-    payout = conversion_payout(partner=partner, event=report.event, amount=report.amount, currency=report.currency)
+    payout = (Decimal("0.00") if click.is_test else
+              conversion_payout(partner=partner, event=report.event, amount=report.amount, currency=report.currency))
     # A conversion before its click, or seconds after it, is more likely a bot than a person:
     # kept for the partner to judge, but flagged.
     suspicious = report.occurred_at < click.created_at + SUSPICIOUS_WITHIN
@@ -409,6 +410,8 @@ def conversion_record(*, partner: Partner, report: ConversionReport) -> tuple[Co
         currency=report.currency if report.amount is not None else "", payout=payout,
         payout_currency=partner.payout_currency, suspicious=suspicious, occurred_at=report.occurred_at,
         created_at=now, updated_at=now,
+        # Only MoodStream makes test clicks (the connect page), so a partner cannot mark its own reports unbilled.
+        is_test=click.is_test,
     )
     conversion.pk = _conversion_insert_unless_reported(conversion)
     if conversion.pk is None:
@@ -445,15 +448,15 @@ def _existing_conversion_and_click(*, partner: Partner, report: ConversionReport
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT v.id FROM {Conversion._meta.db_table} v WHERE v.partner_id = %s AND v.event_id = %s),"
-            f" c.id, c.partner_id, c.created_at"
+            f" c.id, c.partner_id, c.created_at, c.is_test"
             f" FROM (SELECT 1 AS one) AS x LEFT JOIN {Click._meta.db_table} c ON c.click_id = %s",
             [partner.pk, report.event_id, report.click_id],
         )
-        existing_id, click_pk, click_partner_id, click_created_at = cursor.fetchone()
+        existing_id, click_pk, click_partner_id, click_created_at, click_is_test = cursor.fetchone()
     if click_pk is None:
         return existing_id, None
     return existing_id, Click(pk=click_pk, click_id=report.click_id, partner_id=click_partner_id,
-                              created_at=_db_datetime(click_created_at))
+                              created_at=_db_datetime(click_created_at), is_test=bool(click_is_test))
 
 
 def _db_datetime(value) -> datetime:
@@ -507,6 +510,38 @@ def kpi_refresh_recent(*, now: datetime | None = None) -> list[date]:
         state.watermark, state.refreshed_at = now, now
         state.save(update_fields=["watermark", "refreshed_at"])
     return sorted(days)
+
+
+@dataclass(frozen=True)
+class KpiAutoRefresh:
+    rebuilt: list[date]
+    deferred_days: int  # days that need a rebuild but were too many for a page view
+
+
+def kpi_refresh_if_stale(*, max_age: timedelta, max_days: int) -> KpiAutoRefresh:
+    """Refresh the KPI rows when the last refresh is older than `max_age` — for a page view without beat.
+
+    Bounded so a page view never waits long: it takes the refresh lock without waiting (a refresh
+    already running elsewhere is simply not repeated) and rebuilds at most `max_days` days; more
+    than that is left to the "Refresh now" button, beat or `manage.py refresh_kpi`.
+    """
+    now = timezone.now()
+    KpiRefreshState.objects.get_or_create(pk=1)
+    state = KpiRefreshState.objects.get(pk=1)
+    if state.refreshed_at and now - state.refreshed_at < max_age:
+        return KpiAutoRefresh(rebuilt=[], deferred_days=0)
+    with transaction.atomic():
+        locked = KpiRefreshState.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        if locked is None:
+            return KpiAutoRefresh(rebuilt=[], deferred_days=0)
+        days = _days_touched_since(locked.watermark - KPI_REFRESH_OVERLAP if locked.watermark else None)
+        if len(days) > max_days:
+            return KpiAutoRefresh(rebuilt=[], deferred_days=len(days))
+        for day in sorted(days):
+            _kpi_rebuild_day(day=day, refreshed_at=now)
+        locked.watermark, locked.refreshed_at = now, now
+        locked.save(update_fields=["watermark", "refreshed_at"])
+    return KpiAutoRefresh(rebuilt=sorted(days), deferred_days=0)
 
 
 def kpi_refresh_range(*, date_from: date, date_to: date) -> list[date]:
@@ -585,7 +620,7 @@ def _kpi_rebuild_day(*, day: date, refreshed_at: datetime) -> None:
             users.setdefault((experiment_id, variant, profile_id), [0, 0])[0] += n
 
     conversions = (
-        Conversion.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        Conversion.objects.filter(occurred_at__gte=start, occurred_at__lt=end, is_test=False)
         .exclude(status=Conversion.Status.REJECTED)
         .values_list("click__experiment_id", "click__variant", "click__profile_id", "event")
         .annotate(n=Count("id"), payout=Sum("payout"))

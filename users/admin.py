@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from moodstream.admin_scope import MoodStreamAdmin
 
@@ -16,8 +18,8 @@ class UserAdmin(MoodStreamAdmin, DjangoUserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active", "partner"]
     autocomplete_fields = ["partner"]
     fieldsets = DjangoUserAdmin.fieldsets + (
-        ("Partner staff", {"fields": ["partner"], "description": "Set to make this account a shop's staff: "
-                                                                  "it then sees only this partner's data."}),
+        (_("Partner staff"), {"fields": ["partner"], "description": _("Set to make this account a shop's staff: "
+                                                                     "it then sees only this partner's data.")}),
     )
     add_fieldsets = DjangoUserAdmin.add_fieldsets + ((None, {"fields": ["partner"]}),)
 
@@ -45,7 +47,7 @@ class ProfileAdmin(MoodStreamAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(rating_count=Count("ratings"))
 
-    @admin.display(description="Ratings", ordering="rating_count")
+    @admin.display(description=_("Ratings"), ordering="rating_count")
     def rating_count(self, obj):
         return obj.rating_count
 
@@ -73,4 +75,5 @@ class ApiKeyAdmin(MoodStreamAdmin):
             return
         created, key = api_key_issue(name=obj.name)
         obj.pk, obj.prefix, obj.created_at = created.pk, created.prefix, created.created_at
-        messages.warning(request, f"The API key for “{obj.name}” is {key} — copy it now, it is not shown again.")
+        messages.warning(request, gettext("The API key for “%(name)s” is %(key)s — copy it now, it is not shown again.")
+                         % {"name": obj.name, "key": key})

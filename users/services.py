@@ -120,3 +120,10 @@ def api_key_issue(*, name: str) -> tuple[ApiKey, str]:
     issued = issue_secret()
     api_key = ApiKey.objects.create(name=name, prefix=issued.prefix, key_hash=issued.digest)
     return api_key, issued.secret
+
+
+def admin_language_set(*, user, language: str) -> None:
+    """Remember the admin language an admin user chose (English or Russian)."""
+    from .models import AdminPreference
+
+    AdminPreference.objects.update_or_create(user=user, defaults={"language": language})

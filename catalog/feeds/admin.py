@@ -14,6 +14,9 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from catalog.models import (FeedFormat, FeedImport, GenreAlias, Partner, PartnerCategoryMapping,
                             PartnerColumnMapping)
@@ -33,13 +36,14 @@ _WARNING_COLOUR = "#b26a00"
 
 
 class FeedUploadForm(forms.Form):
-    partner = forms.ModelChoiceField(queryset=Partner.objects.none())
-    file = forms.FileField(help_text="A YML, CSV, JSON or Google Merchant / Meta catalog feed file.")
-    format = forms.ChoiceField(choices=[("", "Detect from the content"), *FeedFormat.choices], required=False)
+    partner = forms.ModelChoiceField(label=_("Partner"), queryset=Partner.objects.none())
+    file = forms.FileField(label=_("File"), help_text=_("A YML, CSV, JSON or Google Merchant / Meta catalog feed file."))
+    format = forms.ChoiceField(label=_("Format"), choices=[("", _("Detect from the content")), *FeedFormat.choices],
+                               required=False)
     fullness = forms.ChoiceField(
-        label="Feed kind",
-        choices=[("", "The partner's setting"), ("full", "Full: withdraw offers missing from it"),
-                 ("partial", "Partial: only add and update")],
+        label=_("Feed kind"),
+        choices=[("", _("The partner's setting")), ("full", _("Full: withdraw offers missing from it")),
+                 ("partial", _("Partial: only add and update"))],
         required=False,
     )
 
@@ -52,7 +56,8 @@ class FeedUploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > settings.FEED_MAX_BYTES:
-            raise forms.ValidationError(f"The file is {upload.size:,} bytes; the limit is {settings.FEED_MAX_BYTES:,}.")
+            raise forms.ValidationError(gettext("The file is %(size)s bytes; the limit is %(limit)s.")
+                                        % {"size": f"{upload.size:,}", "limit": f"{settings.FEED_MAX_BYTES:,}"})
         return upload
 
 
@@ -69,11 +74,11 @@ class FeedImportAdmin(PartnerScopedAdmin):
     fieldsets = [
         (None, {"fields": ["partner", "status_badge", "message", "source", "format", "is_full", "source_url", "file",
                            "size_bytes", "content_sha256"]}),
-        ("Counts", {"fields": ["rows_total", "created_count", "updated_count", "unchanged_count", "rejected_count",
+        (_("Counts"), {"fields": ["rows_total", "created_count", "updated_count", "unchanged_count", "rejected_count",
                                "withdrawn_count", "items_created_count"]}),
-        ("Timings", {"fields": ["created_at", "started_at", "finished_at", "duration"]}),
-        ("Rejected rows", {"fields": ["reasons_table", "rejected_table"]}),
-        ("Categories", {"fields": ["unmapped_table"]}),
+        (_("Timings"), {"fields": ["created_at", "started_at", "finished_at", "duration"]}),
+        (_("Rejected rows"), {"fields": ["reasons_table", "rejected_table"]}),
+        (_("Categories"), {"fields": ["unmapped_table"]}),
     ]
     readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
 
@@ -83,7 +88,7 @@ class FeedImportAdmin(PartnerScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
         if obj.status == FeedImport.Status.SUCCEEDED and obj.rejected_count:
             return format_html('<b style="color:{}">{} — {} of {} rows rejected</b>', _WARNING_COLOUR,
@@ -98,7 +103,7 @@ class FeedImportAdmin(PartnerScopedAdmin):
                                        "were rejected and are not listed; their reasons are below.", messages.WARNING)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description="Reasons")
+    @admin.display(description=_("Reasons"))
     def reasons_table(self, obj):
         if not obj.rejected_reasons:
             return "None"
@@ -108,7 +113,7 @@ class FeedImportAdmin(PartnerScopedAdmin):
         return format_html("<table><thead><tr><th>Rows</th><th>Field</th><th>Reason</th></tr></thead>"
                            "<tbody>{}</tbody></table>", rows)
 
-    @admin.display(description="Categories with no genre")
+    @admin.display(description=_("Categories with no genre"))
     def unmapped_table(self, obj):
         if not obj.unmapped_categories:
             return "None"
@@ -120,15 +125,15 @@ class FeedImportAdmin(PartnerScopedAdmin):
         return format_html("<table><thead><tr><th>Category</th><th>Offers</th><th></th></tr></thead>"
                            "<tbody>{}</tbody></table>", rows)
 
-    @admin.display(description="Duration")
+    @admin.display(description=_("Duration"))
     def duration(self, obj):
         seconds = obj.duration_seconds
-        return "—" if seconds is None else f"{seconds:.1f} s"
+        return "—" if seconds is None else gettext("%(seconds).1f s") % {"seconds": seconds}
 
-    @admin.display(description="First rejected rows")
+    @admin.display(description=_("First rejected rows"))
     def rejected_table(self, obj):
         if not obj.rejected_rows:
-            return "None"
+            return gettext("None")
         # Every cell goes through format_html: feed text is shown as text, never as markup.
         # One table row per problem: a row with three bad fields shows three reasons.
         rows = format_html_join(
@@ -138,9 +143,9 @@ class FeedImportAdmin(PartnerScopedAdmin):
         )
         more = obj.rejected_count - len(obj.rejected_rows)
         return format_html(
-            '<table><thead><tr><th>Where</th><th>SKU</th><th>Field</th><th>Reason</th><th>Value</th></tr></thead>'
-            "<tbody>{}</tbody></table>{}", rows,
-            format_html("<p>… and {} more rejected rows.</p>", more) if more > 0 else "",
+            '<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table>{}", gettext("Where"), gettext("SKU"), gettext("Field"), gettext("Reason"), gettext("Value"), rows,
+            format_html("<p>{}</p>", gettext("… and %(n)d more rejected rows.") % {"n": more}) if more > 0 else "",
         )
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -166,12 +171,12 @@ class FeedImportAdmin(PartnerScopedAdmin):
                 form.add_error(None, "The import queue (Redis) is unavailable; the feed was not imported. "
                                      "Try again when it is back.")
             else:
-                self.message_user(request, "The feed was uploaded; its import runs in the background.",
+                self.message_user(request, gettext("The feed was uploaded; its import runs in the background."),
                                   messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:catalog_feedimport_change", args=[feed_import.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": "Upload a feed", "form": form, "opts": self.model._meta,
+            "title": gettext("Upload a feed"), "form": form, "opts": self.model._meta,
             "media": self.media + form.media, "has_view_permission": self.has_view_permission(request),
             **(extra_context or {}),
         }
@@ -194,7 +199,7 @@ class GenreAliasAdmin(MoodStreamAdmin):
         super().save_model(request, obj, form, change)
 
 
-@admin.action(description="Import feed now (from the feed URL)", permissions=["change"])
+@admin.action(description=_("Import feed now (from the feed URL)"), permissions=["change"])
 def import_feed_now(modeladmin, request, queryset):
     """For PartnerAdmin: fetch and import each selected partner's feed URL at once."""
     started, skipped, not_queued = 0, [], []
@@ -207,13 +212,17 @@ def import_feed_now(modeladmin, request, queryset):
         except QueueUnavailable:
             not_queued.append(partner.name)  # its import is recorded as failed, with the reason
     if started:
-        modeladmin.message_user(request, f"Started {started} feed import(s); see Feed imports for the result.",
+        modeladmin.message_user(request, ngettext(
+            "Started %(n)d feed import; see Feed imports for the result.",
+            "Started %(n)d feed imports; see Feed imports for the result.", started) % {"n": started},
                                 messages.SUCCESS)
     if skipped:
-        modeladmin.message_user(request, f"No feed URL set for: {', '.join(skipped)}.", messages.WARNING)
+        modeladmin.message_user(request, gettext("No feed URL set for: %(names)s.") % {"names": ", ".join(skipped)},
+                                messages.WARNING)
     if not_queued:
-        modeladmin.message_user(request, f"The import queue (Redis) is unavailable: no import started for "
-                                         f"{', '.join(not_queued)}. Try again when it is back.", messages.ERROR)
+        modeladmin.message_user(request, gettext("The import queue (Redis) is unavailable: no import started for "
+                                                 "%(names)s. Try again when it is back.")
+                                % {"names": ", ".join(not_queued)}, messages.ERROR)
 
 
 class _PartnerMappingAdmin(PartnerScopedAdmin):
@@ -276,7 +285,8 @@ class PartnerColumnMappingForm(forms.ModelForm):
 class FeedPreviewForm(forms.Form):
     partner = forms.ModelChoiceField(queryset=Partner.objects.none())
     file = forms.FileField(required=False, help_text="A sample of the feed; empty: the partner's latest uploaded feed.")
-    format = forms.ChoiceField(choices=[("", "Detect from the content"), *FeedFormat.choices], required=False)
+    format = forms.ChoiceField(label=_("Format"), choices=[("", _("Detect from the content")), *FeedFormat.choices],
+                               required=False)
 
 
 @admin.register(PartnerColumnMapping)

@@ -63,7 +63,7 @@ def test_import_feed_now_action_on_partners(admin_client, partner, other, feed_s
             "action": "import_feed_now", "_selected_action": [partner.pk, other.pk]}, follow=True)
 
     text = response.content.decode()
-    assert "Started 1 feed import(s)" in text
+    assert "Started 1 feed import;" in text
     assert "No feed URL set for: Other shop." in text
     feed_import = FeedImport.objects.get()
     assert (feed_import.partner, feed_import.source, feed_import.status) == (partner, "url", "succeeded")
