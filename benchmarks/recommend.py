@@ -93,7 +93,7 @@ def fill(n_items: int, n_users: int, ratings_per_user: int, seed: int = 0) -> No
         columns = ["kind", "title", "original_title", "normalized_title", "year", "description", "cover_url",
                    "creators", "primary_creator", "series", "language", "rating", "votes", "popularity",
                    "length_minutes", "imdb_id", "isbn13", "isrc", "pages", "duration_seconds", "tempo", "energy",
-                   "valence", "danceability", "acousticness", "mode", "album", "created_at", "updated_at"]
+                   "valence", "danceability", "acousticness", "mode", "album", "created_at", "updated_at", "title_en"]
 
         def items():
             for kind, count in counts.items():
@@ -120,7 +120,7 @@ def fill(n_items: int, n_users: int, ratings_per_user: int, seed: int = 0) -> No
                     title = f"{kind} {i}"
                     yield (kind, title, "", title, int(rng.integers(1950, 2025)), "", "", json.dumps([creator]),
                            creator, series, "", rating, votes, round(min(100.0, votes / 50), 1), length, "", "", "",
-                           pages, duration, tempo, energy, valence, None, None, mode, "", now, now)
+                           pages, duration, tempo, energy, valence, None, None, mode, "", now, now, title)
 
         _copy(cursor, "catalog_contentitem", columns, items())
         cursor.execute("SELECT id, kind FROM catalog_contentitem ORDER BY id")
@@ -143,8 +143,8 @@ def fill(n_items: int, n_users: int, ratings_per_user: int, seed: int = 0) -> No
               ((int(i), int(m)) for ids in ids_by_kind.values() for i in ids[rng.random(len(ids)) < 0.3]
                for m in rng.choice(mood_ids, size=1)))
         _copy(cursor, "users_profile", ["telegram_id", "username", "first_name", "language", "onboarding",
-                                        "is_active", "created_at", "updated_at"],
-              ((10_000_000 + u, "", "Bench", "ru", "done", True, now, now) for u in range(n_users)))
+                                        "is_active", "created_at", "updated_at", "language_chosen"],
+              ((10_000_000 + u, "", "Bench", "ru", "done", True, now, now, False) for u in range(n_users)))
         cursor.execute("SELECT id FROM users_profile ORDER BY id")
         profiles = [r[0] for r in cursor.fetchall()]
 

@@ -143,6 +143,8 @@ class TimeFit:
 
 # A book that needs this many sittings of the user's minutes is still "a few": its fit falls off after.
 FEW_SITTINGS = 3
+# Beyond a few sittings, what each doubling of them costs, in units of the time fit (a full fit is 1).
+SITTINGS_DOUBLING_COST = 0.5
 
 
 def book_sittings(length: np.ndarray, minutes: int) -> np.ndarray:
@@ -170,13 +172,15 @@ def _book_time_fit(ix: KindIndex, minutes: int, known, within, fill) -> TimeFit:
     """A book is judged by the sittings of this length it needs.
 
     Read in one sitting, the fuller the better (0.5..1: at 600 minutes a long read is welcome);
-    a few sittings (≤ FEW_SITTINGS) still fit well (0.5); beyond that the fit falls as
-    FEW_SITTINGS / sittings, so at 30 minutes a 2-hour book (4 sittings) keeps most of it and a
-    10-hour read (20 sittings) very little. Unknown length: neutral (0.5).
+    a few sittings (≤ FEW_SITTINGS) still fit well (0.5); beyond that every doubling of the
+    sittings costs SITTINGS_DOUBLING_COST (the fit goes below 0: a penalty). A log scale because
+    what a reader feels is the ratio — 8 evenings instead of 16 is as much better as 2 instead of
+    4 —, where a 1/sittings fit squeezed every 6- to 20-hour read at 30 minutes into 0.1–0.2 and
+    let a mild mood-fit difference decide between a 3-hour and an 8-hour book. Unknown length: 0.5.
     """
     sittings = np.where(known, book_sittings(np.where(known, ix.length, 1.0), minutes), np.nan).astype(np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
-        several = 0.5 * np.minimum(1.0, FEW_SITTINGS / np.maximum(sittings - 1, 1))
+        several = 0.5 - SITTINGS_DOUBLING_COST * np.log2(np.maximum(sittings, FEW_SITTINGS) / FEW_SITTINGS)
     fit = np.where(~known, 0.5, np.where(within, 0.5 + 0.5 * fill, several)).astype(np.float32)
     return TimeFit(np.ones(ix.size, dtype=bool), fit, known & ~within, sittings)
 

@@ -8,8 +8,9 @@ probably *knows*, leaning to the genres they just chose:
 
 - P(knows item) is the share of the stored users who gave an opinion on the item, weighted by
   how alike they are to this person: each stored user's weight is their similarity² to the
-  opinions given so far (cosine of the binary "has an opinion" rows: the collaborative
-  `neighbours` signal, `collab.py`), a "don't know" counting against those who know that card.
+  opinions given so far (the overlap of the binary "has an opinion" rows over degree^¼ · √k:
+  softer than cosine, so people who know many films count more), a "don't know" counting
+  against those who know that card.
   Before the first like or dislike the weights come from the genres: the stored users who chose
   the same genres (cosine² of the genre sets; plain popularity when no genres are known); with k
   opinions the neighbours' share is shrunk toward that as (k · neighbours + crowd) / (k + 1) —
@@ -31,9 +32,14 @@ import numpy as np
 from .collab import KindCollab
 from .index import KindIndex
 
-# Chosen on held-out *stored* users of latest-small (mean opinions gathered; 1 → 4 gave +5%, 4 → 10 +0.3%):
-# how much more a card of the chosen genres is worth than an equally well-known card outside them.
-GENRE_WEIGHT = 4.0
+# How much more a card of the chosen genres is worth than an equally well-known card outside them.
+# Chosen on held-out *stored* users of latest-small, seeds 0-2 (mean opinions gathered): 0 → 1 +9%,
+# 1 → 2 +0.5%, 2 → 4 −1% once the neighbours below count people who know many films more (issue 11b).
+GENRE_WEIGHT = 2.0
+# The neighbours' similarity divides the overlap by degree ** this (cosine: ½). What is predicted is
+# *knowing* an item, and people who know many films know more of what this person knows, so a
+# weaker length normalisation lets them count more: ½ → ¼ gave +1% opinions, 0 −0.5% (stored users, seeds 0-2).
+NEIGHBOUR_DEGREE_POWER = 0.25
 # A "don't know" counts against the stored users who know that card, at half the weight of a known card.
 DONT_KNOW_WEIGHT = 0.5
 
@@ -67,7 +73,7 @@ def know_probability(ix: KindIndex, collab: KindCollab | None, *, opinion_positi
     overlap = np.maximum(overlap, 0.0)
     if own_row is not None:
         overlap[own_row] = 0.0
-    similarity = overlap / np.sqrt(np.maximum(collab.user_degree, 1.0) * k)
+    similarity = overlap / (np.maximum(collab.user_degree, 1.0) ** NEIGHBOUR_DEGREE_POWER * np.sqrt(k))
     weights = (similarity * similarity).astype(np.float32)
     total = float(weights.sum(dtype=np.float64))
     if total <= 0:

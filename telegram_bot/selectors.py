@@ -52,58 +52,6 @@ def items_with_genres(*, item_ids: list[int]) -> dict[int, ContentItem]:
     return {item.pk: item for item in items}
 
 
-def warmup_items(*, profile: Profile, count: int) -> list[ContentItem]:
-    """Well-known items to rate at sign-up, mixing kinds: film, track, book, film, …
-
-    Per kind: the most-voted items, some from the user's chosen genres (to confirm the taste)
-    and some from outside them (to learn what they dislike), at most one per creator or series.
-    """
-    chosen = chosen_genre_ids(profile=profile)
-    per_kind = -(-count // len(KIND_ORDER))
-    picks: dict[str, list[ContentItem]] = {}
-    for kind in KIND_ORDER:
-        candidates = list(
-            ContentItem.objects.filter(kind=kind)
-            .order_by("-votes", "-popularity", "pk")
-            .prefetch_related(Prefetch("genres", queryset=Genre.objects.only("id", "kind", "name_ru", "name_en")))
-            [: per_kind * 10]
-        )
-        inside = [item for item in candidates if chosen & {g.pk for g in item.genres.all()}]
-        outside = [item for item in candidates if item not in inside]
-        ordered = _alternate(inside, outside, inside_share=2 if chosen else 0)
-        picks[kind] = _distinct_creators(ordered, per_kind)
-    mixed = [picks[kind][i] for i in range(per_kind) for kind in KIND_ORDER if i < len(picks[kind])]
-    return mixed[:count]
-
-
-def _alternate(inside: list, outside: list, *, inside_share: int) -> list:
-    """`inside_share` items from inside, then one from outside, repeated; leftovers at the end."""
-    result, inside, outside = [], list(inside), list(outside)
-    while inside or outside:
-        for _ in range(inside_share):
-            if inside:
-                result.append(inside.pop(0))
-        if outside:
-            result.append(outside.pop(0))
-        elif not inside_share:
-            break
-    return result + inside + outside
-
-
-def _distinct_creators(items: list[ContentItem], limit: int) -> list[ContentItem]:
-    seen: set[str] = set()
-    picked: list[ContentItem] = []
-    for item in items:
-        key = (item.series or item.primary_creator or f"#{item.pk}").lower()
-        if key in seen:
-            continue
-        seen.add(key)
-        picked.append(item)
-        if len(picked) == limit:
-            break
-    return picked
-
-
 @dataclass
 class SavedEntry:
     item: ContentItem

@@ -96,8 +96,6 @@ def test_an_empty_profile_gets_no_top_three_item_with_fewer_votes_than_the_kinds
             assert not low, (mood.code, kind, median[kind], low)
 
 
-@pytest.mark.xfail(strict=False, reason="not reached yet (issue 11 item 5): for 'calm' the median length of the "
-                   "top-3 books is the same at 30 and 600 minutes; the other nine moods pass")
 def test_books_move_with_the_minutes(demo):
     for mood in Mood.objects.filter(is_active=True):
         lengths = {}

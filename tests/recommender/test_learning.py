@@ -122,6 +122,23 @@ def test_the_watch_weight_is_the_best_mix_that_beats_both_references_everywhere(
     assert choose_watch_weight(table) == max(WATCH_WEIGHTS)
 
 
+def test_a_watch_weight_whose_auc_lead_is_within_one_standard_error_is_not_taken():
+    from recommender.learning import _paired_lead_low
+
+    base = [{"roc_auc": 0.6}, {"roc_auc": 0.7}, {"roc_auc": 0.8}, {"roc_auc": 0.5}]
+    # A lead of +0.01 on average but +0.07 / −0.05 user by user: not clear of the noise.
+    noisy = [{"roc_auc": b["roc_auc"] + d} for b, d in zip(base, (0.07, -0.05, 0.07, -0.05))]
+    steady = [{"roc_auc": b["roc_auc"] + 0.01} for b in base]
+    assert _paired_lead_low(noisy, base) < 0 < _paired_lead_low(steady, base)
+    table = {w: _row(0.70, 0.30 + w / 4, 0.20) for w in WATCH_WEIGHTS}
+    for w in WATCH_WEIGHTS:
+        table[w]["auc_lead_low"] = 0.01 if w <= 0.5 else -0.001
+    table[BASELINE] = _row(0.68, 0.25, 0.15)
+    table[POPULARITY] = _row(0.58, 0.30, 0.19)
+    # Every mix's mean AUC beats top-rated's, but above 0.5 only by less than its standard error.
+    assert choose_watch_weight(table) == 0.5
+
+
 def _write_movielens(folder: Path, users=30, movies=40, seed=3):
     rng = np.random.default_rng(seed)
     genres = ["Comedy", "Drama", "Horror", "Action"]

@@ -28,7 +28,7 @@ def test_the_answering_rule_like_from_4_dislike_to_2_5_and_an_unrated_card_is_do
 
 def test_a_replayed_user_answers_the_cards_from_their_ratings_and_keeps_the_rest_held_out():
     # Items 0..5 comedy (genre 0), 6..11 drama (genre 1); the most voted are the comedies.
-    ix = _index([[0]] * 6 + [[1]] * 6, [100, 90, 80, 70, 60, 50, 40, 35, 30, 25, 20, 15])
+    ix = _index([[0]] * 6 + [[1]] * 6, [100, 90, 80, 70, 60, 50, 60, 55, 50, 45, 40, 35])
     collab = kind_collab_from_triples(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
                                       np.zeros(0, dtype=np.int8), ix.size)
     taps = GenreTaps(share=np.array([0.7, 0.3, 0.0]))
