@@ -93,7 +93,8 @@ def fill(n_items: int, n_users: int, ratings_per_user: int, seed: int = 0) -> No
         columns = ["kind", "title", "original_title", "normalized_title", "year", "description", "cover_url",
                    "creators", "primary_creator", "series", "language", "rating", "votes", "popularity",
                    "length_minutes", "imdb_id", "isbn13", "isrc", "pages", "duration_seconds", "tempo", "energy",
-                   "valence", "danceability", "acousticness", "mode", "album", "created_at", "updated_at", "title_en"]
+                   "valence", "danceability", "acousticness", "mode", "album", "created_at", "updated_at", "title_en",
+                   "credits", "publisher", "country", "age_rating", "barcode"]
 
         def items():
             for kind, count in counts.items():
@@ -120,7 +121,8 @@ def fill(n_items: int, n_users: int, ratings_per_user: int, seed: int = 0) -> No
                     title = f"{kind} {i}"
                     yield (kind, title, "", title, int(rng.integers(1950, 2025)), "", "", json.dumps([creator]),
                            creator, series, "", rating, votes, round(min(100.0, votes / 50), 1), length, "", "", "",
-                           pages, duration, tempo, energy, valence, None, None, mode, "", now, now, title)
+                           pages, duration, tempo, energy, valence, None, None, mode, "", now, now, title,
+                           json.dumps([{"name": creator, "role": "author"}]), "", "", None, "")
 
         _copy(cursor, "catalog_contentitem", columns, items())
         cursor.execute("SELECT id, kind FROM catalog_contentitem ORDER BY id")
