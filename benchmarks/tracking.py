@@ -409,8 +409,9 @@ def _run(options, requests, how):
 
 
 KPI_SQL = """
-INSERT INTO users_profile (telegram_id, username, first_name, language, onboarding, is_active, created_at, updated_at)
-SELECT 2000000000 + g, '', 'u', 'ru', 'done', true, now(), now() FROM generate_series(1, %(users)s) g;
+INSERT INTO users_profile (telegram_id, username, first_name, language, language_chosen, onboarding, is_active,
+                           created_at, updated_at)
+SELECT 2000000000 + g, '', 'u', 'ru', false, 'done', true, now(), now() FROM generate_series(1, %(users)s) g;
 
 INSERT INTO recommender_recommendation (id, profile_id, mood_id, minutes, kinds, strategy, experiment_id, variant,
                                         channel, created_at)
