@@ -42,6 +42,7 @@ def test_import_details_with_rejected_rows_and_unmapped_categories_in_russian(ad
     for english in ("rows of this feed were rejected", "<th>Rows</th>", "<th>Reason</th>", "<th>Category</th>",
                     ">Map it<", "Categories with no genre", "rows rejected"):
         assert english not in russian, english
+    assert f"импорт {partner.code} от" in russian and "(Успешно)" in russian  # the title and breadcrumbs
     # The partner's data and the stored reasons stay as sent.
     assert "Klassiker" in russian
     assert rejected.rejected_reasons[0]["reason"] in russian
