@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -351,7 +351,9 @@ class FeedImport(models.Model):
         indexes = [models.Index(fields=["partner", "-created_at"], name="feedimport_partner_recent_idx")]
 
     def __str__(self):
-        return f"{self.partner.code} import {self.created_at:%Y-%m-%d %H:%M} ({self.status})"
+        # The admin's title and breadcrumbs: in the reader's language, the status as its label.
+        return gettext("%(partner)s import %(when)s (%(status)s)") % {
+            "partner": self.partner.code, "when": f"{self.created_at:%Y-%m-%d %H:%M}", "status": self.get_status_display()}
 
     @property
     def duration_seconds(self):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from catalog.models import (FeedFormat, FeedImport, GenreAlias, Partner, PartnerCategoryMapping,
+from catalog.models import (FeedFormat, FeedImport, GenreAlias, Kind, Partner, PartnerCategoryMapping,
                             PartnerColumnMapping)
 from catalog.services import normalize_title
 from moodstream.admin_scope import MoodStreamAdmin, PartnerScopedAdmin, is_partner_staff
@@ -91,39 +91,44 @@ class FeedImportAdmin(PartnerScopedAdmin):
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
         if obj.status == FeedImport.Status.SUCCEEDED and obj.rejected_count:
-            return format_html('<b style="color:{}">{} — {} of {} rows rejected</b>', _WARNING_COLOUR,
-                               obj.get_status_display(), f"{obj.rejected_count:,}", f"{obj.rows_total:,}")
+            rejected = gettext("%(rejected)s of %(total)s rows rejected") % {
+                "rejected": f"{obj.rejected_count:,}", "total": f"{obj.rows_total:,}"}
+            return format_html('<b style="color:{}">{} — {}</b>', _WARNING_COLOUR, obj.get_status_display(), rejected)
         return format_html('<b style="color:{}">{}</b>', _STATUS_COLOURS.get(obj.status, "#000"),
                            obj.get_status_display())
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         feed_import = self.get_object(request, object_id)
         if feed_import is not None and feed_import.status == FeedImport.Status.SUCCEEDED and feed_import.rejected_count:
-            self.message_user(request, f"{feed_import.rejected_count:,} of {feed_import.rows_total:,} rows of this feed "
-                                       "were rejected and are not listed; their reasons are below.", messages.WARNING)
+            self.message_user(request, gettext("%(rejected)s of %(total)s rows of this feed were rejected and are not "
+                                               "listed; their reasons are below.")
+                              % {"rejected": f"{feed_import.rejected_count:,}", "total": f"{feed_import.rows_total:,}"},
+                              messages.WARNING)
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("Reasons"))
     def reasons_table(self, obj):
         if not obj.rejected_reasons:
-            return "None"
+            return gettext("None")
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", (
             (f"{entry.get('count', 0):,}", entry.get("field", ""), entry.get("reason", ""))
             for entry in obj.rejected_reasons))
-        return format_html("<table><thead><tr><th>Rows</th><th>Field</th><th>Reason</th></tr></thead>"
-                           "<tbody>{}</tbody></table>", rows)
+        # The reasons are stored as the import wrote them (data, like the feed's text): only the chrome is translated.
+        return format_html("<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+                           gettext("Rows"), gettext("Field"), gettext("Reason"), rows)
 
     @admin.display(description=_("Categories with no genre"))
     def unmapped_table(self, obj):
         if not obj.unmapped_categories:
-            return "None"
+            return gettext("None")
         add = reverse("admin:catalog_partnercategorymapping_add")
-        rows = format_html_join("", '<tr><td>{}</td><td>{}</td><td><a href="{}?{}">Map it</a></td></tr>', (
+        map_it = gettext("Map it")
+        rows = format_html_join("", '<tr><td>{}</td><td>{}</td><td><a href="{}?{}">{}</a></td></tr>', (
             (entry.get("name", ""), f"{entry.get('offers', 0):,}", add,
-             urlencode({"partner": obj.partner_id, "category": entry.get("name", "")}))
+             urlencode({"partner": obj.partner_id, "category": entry.get("name", "")}), map_it)
             for entry in obj.unmapped_categories))
-        return format_html("<table><thead><tr><th>Category</th><th>Offers</th><th></th></tr></thead>"
-                           "<tbody>{}</tbody></table>", rows)
+        return format_html("<table><thead><tr><th>{}</th><th>{}</th><th></th></tr></thead><tbody>{}</tbody></table>",
+                           gettext("Category"), gettext("Offers"), rows)
 
     @admin.display(description=_("Duration"))
     def duration(self, obj):
@@ -168,8 +173,8 @@ class FeedImportAdmin(PartnerScopedAdmin):
             except FeedRequestError as exc:
                 form.add_error("file", str(exc))
             except QueueUnavailable:
-                form.add_error(None, "The import queue (Redis) is unavailable; the feed was not imported. "
-                                     "Try again when it is back.")
+                form.add_error(None, gettext("The import queue (Redis) is unavailable; the feed was not imported. "
+                                             "Try again when it is back."))
             else:
                 self.message_user(request, gettext("The feed was uploaded; its import runs in the background."),
                                   messages.SUCCESS)
@@ -251,7 +256,9 @@ class PartnerCategoryMappingForm(forms.ModelForm):
         cleaned = super().clean()
         genre, kind = cleaned.get("genre"), cleaned.get("kind")
         if genre is not None and kind and genre.kind != kind:
-            self.add_error("genre", f"{genre} is a {genre.kind} genre, and the kind chosen is {kind}.")
+            self.add_error("genre", gettext("%(genre)s is a %(genre_kind)s genre, and the kind chosen is %(kind)s.")
+                           % {"genre": genre, "genre_kind": str(Kind(genre.kind).label).lower(),
+                              "kind": str(Kind(kind).label).lower()})
         return cleaned
 
     def clean_category(self):
@@ -274,8 +281,10 @@ class PartnerCategoryMappingAdmin(_PartnerMappingAdmin):
 
 
 class PartnerColumnMappingForm(forms.ModelForm):
-    field = forms.ChoiceField(choices=[("", "(ignore this column)"), *((name, name) for name in ROW_FIELDS)],
-                              required=False, help_text="Our feed field (docs/feeds.md lists them).")
+    # The choices are our feed field names (code, as docs/feeds.md and the API write them): not translated.
+    field = forms.ChoiceField(label=_("Field"), choices=[("", _("(ignore this column)")),
+                                                         *((name, name) for name in ROW_FIELDS)],
+                              required=False, help_text=_("Our feed field (docs/feeds.md lists them)."))
 
     class Meta:
         model = PartnerColumnMapping
@@ -283,8 +292,9 @@ class PartnerColumnMappingForm(forms.ModelForm):
 
 
 class FeedPreviewForm(forms.Form):
-    partner = forms.ModelChoiceField(queryset=Partner.objects.none())
-    file = forms.FileField(required=False, help_text="A sample of the feed; empty: the partner's latest uploaded feed.")
+    partner = forms.ModelChoiceField(label=_("Partner"), queryset=Partner.objects.none())
+    file = forms.FileField(label=_("File"), required=False,
+                           help_text=_("A sample of the feed; empty: the partner's latest uploaded feed."))
     format = forms.ChoiceField(label=_("Format"), choices=[("", _("Detect from the content")), *FeedFormat.choices],
                                required=False)
 
@@ -320,7 +330,7 @@ class PartnerColumnMappingAdmin(_PartnerMappingAdmin):
             preview = feed_preview(partner=form.cleaned_data["partner"], upload=form.cleaned_data["file"],
                                    feed_format=form.cleaned_data["format"])
         context = {
-            **self.admin_site.each_context(request), "title": "Preview a feed with the column mapping",
+            **self.admin_site.each_context(request), "title": gettext("Preview a feed with the column mapping"),
             "form": form, "preview": preview, "opts": self.model._meta, "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/catalog/partnercolumnmapping/preview.html", context)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from catalog.models import FeedFormat, FeedImport, Partner, PartnerColumnMapping
 
@@ -35,13 +36,14 @@ def feed_preview(*, partner: Partner, upload: BinaryIO | None = None, feed_forma
     if upload is None:
         latest = FeedImport.objects.filter(partner=partner).exclude(file="").order_by("-created_at").first()
         if latest is None:
-            return FeedPreview(source="", error="Upload a sample of the feed: this partner has no stored feed yet.")
+            return FeedPreview(source="",
+                               error=gettext("Upload a sample of the feed: this partner has no stored feed yet."))
         with latest.file.open("rb") as stored:
             head = stored.read(PREVIEW_BYTES)
-        source = f"the import of {latest.created_at:%Y-%m-%d %H:%M}"
+        source = gettext("the import of %(when)s") % {"when": f"{latest.created_at:%Y-%m-%d %H:%M}"}
     else:
         head = upload.read(PREVIEW_BYTES)
-        source = getattr(upload, "name", "the upload")
+        source = getattr(upload, "name", "") or gettext("the upload")
     column_map = dict(PartnerColumnMapping.objects.filter(partner=partner).values_list("column", "field"))
     preview = FeedPreview(source=source, format=feed_format or detect_format(head[:4096]))
     parser = parser_for(preview.format, column_map=column_map)
