@@ -7,11 +7,15 @@ are redirected like anyone else but never billed (their click is recorded with b
 so a conversion that still follows one is attributed; it costs the partner nothing).
 
 The person is the bot user (profile) when the recommendation has one; for an anonymous link
-(a recommendation made through the API without telegram_id) it is the client: its address and
-user agent. Neither is stored: the de-duplication key is an HMAC (keyed by SECRET_KEY) of the
-link and the person, good only for recognising a repeat.
+(a recommendation made through the API without telegram_id) it is the client's network: its IPv4
+address, or the /64 prefix of its IPv6 address. The user agent is deliberately not part of it: a
+client can send a new one with every request for free, and so could bill a link as often as it
+liked; a /64 is what one IPv6 subscriber is given, and its lower bits rotate at will. Nothing of
+the address is stored: the de-duplication key is an HMAC (keyed by SECRET_KEY) of the link and the
+person, good only for recognising a repeat.
 """
 
+import ipaddress
 import re
 import uuid
 from collections.abc import Mapping
@@ -45,17 +49,30 @@ def is_billable_request(*, method: str, user_agent: str, headers: Mapping[str, s
     return not any(_PREFETCH.search(headers.get(name) or "") for name in _PURPOSE_HEADERS)
 
 
+def client_network(address: str) -> str:
+    """The part of a client address that names one subscriber: an IPv4 address, an IPv6 /64 prefix."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address.strip()
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 def click_dedup_key(*, profile_id: int | None, offer_id: int, recommendation_id: uuid.UUID,
-                    client_address: str, user_agent: str) -> str:
+                    client_address: str) -> str:
     """32 hex digits naming (link, person): equal for repeats that must be billed once, unguessable otherwise.
 
     A known bot user is one person on one offer whichever card (recommendation) they tap, as
-    before; an anonymous link is keyed on the link itself and the client's address + user agent.
+    before; an anonymous link is keyed on the link itself and the client's network.
     """
     if profile_id is not None:
         subject = f"profile:{profile_id}:offer:{offer_id}"
     else:
-        subject = f"link:{recommendation_id.hex}:{offer_id}:client:{client_address}\n{user_agent}"
+        subject = f"link:{recommendation_id.hex}:{offer_id}:client:{client_network(client_address)}"
     return salted_hmac(_DEDUP_SALT, subject, algorithm="sha256").hexdigest()[:32]
 
 

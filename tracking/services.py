@@ -124,7 +124,7 @@ def click_record(*, target: LinkTarget, user_agent: str = "", client_address: st
     Raises LinkTargetMissing (→ 404) or OfferGone (→ "offer is gone" page, no redirect).
     A billable click repeated by the same person on the same link within settings.CLICK_DEDUP_SECONDS
     reuses the earlier click, so it is billed once and the shop sees one click id; the person is the
-    bot user, or for an anonymous link the client's address + user agent (tracking.billing).
+    bot user, or for an anonymous link the client's network (tracking.billing).
     A click that is not billable (a crawler, a prefetch, a HEAD request) is recorded apart, free.
     """
     link = _link_row(target)
@@ -140,8 +140,7 @@ def click_record(*, target: LinkTarget, user_agent: str = "", client_address: st
         return ClickResult(click_id, offer_url_with_click_id(url=link.url, param=link.click_param, click_id=click_id),
                            created=True)
     dedup_key = click_dedup_key(profile_id=link.profile_id, offer_id=link.offer_id,
-                                recommendation_id=target.recommendation_id, client_address=client_address,
-                                user_agent=user_agent)
+                                recommendation_id=target.recommendation_id, client_address=client_address)
     window_start = now - timedelta(seconds=settings.CLICK_DEDUP_SECONDS)
     while True:
         click_id = _click_insert_unless_recent(link=link, target=target, user_agent=user_agent, now=now,

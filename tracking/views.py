@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from catalog.models import Partner
+from moodstream.proxy import client_ip
 from moodstream.tokens import secret_matches
 
 from .billing import is_billable_request
@@ -29,8 +30,9 @@ def go(request, token: str):
     try:
         result = click_record(
             target=target, user_agent=user_agent,
-            # The connecting address: a client-supplied X-Forwarded-For would let anyone bill at will.
-            client_address=request.META.get("REMOTE_ADDR", ""),
+            # The connecting address, or the one a trusted proxy (settings.TRUSTED_PROXY) reports: a
+            # client-supplied X-Forwarded-For is never believed, or anyone could bill at will.
+            client_address=client_ip(request) or "",
             billable=is_billable_request(method=request.method, user_agent=user_agent, headers=request.headers))
     except LinkTargetMissing:
         raise Http404("Unknown link.") from None

@@ -79,8 +79,31 @@ def catalogue_offer_for_api(partner):
 def test_anonymous_clicks_by_different_people_are_billed_each(client, anonymous_link):
     client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
     client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="198.51.100.20")  # another address
-    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER + " Edg/131.0", REMOTE_ADDR="203.0.113.7")  # another browser
+    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="2001:db8:1:2::10")  # an IPv6 subscriber
+    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="2001:db8:1:3::10")  # another /64
     client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")  # the first one again
+    assert billable_clicks().count() == 4
+
+
+def test_a_new_user_agent_or_ipv6_interface_id_does_not_bill_again(client, anonymous_link):
+    """A user agent costs nothing to change, nor do the lower 64 bits of an IPv6 address: neither makes a new person."""
+    for number in range(10):
+        client.get(anonymous_link, HTTP_USER_AGENT=f"{BROWSER} Variant/{number}", REMOTE_ADDR="203.0.113.7")
+        client.get(anonymous_link, HTTP_USER_AGENT=f"{BROWSER} Variant/{number}",
+                   REMOTE_ADDR=f"2001:db8:1:2::{number + 1:x}")
+    assert billable_clicks().count() == 2
+
+
+def test_forwarded_for_is_believed_only_behind_a_trusted_proxy(client, anonymous_link, settings):
+    settings.TRUSTED_PROXY = False
+    for forged in ("198.51.100.1", "198.51.100.2"):
+        client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=forged)
+    assert billable_clicks().count() == 1
+
+    settings.TRUSTED_PROXY = True  # the proxy appends the real client's address last
+    for person in ("198.51.100.1", "198.51.100.2", "198.51.100.2"):
+        client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="10.0.0.2",
+                   HTTP_X_FORWARDED_FOR=f"1.2.3.4, {person}")
     assert billable_clicks().count() == 3
 
 
