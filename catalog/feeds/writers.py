@@ -26,6 +26,8 @@ _ITEM_DEFAULTS = {field.attname: field.get_default() for field in _ITEM_FIELDS}
 _COPY_NAMES = ["id", *(field.column for field in _ITEM_FIELDS)]
 _COPY_PLAN = [(field.attname, _ITEM_DEFAULTS[field.attname]) for field in _ITEM_FIELDS]
 _JSON_AT = [1 + index for index, field in enumerate(_ITEM_FIELDS) if field.get_internal_type() == "JSONField"]
+# json.dumps(value, ensure_ascii=False) without building an encoder for each value.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 _STAMPS_AT = [1 + index for index, (name, _default) in enumerate(_COPY_PLAN) if name in ("created_at", "updated_at")]
 
 
@@ -122,7 +124,7 @@ class PostgresCopyWriter(OrmWriter):
         for item_id, row in zip(ids, rows):
             values = [item_id, *[row.get(name, default) for name, default in _COPY_PLAN]]
             for index in _JSON_AT:
-                values[index] = json.dumps(values[index], ensure_ascii=False)
+                values[index] = _to_json(values[index])
             for index in _STAMPS_AT:
                 values[index] = now
             records.append(values)
