@@ -7,6 +7,7 @@ a file that breaks halfway leaves the catalogue exactly as it was.
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,19 +98,42 @@ class FeedRun:
         self.max_description = settings.FEED_MAX_DESCRIPTION_CHARS
         self.writer = writer_for_connection(fast=fast_writes)
         self.items = ItemResolver(genres=GenreMapper("feed"), writer=self.writer)
+        self._background: ThreadPoolExecutor | None = None
+        self._writing: Future | None = None
 
     def run(self, rows: Iterable[OfferRow]) -> FeedReport:
-        batch: list[OfferRow] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= BATCH_SIZE:
+        if self.writer.background_writes:
+            # One writer thread: batch N is written (items resolved and created, offers upserted)
+            # while this thread parses and validates batch N+1, so the CPU work of one overlaps
+            # the database's work for the other. Batches are still written one after the other,
+            # in order, on this thread's connection (the writer shares it: one transaction).
+            self.writer.connection.inc_thread_sharing()
+            self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-writer")
+        try:
+            batch: list[OfferRow] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= BATCH_SIZE:
+                    self._batch(batch)
+                    batch = []
+            if batch:
                 self._batch(batch)
-                batch = []
-        if batch:
-            self._batch(batch)
-        if self.is_full:
-            self._withdraw_missing()
+            self._written()
+            if self.is_full:
+                self._withdraw_missing()
+        finally:
+            if self._background is not None:
+                # Never leave a write running: the caller's transaction is rolled back or committed next.
+                self._background.shutdown(wait=True)
+                self._background = None
+                self.writer.connection.dec_thread_sharing()
         return self.report
+
+    def _written(self) -> None:
+        """Wait for the batch being written; its error, if any, is raised here, failing the import."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()
 
     def reject(self, row: OfferRow, field_name: str, reason: str, value: str = "",
                problems: list[RowRejected] | None = None) -> None:
@@ -172,8 +196,13 @@ class FeedRun:
                 self.reject(row, exc.field, exc.reason, exc.value, exc.problems)
                 continue
             valid.append((offer, digest, known is not None))
+        # The next batch's items are matched against this one's, so batches are written in order.
+        self._written()
         if valid:
-            self._write(valid)
+            if self._background is not None:
+                self._writing = self._background.submit(self._write, valid)
+            else:
+                self._write(valid)
         if self.progress:
             self.progress(len(rows))
 

@@ -41,7 +41,7 @@ def match_key(kind: str, title: str, year: int | None, creators) -> tuple:
     return (kind, fast_normalize_title(title), year, fast_normalize_title(creators[0]) if creators else "")
 
 
-def item_fields(data: ItemData) -> dict:
+def item_fields(data: ItemData, normalized_title: str | None = None) -> dict:
     """The ContentItem field values of a new item, with the derived fields computed as
     catalog.services.item_refresh_derived_fields does (length: runtime for films, reading time
     from pages for books, duration for tracks)."""
@@ -63,7 +63,8 @@ def item_fields(data: ItemData) -> dict:
         # A track's duration; an audiobook's listening time (a book with pages keeps its reading time).
         fields["duration_seconds"] = data.duration_seconds
         fields["length_minutes"] = ceil(data.duration_seconds / 60)
-    fields["normalized_title"] = fast_normalize_title(data.title)
+    # The caller may pass it when it has it (the match key holds it).
+    fields["normalized_title"] = fast_normalize_title(data.title) if normalized_title is None else normalized_title
     fields["primary_creator"] = (data.creators[0] if data.creators else "")[:300]
     return fields
 
@@ -95,20 +96,21 @@ class ItemResolver:
                 if ids[index] is None and getattr(data, field) in found:
                     ids[index] = found[getattr(data, field)]
         pending = [index for index, item_id in enumerate(ids) if item_id is None]
+        # Each row's match key, computed once: the title match and the creation both use it.
+        keys = {index: match_key(batch[index].kind, batch[index].title, batch[index].year, batch[index].creators)
+                for index in pending}
         if pending:
-            self._match_by_title(batch, ids, pending)
+            self._match_by_title(batch, ids, pending, keys)
         matched = [index for index, item_id in enumerate(ids) if item_id is not None]
         result = ResolveResult(item_ids=ids)  # type: ignore[arg-type]
         pending = [index for index, item_id in enumerate(ids) if item_id is None]
         if pending:
-            result.created = self._create(batch, ids, pending)
+            result.created = self._create(batch, ids, pending, keys)
         if self.update_existing and matched:
             result.updated = self._update(batch, ids, matched)
         return result
 
-    def _match_by_title(self, batch, ids, pending) -> None:
-        keys = {index: match_key(batch[index].kind, batch[index].title, batch[index].year, batch[index].creators)
-                for index in pending}
+    def _match_by_title(self, batch, ids, pending, keys) -> None:
         titles = {key[1] for key in keys.values()}
         kinds = {key[0] for key in keys.values()}
         candidates: dict[tuple, list[tuple]] = defaultdict(list)
@@ -125,24 +127,27 @@ class ItemResolver:
                     ids[index] = item_id
                     break
 
-    def _create(self, batch, ids, pending) -> int:
+    def _create(self, batch, ids, pending, match_keys) -> int:
         new_data: list[ItemData] = []
+        normalized: list[str] = []  # each new item's normalised title (from its match key)
         owner: dict[tuple, int] = {}  # external id or title key → position in new_data
         positions: dict[int, int] = {}
         for index in pending:
             data = batch[index]
             keys = [(field, getattr(data, field)) for field in EXTERNAL_IDS if getattr(data, field)]
-            title_key = ("title", *match_key(data.kind, data.title, data.year, data.creators))
+            title_key = ("title", *match_keys[index])
             position = next((owner[key] for key in keys if key in owner), None)
             if position is None and title_key in owner and not self._conflicts(new_data[owner[title_key]], data):
                 position = owner[title_key]
             if position is None:
                 position = len(new_data)
                 new_data.append(data)
+                normalized.append(match_keys[index][1])
             for key in (*keys, title_key):
                 owner.setdefault(key, position)
             positions[index] = position
-        new_ids = self.writer.insert_items([item_fields(data) for data in new_data], timezone.now())
+        new_ids = self.writer.insert_items([item_fields(data, title) for data, title in zip(new_data, normalized)],
+                                           timezone.now())
         for index, position in positions.items():
             ids[index] = new_ids[position]
         self._add_genres(zip(new_ids, new_data), fresh=True)

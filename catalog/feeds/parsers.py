@@ -74,7 +74,13 @@ def detect_format(head: bytes) -> str:
 
 
 def _split_list(value: str, pattern: re.Pattern = _LIST_SPLIT) -> tuple[str, ...]:
-    return tuple(part for part in pattern.split(value.strip()) if part) if value else ()
+    if not value:
+        return ()
+    text = value.strip()
+    separators = _SEPARATORS.get(pattern)
+    if separators is not None and not any(separator in text for separator in separators):
+        return (text,) if text else ()  # one name (the common case): what the split gives, without it
+    return tuple(part for part in pattern.split(text) if part)
 
 
 # --- YML --------------------------------------------------------------------------------------
@@ -428,6 +434,8 @@ MERCHANT_FIELDS: dict[str, str] = {
     "age_rating": "age", "kind": "kind",
 }
 _MERCHANT_LIST_SPLIT = re.compile(r"\s*[|;>]\s*")  # product_type is a path: "Books > Fiction > Mystery"
+# The characters each list pattern splits at (_split_list skips the regex when none is there).
+_SEPARATORS = {_LIST_SPLIT: "|;", _CREATOR_SPLIT: ",;", _MERCHANT_LIST_SPLIT: "|;>"}
 
 
 def _merchant_key(name: str) -> str:

@@ -353,6 +353,111 @@ _LIST_INDEXES = [index for index, name in enumerate(ROW_FIELDS) if name in LIST_
 
 def validate_row(row: OfferRow, *, max_description_chars: int) -> ValidOffer:
     """Check one row; every problem found is reported, each with its field and reason."""
+    # Almost every row of a real feed is valid: it is checked first by a straight pass that
+    # stops at the first problem, and only a row with a problem takes the full pass below that
+    # collects every problem (its result for a valid row is the same; this runs for every row).
+    try:
+        offer = _valid_row(row, max_description_chars)
+    except RowRejected:
+        offer = None
+    if offer is not None:
+        return offer
+    return _every_problem(row, max_description_chars=max_description_chars)
+
+
+def _valid_row(row: OfferRow, max_description_chars: int) -> ValidOffer | None:
+    """`_every_problem` for a row without problems, the same steps in a straight line; None (or
+    RowRejected) as soon as the row has a problem, for the full pass to report."""
+    if "__not_an_object__" in row.extra or control_character_problems(row):
+        return None
+    sku = clean_text(row.sku, limit=200, field_name="sku")
+    title = clean_text(row.title, limit=500, field_name="title")
+    if not (sku or row.sku.strip()) or not (title or row.title.strip()) or not row.url.strip():
+        return None
+    url = http_url(row.url, field_name="url", limit=2000)
+    price_text, price_currency = split_amount(row.price)
+    price = parse_price(price_text)
+    currency = _currency(row, price_currency)
+    if row.sale_price.strip():
+        sale_text, sale_currency = split_amount(row.sale_price)
+        sale = parse_price(sale_text, "sale_price")
+        if sale_currency and sale_currency != currency:
+            return None
+        if sale < price:
+            price = sale
+    offer_type = OFFER_TYPE_ALIASES.get(row.offer_type.strip().casefold() or "buy")
+    if offer_type is None:
+        return None
+    available = parse_available(row.available)
+    kind = kind_of(row)
+    description = row.description
+    if description and not description.isprintable():
+        description = _CONTROL.sub("", description)
+    description = description.strip()
+    if len(description) > max_description_chars:
+        return None
+    creators = [name for name in (clean_text(name, limit=300, field_name="creators") for name in row.creators) if name]
+    narrators = [name for name in (clean_text(name, limit=300, field_name="narrators") for name in row.narrators)
+                 if name]
+    cast = [name for name in (clean_text(name, limit=300, field_name="cast") for name in row.cast) if name]
+    main_role = MAIN_ROLES.get(kind, "creator")
+    credits = [{"name": name, "role": main_role} for name in creators]
+    credits += [{"name": name, "role": "narrator"} for name in narrators]
+    credits += [{"name": name, "role": "cast"} for name in cast]
+    barcode = parse_barcode(row.barcode) if row.barcode else ""
+    isbn = isbn13_from(row.isbn) if row.isbn else ""
+    if not isbn and barcode.startswith(("978", "979")) and len(barcode) == 13 and kind == Kind.BOOK:
+        isbn = isbn13_from(barcode)
+    runtime = _minutes(row.runtime_minutes) if row.runtime_minutes else None
+    duration = parse_duration(row.duration_seconds, "duration_seconds", bare=1) if row.duration_seconds else None
+    length = parse_duration(row.length, "length") if row.length else None
+    if length:
+        if kind == Kind.FILM and runtime is None:
+            runtime = ceil(length / 60)
+        elif kind in (Kind.TRACK, Kind.BOOK) and duration is None:
+            duration = length
+    pages = parse_int(row.pages, "pages", low=1, high=100_000) if row.pages else None
+    if pages is not None and kind and kind != Kind.BOOK:
+        return None
+    item = ItemData(
+        kind=kind,
+        title=title,
+        original_title=clean_text(row.original_title, limit=500, field_name="original_title")
+        if row.original_title else "",
+        creators=creators,
+        credits=credits,
+        year=parse_year(row.year) if row.year else None,
+        genres=tuple(name for name in (clean_text(g, limit=200, field_name="genres") for g in row.genres) if name),
+        description=description,
+        cover_url=http_url(row.picture, field_name="picture", limit=1000) if row.picture.strip() else "",
+        language=_language(row.language) if row.language else "",
+        runtime_minutes=runtime,
+        pages=pages,
+        duration_seconds=duration,
+        isbn13=isbn,
+        imdb_id=_checked(row.imdb_id.strip().lower(), _IMDB_ID, "imdb_id", "not an IMDb id like tt0816692")
+        if row.imdb_id else "",
+        isrc=_checked(re.sub(r"[\s-]", "", row.isrc).upper(), _ISRC, "isrc", "not an ISRC like USUM71703861")
+        if row.isrc else "",
+        album=clean_text(row.album, limit=300, field_name="album") if row.album else "",
+        tempo=parse_float(row.tempo, "tempo", low=0, high=399, exclusive_low=True) if row.tempo else None,
+        energy=parse_float(row.energy, "energy", low=0, high=1) if row.energy else None,
+        valence=parse_float(row.valence, "valence", low=0, high=1) if row.valence else None,
+        danceability=parse_float(row.danceability, "danceability", low=0, high=1) if row.danceability else None,
+        acousticness=parse_float(row.acousticness, "acousticness", low=0, high=1) if row.acousticness else None,
+        mode=parse_mode(row.mode) if row.mode else "",
+        series=clean_text(row.series, limit=300, field_name="series") if row.series else "",
+        publisher=clean_text(row.publisher, limit=300, field_name="publisher") if row.publisher else "",
+        country=clean_text(row.country, limit=100, field_name="country") if row.country else "",
+        age_rating=parse_age(row.age) if row.age else None,
+        barcode=barcode,
+    )
+    return ValidOffer(sku=sku, url=url, price=price, currency=currency, offer_type=offer_type,
+                      available=available, item=item)
+
+
+def _every_problem(row: OfferRow, *, max_description_chars: int) -> ValidOffer:
+    """The full check of a row: every problem found is reported, each with its field and reason."""
     if "__not_an_object__" in row.extra:
         raise RowRejected("", f"an offer must be an object, not {row.extra['__not_an_object__']}")
     problems = control_character_problems(row)

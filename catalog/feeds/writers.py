@@ -7,9 +7,11 @@ the database's work. Elsewhere (the SQLite default) the same rows go through bul
 """
 
 import json
+import threading
+from contextlib import contextmanager
 from datetime import datetime
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from catalog.models import ContentItem, Offer
 
@@ -19,9 +21,20 @@ OFFER_UPDATE_FIELDS = ["item", "url", "price", "currency", "offer_type", "availa
 ITEM_INSERT_BATCH = 1000
 _ITEM_FIELDS = [field for field in ContentItem._meta.concrete_fields if not field.primary_key]
 _ITEM_DEFAULTS = {field.attname: field.get_default() for field in _ITEM_FIELDS}
+# PostgresCopyWriter.insert_items: the COPY's columns, each value's name and default, and where
+# the JSON columns (creators, credits: sent as JSON text) and the timestamps are.
+_COPY_NAMES = ["id", *(field.column for field in _ITEM_FIELDS)]
+_COPY_PLAN = [(field.attname, _ITEM_DEFAULTS[field.attname]) for field in _ITEM_FIELDS]
+_JSON_AT = [1 + index for index, field in enumerate(_ITEM_FIELDS) if field.get_internal_type() == "JSONField"]
+# json.dumps(value, ensure_ascii=False) without building an encoder for each value.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+_STAMPS_AT = [1 + index for index, (name, _default) in enumerate(_COPY_PLAN) if name in ("created_at", "updated_at")]
 
 
 class OrmWriter:
+    # Whether FeedRun may call the writes from a second thread (see PostgresCopyWriter).
+    background_writes = False
+
     # Reads of a batch's existing rows (here with the writes: PostgreSQL answers both faster
     # with one array parameter than with thousands of IN (...) placeholders).
     def offers_by_sku(self, partner_id: int, skus: list[str]) -> list[tuple]:
@@ -63,14 +76,25 @@ class OrmWriter:
 
 class PostgresCopyWriter(OrmWriter):
     set_based_withdrawal = True
+    # FeedRun writes a batch from a second thread while it parses and validates the next one
+    # (the thread waits on PostgreSQL with the GIL released). Both threads use the importing
+    # thread's connection, so everything stays in the import's one transaction; the lock keeps
+    # them to one statement (or COPY) at a time on it, as the protocol requires.
+    background_writes = True
 
     def __init__(self):
         self._staged = False
         self._seen_staged = False
+        self.connection = connections[DEFAULT_DB_ALIAS]  # the creating thread's: see background_writes
+        self.lock = threading.Lock()
 
-    @staticmethod
-    def _fetch(sql: str, params: list) -> list[tuple]:
-        with connection.cursor() as cursor:
+    @contextmanager
+    def _cursor(self):
+        with self.lock, self.connection.cursor() as cursor:
+            yield cursor
+
+    def _fetch(self, sql: str, params: list) -> list[tuple]:
+        with self._cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
@@ -90,30 +114,30 @@ class PostgresCopyWriter(OrmWriter):
 
     def insert_items(self, rows: list[dict], now: datetime) -> list[int]:
         table = ContentItem._meta.db_table
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                            [table, len(rows)])
             ids = [row[0] for row in cursor.fetchall()]
-            names = ["id", *(field.column for field in _ITEM_FIELDS)]
-            plan = [(field.attname, _ITEM_DEFAULTS[field.attname]) for field in _ITEM_FIELDS]
-            # JSON columns (creators, credits) go through COPY as JSON text.
-            json_at = [1 + index for index, field in enumerate(_ITEM_FIELDS) if field.get_internal_type() == "JSONField"]
-            stamps_at = [1 + index for index, (name, _default) in enumerate(plan) if name in ("created_at", "updated_at")]
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-                for item_id, row in zip(ids, rows):
-                    values = [item_id, *[row.get(name, default) for name, default in plan]]
-                    for index in json_at:
-                        values[index] = json.dumps(values[index], ensure_ascii=False)
-                    for index in stamps_at:
-                        values[index] = now
-                    copy.write_row(values)
+        # The COPY rows are built before taking the connection again: the importing thread may
+        # need it meanwhile (see background_writes).
+        records = []
+        for item_id, row in zip(ids, rows):
+            values = [item_id, *[row.get(name, default) for name, default in _COPY_PLAN]]
+            for index in _JSON_AT:
+                values[index] = _to_json(values[index])
+            for index in _STAMPS_AT:
+                values[index] = now
+            records.append(values)
+        with self._cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(_COPY_NAMES)}) FROM STDIN") as copy:
+            for values in records:
+                copy.write_row(values)
         return ids
 
     def insert_item_genres(self, pairs: list[tuple[int, int]]) -> None:
         if not pairs:
             return
         table = ContentItem.genres.through._meta.db_table
-        with connection.cursor() as cursor, cursor.cursor.copy(
+        with self._cursor() as cursor, cursor.cursor.copy(
             f"COPY {table} (contentitem_id, genre_id) FROM STDIN"
         ) as copy:
             for pair in pairs:
@@ -121,7 +145,7 @@ class PostgresCopyWriter(OrmWriter):
 
     def upsert_offers(self, partner_id: int, rows: list[tuple], now: datetime) -> None:
         table = Offer._meta.db_table
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             if not self._staged:
                 # Dropped when the import's transaction commits.
                 cursor.execute(
@@ -148,7 +172,7 @@ class PostgresCopyWriter(OrmWriter):
         catalogue back into Python: its cost no longer grows with the catalogue, and memory stays flat."""
         if not skus:
             return
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             self._stage_seen_table(cursor)
             with cursor.cursor.copy("COPY feed_seen_sku (sku) FROM STDIN") as copy:
                 for sku in skus:
@@ -164,7 +188,7 @@ class PostgresCopyWriter(OrmWriter):
 
     def withdraw_missing(self, partner_id: int, now: datetime) -> int:
         table = Offer._meta.db_table
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             self._stage_seen_table(cursor)  # a feed whose rows all lacked a SKU withdraws everything
             # Autovacuum never analyses temporary tables: without ANALYZE the planner would guess
             # the number of SKUs instead of knowing it when it chooses the anti-join's plan.
