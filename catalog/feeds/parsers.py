@@ -289,6 +289,36 @@ class _YmlTarget:
         return row
 
 
+def _xml_rows(stream: BinaryIO, target, *, what: str) -> Iterator[OfferRow]:
+    """Feed the stream in chunks to defusedxml's expat parser, yielding the rows `target` builds.
+
+    Entity declarations (XML bombs) and external entities are refused; the DOCTYPE line of ordinary
+    feeds is allowed. A broken file fails as "not <what>: …".
+    """
+    parser = DefusedXMLParser(target=target, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    target.expat = parser.parser
+    # Bind the element handlers straight to the target: ElementTree's wrappers cost more
+    # than the parsing itself. defusedxml's entity and DTD guards stay on the expat parser.
+    parser.parser.StartElementHandler = target.start
+    parser.parser.EndElementHandler = target.end
+    parser.parser.CharacterDataHandler = target.data
+    parser.parser.buffer_size = CHUNK_BYTES  # fewer, larger text callbacks
+    try:
+        while chunk := stream.read(CHUNK_BYTES):
+            parser.feed(chunk)
+            if target.rows:
+                yield from target.rows
+                target.rows.clear()
+        parser.close()
+    except ParseError as exc:
+        raise FeedFormatError(f"not {what}: {exc}") from None
+    except DefusedXmlException as exc:
+        raise FeedFormatError(
+            f"not {what}: entity declarations and external entities are refused ({exc!r})"
+        ) from None
+    yield from target.rows
+
+
 class YmlParser:
     """Yandex Market YML (`yml_catalog/shop/offers/offer`), UTF-8 or windows-1251.
 
@@ -299,29 +329,7 @@ class YmlParser:
     format = FeedFormat.YML
 
     def rows(self, stream: BinaryIO) -> Iterator[OfferRow]:
-        target = _YmlTarget()
-        parser = DefusedXMLParser(target=target, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-        target.expat = parser.parser
-        # Bind the element handlers straight to the target: ElementTree's wrappers cost more
-        # than the parsing itself. defusedxml's entity and DTD guards stay on the expat parser.
-        parser.parser.StartElementHandler = target.start
-        parser.parser.EndElementHandler = target.end
-        parser.parser.CharacterDataHandler = target.data
-        parser.parser.buffer_size = CHUNK_BYTES  # fewer, larger text callbacks
-        try:
-            while chunk := stream.read(CHUNK_BYTES):
-                parser.feed(chunk)
-                if target.rows:
-                    yield from target.rows
-                    target.rows.clear()
-            parser.close()
-        except ParseError as exc:
-            raise FeedFormatError(f"not a YML feed: {exc}") from None
-        except DefusedXmlException as exc:
-            raise FeedFormatError(
-                f"not a YML feed: entity declarations and external entities are refused ({exc!r})"
-            ) from None
-        yield from target.rows
+        return _xml_rows(stream, _YmlTarget(), what="a YML feed")
 
 
 # --- CSV --------------------------------------------------------------------------------------
@@ -473,26 +481,7 @@ class MerchantParser(CsvParser):
             yield from super().rows(buffered)
 
     def _xml(self, stream: BinaryIO) -> Iterator[OfferRow]:
-        target = _MerchantTarget(self)
-        parser = DefusedXMLParser(target=target, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-        target.expat = parser.parser
-        parser.parser.StartElementHandler = target.start
-        parser.parser.EndElementHandler = target.end
-        parser.parser.CharacterDataHandler = target.data
-        try:
-            while chunk := stream.read(CHUNK_BYTES):
-                parser.feed(chunk)
-                if target.rows:
-                    yield from target.rows
-                    target.rows.clear()
-            parser.close()
-        except ParseError as exc:
-            raise FeedFormatError(f"not a Google Merchant / Meta feed: {exc}") from None
-        except DefusedXmlException as exc:
-            raise FeedFormatError(
-                f"not a Google Merchant / Meta feed: entity declarations and external entities are refused ({exc!r})"
-            ) from None
-        yield from target.rows
+        return _xml_rows(stream, _MerchantTarget(self), what="a Google Merchant / Meta feed")
 
 
 class _MerchantTarget:
