@@ -88,7 +88,7 @@ class FeedReport:
 
 class FeedRun:
     def __init__(self, *, partner: Partner, is_full: bool, progress: Callable[[int], None] | None = None,
-                 fast_writes: bool = True):
+                 fast_writes: bool = True, genres: GenreMapper | None = None):
         self.partner = partner
         self.is_full = is_full
         self.progress = progress
@@ -97,7 +97,8 @@ class FeedRun:
         self.keep_rejected = settings.FEED_REJECTED_ROWS_KEPT
         self.max_description = settings.FEED_MAX_DESCRIPTION_CHARS
         self.writer = writer_for_connection(fast=fast_writes)
-        self.items = ItemResolver(genres=GenreMapper("feed"), writer=self.writer)
+        # The caller's mapper when it has one (the import's category mapping loaded it already).
+        self.items = ItemResolver(genres=genres or GenreMapper("feed"), writer=self.writer)
         self._background: ThreadPoolExecutor | None = None
         self._writing: Future | None = None
 

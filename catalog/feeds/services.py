@@ -251,10 +251,11 @@ def _import_rows(feed_import: FeedImport, stream: BinaryIO, size: int) -> FeedRe
                       .values_list("column", "field"))
     parser = parser_for(feed_import.format, column_map=column_map)
     genre_aliases_seed(source="feed")
-    categories = CategoryMapper(partner_id=feed_import.partner_id, genres=GenreMapper("feed"))
+    genres = GenreMapper("feed")
+    categories = CategoryMapper(partner_id=feed_import.partner_id, genres=genres)
     with transaction.atomic():
         partner = Partner.objects.select_for_update().get(pk=feed_import.partner_id)
-        run = FeedRun(partner=partner, is_full=feed_import.is_full, progress=progress)
+        run = FeedRun(partner=partner, is_full=feed_import.is_full, progress=progress, genres=genres)
         report = run.run(_mapped(parser.rows(counting), categories))
         report.unmapped_categories = categories.report()
         if report.rows_total == 0:
