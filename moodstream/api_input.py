@@ -14,8 +14,6 @@ One mechanism for every operation, not a check per view:
   (recommender.serializers' integer fields default to them).
 """
 
-import re
-
 from django.conf import settings
 from django.http import JsonResponse
 from django.utils import translation
@@ -26,11 +24,11 @@ from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from .api_errors import API_PREFIX, error_body
+from .control_characters import CONTROL_CHARACTERS
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 API_DEFAULT_LANGUAGE = "en"
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CONTROL_CHARACTERS_CODE = "control_characters"
 
 

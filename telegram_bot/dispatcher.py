@@ -12,12 +12,12 @@ failure and sends the user a short apology.
 
 import enum
 import logging
-import re
 
 from django.db import connection, transaction
 from django.utils import timezone
 from telegram import Update
 
+from moodstream.control_characters import CONTROL_CHARACTERS_AND_DEL
 from users.models import Profile
 from users.services import profile_follow_client_language, profile_get_or_create_for_telegram
 
@@ -41,8 +41,6 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"  # the handler raised; logged, the user told, the update not retried
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
 
 def without_control_chars(value):
     """`value` (decoded JSON) with C0 control characters (NUL, …; not tab or newline) taken out of every string.
@@ -51,7 +49,7 @@ def without_control_chars(value):
     redelivered it forever; no other control character means anything in a name or a message either.
     """
     if isinstance(value, str):
-        return _CONTROL.sub("", value) if _CONTROL.search(value) else value
+        return CONTROL_CHARACTERS_AND_DEL.sub("", value) if CONTROL_CHARACTERS_AND_DEL.search(value) else value
     if isinstance(value, dict):
         return {without_control_chars(key): without_control_chars(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from catalog.models import Offer, Partner
-from moodstream.api_input import CONTROL_CHARACTERS, CONTROL_CHARACTERS_CODE, control_characters_message
+from moodstream.api_input import CONTROL_CHARACTERS_CODE, control_characters_message
+from moodstream.control_characters import CONTROL_CHARACTERS
 from recommender.models import Recommendation
 
 from .billing import advisory_lock_id, click_dedup_key

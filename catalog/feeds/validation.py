@@ -7,6 +7,7 @@ from math import ceil
 from operator import attrgetter
 
 from catalog.models import Kind, MusicMode, OfferType
+from moodstream.control_characters import CONTROL_CHARACTERS, CONTROL_CHARACTERS_AND_DEL
 
 from .genres import merchant_category
 from .languages import iso_639_1
@@ -57,9 +58,6 @@ FALSE_WORDS = frozenset({"false", "0", "no", "n", "нет", "out_of_stock", "out
 MAX_PRICE = Decimal("9999999999.99")
 _IMDB_ID = re.compile(r"^tt\d{7,10}$")
 _ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# C0 control characters other than tab, newline and carriage return: a row with one is rejected.
-_C0 = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _BARCODE = re.compile(r"^\d{8}$|^\d{12,14}$")
 _AMOUNT_CODE = re.compile(r"^\s*(?:([A-Za-z]{3})\s*)?([-+]?[\d\s\u00a0.,]+?)\s*(?:([A-Za-z]{3}))?\s*$")
 _YEAR = re.compile(r"^\d{4}")
@@ -134,7 +132,7 @@ def clean_text(value: str, *, limit: int, field_name: str) -> str:
     """Plain text as given (escaping happens where it is shown), minus control characters."""
     if not value:
         return ""
-    value = (value if value.isprintable() else _CONTROL.sub("", value)).strip()
+    value = (value if value.isprintable() else CONTROL_CHARACTERS_AND_DEL.sub("", value)).strip()
     if len(value) > limit:
         raise RowRejected(field_name, f"{len(value)} characters, at most {limit} are allowed", value)
     return value
@@ -327,7 +325,7 @@ def parse_barcode(value: str) -> str:
 
 def printable(text: str) -> str:
     """The text with each C0 control character (tab and newline aside) shown as U+FFFD."""
-    return _C0.sub("\ufffd", text) if text and not text.isprintable() else text
+    return CONTROL_CHARACTERS.sub("\ufffd", text) if text and not text.isprintable() else text
 
 
 def control_character_problems(row: OfferRow) -> list[RowRejected]:
@@ -335,15 +333,15 @@ def control_character_problems(row: OfferRow) -> list[RowRejected]:
     each, named. A NUL can never be stored in PostgreSQL text, and the others are never meant."""
     values = _ROW_TEXTS(row)
     # One search over all the text for the common case (none), field by field only on a hit.
-    if not _C0.search("\n".join([value for value in values if value.__class__ is str]
+    if not CONTROL_CHARACTERS.search("\n".join([value for value in values if value.__class__ is str]
                                 + [part for index in _LIST_INDEXES for part in values[index]])):
         return []
     problems = []
     for name, value in zip(ROW_FIELDS, values):
         text = "\n".join(value) if isinstance(value, tuple) else value
-        if found := _C0.search(text):
+        if found := CONTROL_CHARACTERS.search(text):
             problems.append(RowRejected(name, f"contains the control character U+{ord(found.group()):04X}",
-                                        _C0.sub("\ufffd", text)))
+                                        CONTROL_CHARACTERS.sub("\ufffd", text)))
     return problems
 
 
@@ -392,7 +390,7 @@ def _valid_row(row: OfferRow, max_description_chars: int) -> ValidOffer | None:
     kind = kind_of(row)
     description = row.description
     if description and not description.isprintable():
-        description = _CONTROL.sub("", description)
+        description = CONTROL_CHARACTERS_AND_DEL.sub("", description)
     description = description.strip()
     if len(description) > max_description_chars:
         return None
@@ -504,7 +502,7 @@ def _every_problem(row: OfferRow, *, max_description_chars: int) -> ValidOffer:
 
     description = row.description
     if description and not description.isprintable():
-        description = _CONTROL.sub("", description)
+        description = CONTROL_CHARACTERS_AND_DEL.sub("", description)
     description = description.strip()
     if len(description) > max_description_chars:
         check(_raise, "description", f"{len(description):,} characters, at most {max_description_chars:,} are allowed")
@@ -592,7 +590,7 @@ def _without_control_characters(row: OfferRow, fields: set[str]) -> OfferRow:
     changes = {}
     for name in fields:
         value = getattr(row, name)
-        changes[name] = tuple(_C0.sub("", part) for part in value) if isinstance(value, tuple) else _C0.sub("", value)
+        changes[name] = tuple(CONTROL_CHARACTERS.sub("", part) for part in value) if isinstance(value, tuple) else CONTROL_CHARACTERS.sub("", value)
     return replace(row, **changes)
 
 

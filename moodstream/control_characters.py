@@ -1,0 +1,13 @@
+"""The control characters that input must not carry, in one place for every entry point.
+
+Feed rows, API fields and Telegram updates all meet the same problem: PostgreSQL refuses a NUL in
+text, and no other C0 control character means anything in a title, a SKU or a name. Tab, newline
+and carriage return are ordinary text.
+"""
+
+import re
+
+# Refused where input is checked: a feed row is rejected, an API field answered 400.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Taken out where text is kept as it comes (descriptions, Telegram updates): the same, and DEL.
+CONTROL_CHARACTERS_AND_DEL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
