@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, IntegerField, Prefetch, QuerySet, Value
+from django.db.models import Prefetch, QuerySet
 
 from catalog.models import ContentItem, Genre, Offer, Partner
 from users.models import Profile, Rating
@@ -136,12 +136,13 @@ def user_taste(profile: Profile | None, genre_ids: tuple[int, ...] | None) -> Us
     """Chosen genres (the request's own, else the profile's) and every answer the user gave: one query."""
     if profile is None:
         return UserTaste(tuple(genre_ids or ()), {}, {})
-    rows = Rating.objects.filter(profile=profile).order_by().values_list("item_id", "value", "item__title")
-    if genre_ids is None:
-        # The profile's genres ride along in the same round trip, as rows without a rating value.
-        chosen = (Profile.genres.through.objects.filter(profile=profile).order_by()
-                  .values_list("genre_id", Value(None, output_field=IntegerField()), Value("", output_field=CharField())))
-        rows = rows.union(chosen, all=True)
+    with connection.cursor() as cursor:
+        if genre_ids is None:
+            # The profile's genres ride along in the same round trip, as rows without a rating value.
+            cursor.execute(_TASTE_SQL + _PROFILE_GENRES_SQL, [profile.pk, profile.pk])
+        else:
+            cursor.execute(_TASTE_SQL, [profile.pk])
+        rows = cursor.fetchall()
     answers, titles, profile_genres = {}, {}, []
     for key, value, title in rows:
         if value is None:
@@ -151,6 +152,22 @@ def user_taste(profile: Profile | None, genre_ids: tuple[int, ...] | None) -> Us
         if value > 0:
             titles[key] = title
     return UserTaste(tuple(profile_genres if genre_ids is None else genre_ids), answers, titles)
+
+
+def _taste_sql() -> tuple[str, str]:
+    # Written by hand, as `shown_items`: compiling the ORM's UNION cost more CPU (~1 ms a request) than running it.
+    quote = connection.ops.quote_name
+    rating, item, chosen = Rating._meta, ContentItem._meta, Profile.genres.through._meta
+    answers = (f"SELECT r.{quote(rating.get_field('item').column)}, r.{quote(rating.get_field('value').column)},"
+               f" i.{quote(item.get_field('title').column)} FROM {quote(rating.db_table)} r"
+               f" JOIN {quote(item.db_table)} i ON i.{quote(item.pk.column)} = r.{quote(rating.get_field('item').column)}"
+               f" WHERE r.{quote(rating.get_field('profile').column)} = %s")
+    genres = (f" UNION ALL SELECT g.{quote(chosen.get_field('genre').column)}, NULL, ''"
+              f" FROM {quote(chosen.db_table)} g WHERE g.{quote(chosen.get_field('profile').column)} = %s")
+    return answers, genres
+
+
+_TASTE_SQL, _PROFILE_GENRES_SQL = _taste_sql()
 
 
 @dataclass
