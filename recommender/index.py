@@ -78,6 +78,8 @@ class KindIndex:
     seconds_or_inf: np.ndarray = field(init=False)
     # Mood fit depends only on the mood and the items: computed once per mood per index.
     mood_cache: dict = field(init=False, default_factory=dict, repr=False)
+    # Time fit depends only on the minutes (a few values in practice: the bot's buttons): once per value.
+    time_cache: dict = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self):
         # Native index width: numpy gathers with intp indexes without converting them each time.

@@ -100,17 +100,18 @@ def preference(strategy: Strategy, features: np.ndarray, ix: KindIndex, priors: 
         return (ix.popularity + 1e-9 * np.log1p(ix.votes)).astype(np.float32)
     if strategy.name == MODEL and strategy.model is not None:
         return strategy.model.aligned() @ features
-    out = np.zeros(features.shape[1], dtype=np.float32)
+    # Each feature in standard deviations (a constant one counts nothing), then one matrix-vector product.
     n = max(features.shape[1], 1)
-    for name, row in zip(FEATURES, features):
+    weights = np.zeros(len(FEATURES), dtype=np.float32)
+    for i, (name, row) in enumerate(zip(FEATURES, features)):
         weight = HAND_WEIGHTS[name]
         if weight:
             # Mean and variance through BLAS dot products: no temporary arrays.
             mean = float(row.sum(dtype=np.float64)) / n
             variance = float(np.dot(row, row)) / n - mean * mean
             if variance > 1e-12:
-                out += row * np.float32(weight / np.sqrt(variance))
-    return out
+                weights[i] = weight / np.sqrt(variance)
+    return weights @ features
 
 
 def score_kind(ix: KindIndex, collab: KindCollab | None, *, strategy: Strategy, mood: MoodProfile | None,

@@ -10,6 +10,7 @@ the catalogue size (the index itself is rebuilt only when the catalogue changes)
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -153,18 +154,24 @@ def _log_insert_one_statement(recommendation: Recommendation, rows: list[LogRow]
     itself, so no transaction or savepoint around it (the log is written on every request)."""
     fields = Recommendation._meta.concrete_fields
     values = [f.get_db_prep_save(f.pre_save(recommendation, add=True), connection) for f in fields]
-    quote = connection.ops.quote_name
-    item_columns = ", ".join(quote(RecommendationItem._meta.get_field(name).column)
-                             for name in ("recommendation", "item", "kind", "rank", "score", "in_playlist"))
-    sql = (f"WITH recommendation AS (INSERT INTO {quote(Recommendation._meta.db_table)}"
-           f" ({', '.join(quote(f.column) for f in fields)}) VALUES ({', '.join(['%s'] * len(fields))}))"
-           f" INSERT INTO {quote(RecommendationItem._meta.db_table)} ({item_columns})"
-           " SELECT %s, * FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], %s::float8[], %s::boolean[])")
     columns = [list(column) for column in zip(*rows)] if rows else [[]] * 5
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, recommendation.pk, *columns])
+        cursor.execute(_log_sql(), [*values, recommendation.pk, *columns])
     recommendation._state.adding = False
     recommendation._state.db = connection.alias
+
+
+@functools.cache
+def _log_sql() -> str:
+    """The statement of `_log_insert_one_statement` (PostgreSQL only), built once per process."""
+    quote = connection.ops.quote_name
+    fields = Recommendation._meta.concrete_fields
+    item_columns = ", ".join(quote(RecommendationItem._meta.get_field(name).column)
+                             for name in ("recommendation", "item", "kind", "rank", "score", "in_playlist"))
+    return (f"WITH recommendation AS (INSERT INTO {quote(Recommendation._meta.db_table)}"
+            f" ({', '.join(quote(f.column) for f in fields)}) VALUES ({', '.join(['%s'] * len(fields))}))"
+            f" INSERT INTO {quote(RecommendationItem._meta.db_table)} ({item_columns})"
+            " SELECT %s, * FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], %s::float8[], %s::boolean[])")
 
 
 # --- Training ---------------------------------------------------------------------------------

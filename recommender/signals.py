@@ -152,7 +152,25 @@ def book_sittings(length: np.ndarray, minutes: int) -> np.ndarray:
     return np.ceil(np.maximum(length, 1.0) / minutes)
 
 
+TIME_CACHE_SIZE = 8
+
+
 def time_fit(ix: KindIndex, minutes: int | None) -> TimeFit:
+    """How every item of the kind fits the minutes; computed once per value of the minutes per index
+    (its arrays are shared by the requests, so they are read-only)."""
+    cached = ix.time_cache.get(minutes)
+    if cached is None:
+        if len(ix.time_cache) >= TIME_CACHE_SIZE:
+            ix.time_cache.clear()
+        cached = _time_fit(ix, minutes)
+        for array in vars(cached).values():
+            if array is not None:
+                array.setflags(write=False)
+        ix.time_cache[minutes] = cached
+    return cached
+
+
+def _time_fit(ix: KindIndex, minutes: int | None) -> TimeFit:
     n = ix.size
     if minutes is None:
         return TimeFit(np.ones(n, dtype=bool), np.ones(n, dtype=np.float32), np.zeros(n, dtype=bool))
