@@ -69,6 +69,8 @@ class EvaluationReport:
     training_pairs: int
     model_weights: dict[str, float]
     watch_weight: float = 0.0  # λ of the "will watch" model, learned on the training users
+    head_size: int = 0  # N of the will-pick head (0: the linear mix), learned with λ
+    pick_weights: dict[str, float] = field(default_factory=dict)  # λ × will-watch, when the model has a head
     references: dict = field(default_factory=dict)  # the references' settings, chosen on held-out stored users
     warmup: str = "picker"
 
@@ -148,7 +150,10 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple
     report = EvaluationReport(protocols={}, items=n, ratings=len(ratings), test_users=len(test_users),
                               training_users=len(training), training_pairs=learned.pairs,
                               model_weights={f: round(float(w), 4) for f, w in zip(model.features, model.weights)},
-                              watch_weight=learned.watch_weight, references=references.settings, warmup=warmup)
+                              watch_weight=learned.watch_weight, head_size=learned.head_size,
+                              pick_weights=({f: round(float(w), 4) for f, w in zip(model.features, model.pick_weights)}
+                                            if model.pick_weights is not None else {}),
+                              references=references.settings, warmup=warmup)
     for protocol in protocols:
         test = []
         replay_rng = np.random.default_rng([seed, 2])

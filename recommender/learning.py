@@ -11,11 +11,19 @@ answer them on the same features:
   held-out items measures;
 - *will pick*: (held-out liked, unrated item drawn in proportion to its votes) pairs — which of
   the well-known catalogue the user picks and likes, what NDCG@10 over the catalogue rewards.
-The served model is one linear combination: w_like + λ·w_watch (both in log-odds units). λ is
-learned on the training users by five-fold cross-validation (folds by a hash of their id: each
-user is scored by both models fitted without their fold): the grid value with the best NDCG@10
-among those whose ROC AUC beats top-rated's by at least one standard error of the paired
-per-user lead and whose NDCG@10 is at least popularity's (`choose_watch_weight`).
+The two are served together in one of two forms (`scoring.PreferenceModel`):
+- a linear mix w_like + λ·w_watch (both in log-odds units), or
+- a *head* (issue 11c): the whole catalogue ordered by will-like, and the N items with the best
+  will-pick score raised by k/(k+1) · λ × how far that score is above the N-th's (k: the person's
+  likes and dislikes; no head before the first) — the head of the list, what a person is shown,
+  ordered by both, everything beyond it by will-like alone. A linear mix trades one question
+  against the other (a larger λ: better NDCG@10, worse ROC AUC among the person's rated items, most
+  of which lie beyond the first tens); the head keeps both.
+The form, λ and N are learned on the training users by five-fold cross-validation (folds by a hash
+of their id: each user is scored by both models fitted without their fold): the candidate with the
+best NDCG@10 among those whose ROC AUC beats top-rated's by at least one standard error of the
+paired per-user lead, whose NDCG@10 is at least popularity's and whose NDCG@10 for the same users
+before any answer (genres only) beats top-rated's by a standard error too (`choose_watch_weight`).
 Both models are then refitted on all training users. Nothing is fitted to test users, and no
 number depends on one dataset.
 """
@@ -31,14 +39,18 @@ from sklearn.linear_model import LogisticRegression
 
 from .collab import KindCollab
 from .index import KindIndex
-from .scoring import BASELINE, POPULARITY, PreferenceModel, Strategy, score_kind
+from .scoring import BASELINE, POPULARITY, PreferenceModel, Strategy, evidence, head_lift, score_kind
 from .signals import FEATURES, KindTaste, Priors, preference_features
+
+COLD = "cold"  # the table's rows before any warm-up answer
 
 ANSWERS_PER_USER = 10
 PAIRS_PER_USER = 200
 K = 10
 # Candidate weights of the "will watch" model next to the "will like" one (log-spaced).
 WATCH_WEIGHTS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+# Candidate head sizes N (0: the linear mix, no head): a few times the shown list (K), never tuned per dataset.
+HEAD_SIZES = (0, 20, 50, 100)
 # With fewer held-out users than this the choice would be noise: DEFAULT_WATCH_WEIGHT serves.
 MIN_VALIDATION_USERS = 5
 DEFAULT_WATCH_WEIGHT = 0.05
@@ -70,11 +82,12 @@ class TrainingGroup:
 class LearnedCombination:
     model: PreferenceModel
     watch_weight: float
+    head_size: int  # 0: the linear mix like + λ·watch; N: like + λ·(watch above the N-th best), see PreferenceModel
     like_weights: np.ndarray
     watch_weights: np.ndarray
     like_pairs: int
     watch_pairs: int
-    validation: dict = field(default_factory=dict)  # λ → metrics on the held-out training users, and the references
+    validation: dict = field(default_factory=dict)  # (λ, N) → metrics on held-out training users, and the references
 
     @property
     def pairs(self) -> int:
@@ -157,69 +170,118 @@ def learn_preference_model(groups: list[TrainingGroup], seed: int = 0) -> Learne
         return np.concatenate(chosen) if chosen else np.empty((0, len(FEATURES)), dtype=np.float32)
 
     table: dict = {}
-    watch_weight = DEFAULT_WATCH_WEIGHT
+    watch_weight, head_size = DEFAULT_WATCH_WEIGHT, 0
     if sum(fold == 0 for fold, _g, _u in validation) >= MIN_VALIDATION_USERS:
-        per: dict = {name: [] for name in (*WATCH_WEIGHTS, BASELINE, POPULARITY)}
+        per: dict = {}
         for fold in range(INNER_VALIDATION_SHARE):
             users = [(g, u) for f, g, u in validation if f == fold]
             if users:
                 like_w, watch_w = fit_pairwise(stack(like_rows, fold)), fit_pairwise(stack(watch_rows, fold))
                 _watch_weight_rows(users, like_w, watch_w, per)
         table = _watch_weight_table(per)
-        watch_weight = choose_watch_weight(table)
+        watch_weight, head_size = choose_watch_weight(table)
     like_w, watch_w = fit_pairwise(stack(like_rows)), fit_pairwise(stack(watch_rows))
-    model = PreferenceModel(features=FEATURES, weights=like_w + watch_weight * watch_w)
-    return LearnedCombination(model=model, watch_weight=watch_weight, like_weights=like_w, watch_weights=watch_w,
-                              like_pairs=len(stack(like_rows)), watch_pairs=len(stack(watch_rows)),
-                              validation=table)
+    model = combined_model(like_w, watch_w, watch_weight, head_size)
+    return LearnedCombination(model=model, watch_weight=watch_weight, head_size=head_size, like_weights=like_w,
+                              watch_weights=watch_w, like_pairs=len(stack(like_rows)),
+                              watch_pairs=len(stack(watch_rows)), validation=table)
+
+
+# Every candidate (λ, N): the linear mixes, and the heads (λ = 0 has no head: it is will-like alone).
+MIXES = tuple((w, 0) for w in WATCH_WEIGHTS) + tuple((w, n) for n in HEAD_SIZES if n for w in WATCH_WEIGHTS if w)
+
+
+def combined_model(like_w: np.ndarray, watch_w: np.ndarray, watch_weight: float, head_size: int) -> PreferenceModel:
+    """The served model of a (λ, N) choice: the linear mix when N = 0, else will-like with a will-pick head."""
+    if head_size <= 0 or watch_weight <= 0:
+        return PreferenceModel(features=FEATURES, weights=like_w + watch_weight * watch_w)
+    return PreferenceModel(features=FEATURES, weights=like_w, pick_weights=watch_weight * watch_w,
+                           head_size=head_size)
+
+
+def cold_user(user: ReplayUser) -> ReplayUser:
+    """The same person before any warm-up answer (genres only): their answered opinions are held out too."""
+    empty = np.empty(0, dtype=np.int64)
+    taste = KindTaste(genre_columns=user.taste.genre_columns, answer_positions=empty,
+                      answer_values=np.empty(0, dtype=np.int8), own_row=user.taste.own_row)
+    return ReplayUser(user_id=user.user_id, taste=taste,
+                      heldout_positions=np.r_[user.heldout_positions, user.taste.answer_positions].astype(np.int64),
+                      heldout_liked=np.r_[user.heldout_liked, user.taste.answer_values > 0].astype(bool),
+                      answered_positions=empty, priors=user.priors)
 
 
 def _watch_weight_rows(validation, like_w: np.ndarray, watch_w: np.ndarray, per: dict) -> None:
-    """Per-user metrics of held-out training users for every candidate λ and for both references."""
-    for group, user in validation:
-        features = features_for(group.ix, group.collab, user)
-        like, watch = like_w @ features, watch_w @ features
-        for weight in WATCH_WEIGHTS:
-            per[weight].append(user_metrics((like + weight * watch).astype(np.float32), user))
-        for name in (BASELINE, POPULARITY):
-            scores = score_kind(group.ix, group.collab, strategy=Strategy(name), mood=None, minutes=None,
-                                taste=user.taste, priors=user.priors).score
-            per[name].append(user_metrics(scores, user))
+    """Per-user metrics of held-out training users for every candidate (λ, N) and for both references, after
+    the warm-up answers and (key ("cold", name)) before any: a new person must not be served worse than by
+    top-rated (the cold-start target) — will-watch leans on the collaborative signals an empty profile lacks."""
+    for group, replayed in validation:
+        for user, prefix in ((replayed, ()), (cold_user(replayed), (COLD,))):
+            features = features_for(group.ix, group.collab, user)
+            like = PreferenceModel(features=FEATURES, weights=like_w).score(features)
+            watch = PreferenceModel(features=FEATURES, weights=watch_w).score(features)
+            lifts = {n: evidence(user.taste.answer_positions.size) * head_lift(watch, n) for n in HEAD_SIZES if n}
+            for weight, n in MIXES:
+                score = like + weight * (lifts[n] if n else watch)
+                per.setdefault((*prefix, weight, n) if prefix else (weight, n), []).append(
+                    user_metrics(score.astype(np.float32), user))
+            for name in (BASELINE, POPULARITY):
+                scores = score_kind(group.ix, group.collab, strategy=Strategy(name), mood=None, minutes=None,
+                                    taste=user.taste, priors=user.priors).score
+                per.setdefault((*prefix, name) if prefix else name, []).append(user_metrics(scores, user))
 
 
 def _watch_weight_table(per: dict) -> dict:
-    """Mean metrics for every candidate λ and both references, with each λ's AUC lead over top-rated."""
-    table = {name: _mean_metrics(rows) for name, rows in per.items()}
-    for weight in WATCH_WEIGHTS:
-        table[weight]["auc_lead_low"] = _paired_lead_low(per[weight], per[BASELINE])
+    """Mean metrics for every candidate (λ, N) and both references, with each candidate's AUC lead over
+    top-rated and its NDCG@10 before any answer (`cold_ndcg`)."""
+    table = {name: _mean_metrics(rows) for name, rows in per.items()
+             if not (isinstance(name, tuple) and name[0] == COLD)}
+    for name in (*MIXES, BASELINE, POPULARITY):
+        cold = per.get((COLD, *name) if isinstance(name, tuple) else (COLD, name))
+        if cold:
+            table[name]["cold_ndcg"] = _mean_metrics(cold)["ndcg"]
+            if name in MIXES:
+                table[name]["cold_ndcg_lead_low"] = _paired_lead_low(cold, per[(COLD, BASELINE)], "ndcg")
+    for mix in MIXES:
+        table[mix]["auc_lead_low"] = _paired_lead_low(per[mix], per[BASELINE])
     return table
 
 
-def _paired_lead_low(rows: list[dict], reference: list[dict]) -> float:
+def _paired_lead_low(rows: list[dict], reference: list[dict], metric: str = "roc_auc") -> float:
     """Mean per-user ROC AUC lead over the reference minus one standard error of that mean.
 
     A mean AUC over a few hundred users is uncertain by several thousandths, the size of the lead a
     large λ keeps; asking the lead to be one standard error clear of zero keeps the AUC target by
     evidence rather than by the draw of the held-out users."""
-    lead = np.array([r["roc_auc"] - b["roc_auc"] for r, b in zip(rows, reference)
-                     if "roc_auc" in r and "roc_auc" in b])
+    lead = np.array([r[metric] - b[metric] for r, b in zip(rows, reference) if metric in r and metric in b])
     if lead.size < 2:
         return float(lead.mean()) if lead.size else 0.0
     return float(lead.mean() - lead.std(ddof=1) / np.sqrt(lead.size))
 
 
-def choose_watch_weight(table: dict) -> float:
-    """The best NDCG@10 among the λ whose ROC AUC is at least top-rated's (by one standard error of the
-    paired per-user lead, when the table has it: `_paired_lead_low`) and whose NDCG@10 is at least
-    popularity's (the product's targets: the best list for this person, never worse than the references
-    at telling liked from not liked); when none qualifies, the best mean of ROC AUC and NDCG@10."""
+def choose_watch_weight(table: dict):
+    """The candidate (λ, or (λ, N)) with the best NDCG@10 among those whose ROC AUC is at least top-rated's (by
+    one standard error of the paired per-user lead, when the table has it: `_paired_lead_low`), whose NDCG@10
+    is at least popularity's and whose NDCG@10 before any answer is at least top-rated's (`cold_ndcg`, when the
+    table has it) — the product's targets: the best list for this person, never worse than the references at
+    telling liked from not liked, nor for a new person (by one standard error of the paired lead too,
+    `cold_ndcg_lead_low`); when none qualifies, the best mean of ROC AUC and NDCG@10.
+    Ties go to the smaller λ (then the smaller head)."""
     baseline, popularity = table[BASELINE], table[POPULARITY]
-    feasible = [w for w in WATCH_WEIGHTS
-                if table[w].get("auc_lead_low", table[w]["roc_auc"] - baseline["roc_auc"]) >= 0
-                and table[w]["ndcg"] >= popularity["ndcg"]]
+    candidates = [k for k in table if k not in (BASELINE, POPULARITY)]
+
+    def cold_lead(key):  # by one standard error of the paired lead when the table has it, like the AUC
+        row = table[key]
+        return row.get("cold_ndcg_lead_low", row.get("cold_ndcg", np.inf) - baseline.get("cold_ndcg", -np.inf))
+
+    def simpler(key):
+        return tuple(-x for x in key) if isinstance(key, tuple) else (-key,)
+
+    feasible = [k for k in candidates
+                if table[k].get("auc_lead_low", table[k]["roc_auc"] - baseline["roc_auc"]) >= 0
+                and table[k]["ndcg"] >= popularity["ndcg"] and cold_lead(k) >= 0]
     if feasible:
-        return max(feasible, key=lambda w: (table[w]["ndcg"], -w))
-    return max(WATCH_WEIGHTS, key=lambda w: (table[w]["roc_auc"] + table[w]["ndcg"], -w))
+        return max(feasible, key=lambda k: (table[k]["ndcg"], *simpler(k)))
+    return max(candidates, key=lambda k: (table[k]["roc_auc"] + table[k]["ndcg"], *simpler(k)))
 
 
 def _mean_metrics(rows: list[dict]) -> dict:

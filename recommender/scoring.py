@@ -48,26 +48,64 @@ CANDIDATES = 400
 
 @dataclass
 class PreferenceModel:
-    """A linear combination of the preference features (weights in raw feature units)."""
+    """A learned combination of the preference features (weights in raw feature units).
+
+    Linear (`weights · features`) unless it has a *head* (issue 11c): then `weights` is the
+    "will like" model, which orders the whole catalogue, and the `head_size` items with the best
+    `pick_weights · features` ("will pick") score are raised by how far that score is above the
+    head's edge, in proportion to the person's evidence k / (k + 1), k their likes and dislikes —
+    score = like + k / (k + 1) · max(pick − pick of the head_size-th item, 0). The head (what a list
+    shows) is ordered by will-pick and will-like together, everything beyond it by will-like; with no
+    opinion yet there is no head (will-pick leans on the collaborative signals an empty profile lacks,
+    and on stored users it served a new person worse than top-rated).
+    """
 
     features: tuple[str, ...]
     weights: np.ndarray
+    pick_weights: np.ndarray | None = None
+    head_size: int = 0
 
     def to_bytes(self) -> bytes:
         # numpy's own format, not pickle: loading an artifact from the database runs no code.
         buffer = io.BytesIO()
-        np.savez(buffer, weights=self.weights.astype(np.float64), features=np.array(self.features))
+        head = {}
+        if self.pick_weights is not None and self.head_size > 0:
+            head = {"pick_weights": self.pick_weights.astype(np.float64), "head_size": np.array(self.head_size)}
+        np.savez(buffer, weights=self.weights.astype(np.float64), features=np.array(self.features), **head)
         return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> PreferenceModel:
         with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as arrays:
-            return cls(features=tuple(str(f) for f in arrays["features"]), weights=arrays["weights"])
+            head = {}
+            if "pick_weights" in arrays.files:  # artifacts before issue 11c are linear
+                head = {"pick_weights": arrays["pick_weights"], "head_size": int(arrays["head_size"])}
+            return cls(features=tuple(str(f) for f in arrays["features"]), weights=arrays["weights"], **head)
 
-    def aligned(self) -> np.ndarray:
+    def aligned(self, weights: np.ndarray | None = None) -> np.ndarray:
         """Weights in FEATURES order (a feature the model does not know gets 0)."""
-        lookup = dict(zip(self.features, self.weights))
+        lookup = dict(zip(self.features, self.weights if weights is None else weights))
         return np.array([lookup.get(name, 0.0) for name in FEATURES], dtype=np.float32)
+
+    def score(self, features: np.ndarray, opinions: int = 0) -> np.ndarray:
+        """One preference number per item from the [F, n] features of a person with `opinions` likes and dislikes."""
+        like = self.aligned() @ features
+        if self.pick_weights is None or self.head_size <= 0 or features.shape[1] == 0 or opinions <= 0:
+            return like
+        pick = self.aligned(self.pick_weights) @ features
+        return like + np.float32(evidence(opinions)) * head_lift(pick, self.head_size)
+
+
+def evidence(opinions: int) -> float:
+    """How much a head counts for a person with this many likes and dislikes: k / (k + 1)."""
+    return opinions / (opinions + 1.0)
+
+
+def head_lift(pick: np.ndarray, head_size: int) -> np.ndarray:
+    """max(pick − the head_size-th best pick, 0): what raises the head of the list above the rest."""
+    n = pick.size
+    edge = np.partition(pick, n - head_size)[n - head_size] if n > head_size else pick.min()
+    return np.maximum(pick - edge, np.float32(0.0)).astype(np.float32)
 
 
 @dataclass
@@ -88,8 +126,9 @@ class KindScores:
     collab_top: float = np.inf
 
 
-def preference(strategy: Strategy, features: np.ndarray, ix: KindIndex, priors: Priors | None = None) -> np.ndarray:
-    """One preference number per item from the [F, n] features."""
+def preference(strategy: Strategy, features: np.ndarray, ix: KindIndex, priors: Priors | None = None,
+               opinions: int = 0) -> np.ndarray:
+    """One preference number per item from the [F, n] features (`opinions`: the person's likes and dislikes)."""
     if strategy.name == BASELINE:
         # The replay's training users are scored with their own ratings left out of the priors.
         return (priors.quality if priors is not None else ix.quality).astype(np.float32)
@@ -99,7 +138,7 @@ def preference(strategy: Strategy, features: np.ndarray, ix: KindIndex, priors: 
         # Votes break ties between equally popular items.
         return (ix.popularity + 1e-9 * np.log1p(ix.votes)).astype(np.float32)
     if strategy.name == MODEL and strategy.model is not None:
-        return strategy.model.aligned() @ features
+        return strategy.model.score(features, opinions)
     # Each feature in standard deviations (a constant one counts nothing), then one matrix-vector product.
     n = max(features.shape[1], 1)
     weights = np.zeros(len(FEATURES), dtype=np.float32)
@@ -124,7 +163,7 @@ def score_kind(ix: KindIndex, collab: KindCollab | None, *, strategy: Strategy, 
         moods = mood_fit(ix, mood)
     else:
         features = preference_features(ix, collab, taste, priors)
-        pref = preference(strategy, features, ix)
+        pref = preference(strategy, features, ix, opinions=int(taste.answer_positions.size))
         moods = mood_fit(ix, mood)
         # Capped beside a mood: the preference of a few outstanding items (a skewed prior's long tail)
         # would otherwise outweigh any mood, and opposite moods would share their top picks.

@@ -247,12 +247,18 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
                                                              **serving_metrics},
                      "weights": _rounded(model.features, model.weights),
                      "watch_weight": learned.watch_weight,
+                     "head_size": learned.head_size,
+                     **({"head_weights": _rounded(model.features, model.pick_weights)}
+                        if model.pick_weights is not None else {}),
                      "will_like_weights": _rounded(model.features, learned.like_weights),
                      "will_watch_weights": _rounded(model.features, learned.watch_weights),
                      "watch_weight_choice": {str(k): {m: round(v, 4) for m, v in row.items()}
                                              for k, row in learned.validation.items()}},
-            notes=f"Pairwise logistic regressions on the recommender's preference signals: will-like + "
-                  f"{learned.watch_weight} × will-watch.",
+            notes=("Pairwise logistic regressions on the recommender's preference signals: "
+                   + (f"will-like, its {learned.head_size} best will-watch items raised by k/(k+1) × "
+                      f"{learned.watch_weight} × will-watch above the edge of that head (k: the person's likes "
+                      "and dislikes)." if learned.head_size else
+                      f"will-like + {learned.watch_weight} × will-watch.")),
         )
         if promoted:
             ModelVersion.objects.filter(is_active=True).update(is_active=False)
@@ -260,7 +266,8 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
             version.save(update_fields=["is_active"])
     verdict = "promoted" if promoted else f"kept {serving.model_version_name or serving.name} (it scored as well or better)"
     return TrainingOutcome(version, promoted, f"Trained {version.name} on {pairs} pairs "
-                                              f"(will-watch weight {learned.watch_weight}): {verdict}.",
+                                              f"(will-watch weight {learned.watch_weight}, head "
+                                              f"{learned.head_size}): {verdict}.",
                            {"new": new_metrics, "serving": serving_metrics})
 
 

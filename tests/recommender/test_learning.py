@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from recommender.evaluation import movielens_evaluate
-from recommender.learning import BASELINE, POPULARITY, WATCH_WEIGHTS, choose_watch_weight
+from recommender.learning import BASELINE, HEAD_SIZES, MIXES, POPULARITY, WATCH_WEIGHTS, choose_watch_weight
 from recommender.models import Experiment, ExperimentVariant, ModelVersion, Recommendation
 from recommender.scoring import PreferenceModel
 from recommender.services import model_version_train, recommend
@@ -55,12 +55,19 @@ def test_training_saves_a_version_and_promotes_it_over_a_worse_one(rated_catalog
     assert version.features == list(FEATURES) and version.training_size > 0
     assert version.metrics["validation"]["roc_auc"] > version.metrics["serving"]["roc_auc"]
     assert PreferenceModel.from_bytes(version.artifact).features == FEATURES
-    # The served weights are the "will like" model plus λ × the "will watch" model, λ learned and recorded.
-    mix = version.metrics["watch_weight"]
-    assert mix in WATCH_WEIGHTS
+    # The served model is the "will like" model plus λ × the "will watch" model — mixed linearly, or as a head
+    # of the N best will-watch items (issue 11c) —, λ and N learned and recorded.
+    mix, head = version.metrics["watch_weight"], version.metrics["head_size"]
+    assert mix in WATCH_WEIGHTS and head in HEAD_SIZES
+    served = PreferenceModel.from_bytes(version.artifact)
+    assert served.head_size == head
     for feature in FEATURES:
-        expected = version.metrics["will_like_weights"][feature] + mix * version.metrics["will_watch_weights"][feature]
-        assert version.metrics["weights"][feature] == pytest.approx(expected, abs=1e-3)
+        like, watch = version.metrics["will_like_weights"][feature], version.metrics["will_watch_weights"][feature]
+        if head:
+            assert version.metrics["weights"][feature] == pytest.approx(like, abs=1e-3)
+            assert version.metrics["head_weights"][feature] == pytest.approx(mix * watch, abs=1e-3)
+        else:
+            assert version.metrics["weights"][feature] == pytest.approx(like + mix * watch, abs=1e-3)
 
     # The same data again cannot beat the active version: saved, not promoted.
     again = model_version_train(seed=0, name="second")
@@ -139,6 +146,53 @@ def test_a_watch_weight_whose_auc_lead_is_within_one_standard_error_is_not_taken
     assert choose_watch_weight(table) == 0.5
 
 
+def test_a_head_keeps_the_auc_of_will_like_and_the_ndcg_of_a_large_mix_and_is_chosen():
+    # As the stored users of latest-small measured it (docs/recommender.md): a linear mix loses ROC AUC as λ
+    # grows; a head of N items keeps will-like's AUC whatever λ, with the large mix's NDCG@10.
+    table = {(w, 0): _row(0.69 - w / 100, 0.19 + w / 30, 0.10) for w in WATCH_WEIGHTS}
+    table.update({(w, n): _row(0.69 - n / 10_000, 0.19 + w / 30, 0.10) for w, n in MIXES if n})
+    for key, row in table.items():
+        row["auc_lead_low"] = row["roc_auc"] - 0.675
+    table[BASELINE] = _row(0.67, 0.18, 0.10)
+    table[POPULARITY] = _row(0.57, 0.22, 0.13)
+    # The same NDCG with every head size: the smallest head that has it.
+    smallest = min(n for n in HEAD_SIZES if n)
+    assert choose_watch_weight(table) == (max(WATCH_WEIGHTS), smallest)
+    # A candidate that serves a new person (no answers yet) worse than top-rated is not taken.
+    table[(max(WATCH_WEIGHTS), smallest)]["cold_ndcg_lead_low"] = -0.01
+    assert choose_watch_weight(table) == (max(WATCH_WEIGHTS), sorted(n for n in HEAD_SIZES if n)[1])
+    # Without the heads the guard stops the linear mix where its AUC lead runs out.
+    linear = {k: v for k, v in table.items() if not isinstance(k, tuple) or k[1] == 0}
+    assert choose_watch_weight(linear) == (1.0, 0)
+
+
+def test_a_model_with_a_head_orders_its_head_by_both_models_and_the_rest_by_will_like():
+    rng = np.random.default_rng(4)
+    features = rng.random((len(FEATURES), 200), dtype=np.float32)
+    like_w, pick_w = np.zeros(len(FEATURES)), np.zeros(len(FEATURES))
+    like_w[FEATURES.index("quality")] = 1.0
+    pick_w[FEATURES.index("popularity")] = 60.0
+    model = PreferenceModel(features=FEATURES, weights=like_w, pick_weights=pick_w, head_size=20)
+    quality, popularity = features[FEATURES.index("quality")], features[FEATURES.index("popularity")]
+    score = model.score(features, opinions=5)
+    head = np.argsort(-popularity)[:20]
+    rest = np.setdiff1d(np.arange(200), head)
+    # Beyond the head: the will-like order exactly.
+    by_score, by_quality = np.argsort(-score[rest], kind="stable"), np.argsort(-quality[rest], kind="stable")
+    assert np.array_equal(rest[by_score], rest[by_quality])
+    # In the head: raised by will-pick above the head's edge, as much as 5 opinions are evidence (5 / 6).
+    edge = np.sort(popularity)[-20]
+    assert np.allclose(score[head], quality[head] + 5 / 6 * 60 * (popularity[head] - edge), atol=1e-4)
+    assert set(np.argsort(-score)[:5]) <= set(head)
+    # Before any like or dislike there is no head: will-like alone.
+    assert np.allclose(model.score(features, opinions=0), quality)
+    # Saved and loaded as numpy arrays (no pickle), head included; a linear model stays linear.
+    again = PreferenceModel.from_bytes(model.to_bytes())
+    assert again.head_size == 20 and np.allclose(again.score(features, opinions=5), score)
+    linear = PreferenceModel.from_bytes(PreferenceModel(features=FEATURES, weights=like_w).to_bytes())
+    assert linear.pick_weights is None and np.allclose(linear.score(features, opinions=5), quality)
+
+
 def _write_movielens(folder: Path, users=30, movies=40, seed=3):
     rng = np.random.default_rng(seed)
     genres = ["Comedy", "Drama", "Horror", "Action"]
@@ -165,7 +219,8 @@ def test_evaluation_is_deterministic_for_a_seed(tmp_path):
         assert {"baseline", "popularity", "heuristic", "model", "item_knn"} <= set(result.rows)
     assert first.protocols["cold"].opinions == 0
     assert first.test_users == 6
-    assert first.watch_weight in WATCH_WEIGHTS and "collab_neighbours" in first.model_weights
+    assert first.watch_weight in WATCH_WEIGHTS and first.head_size in HEAD_SIZES
+    assert "collab_neighbours" in first.model_weights
 
 
 def test_evaluation_takes_users_with_fewer_ratings_than_answers(tmp_path):

@@ -42,8 +42,16 @@ class Command(BaseCommand):
                 ratio = result.opinions / result.popular_opinions if result.popular_opinions else float("inf")
                 self.stdout.write(f"warm-up opinions per user: {warmup} {result.opinions:.2f}, the 10 most popular "
                                   f"items {result.popular_opinions:.2f} ({ratio:.2f}×)")
-        self.stdout.write(f"model = will-like + {report.watch_weight} × will-watch (mix learned on held-out training "
-                          "users); weights: " + ", ".join(f"{k}={v}" for k, v in report.model_weights.items()))
+        weights = ", ".join(f"{k}={v}" for k, v in report.model_weights.items())
+        if report.head_size:
+            self.stdout.write(f"model = will-like, its {report.head_size} best will-watch items raised by "
+                              f"k/(k+1) × {report.watch_weight} × will-watch above the {report.head_size}th's (k: the "
+                              "person's likes and dislikes; λ and N learned on held-out training users); will-like "
+                              f"weights: {weights}; head weights: "
+                              + ", ".join(f"{k}={v}" for k, v in report.pick_weights.items()))
+        else:
+            self.stdout.write(f"model = will-like + {report.watch_weight} × will-watch (mix learned on held-out "
+                              f"training users); weights: {weights}")
         self.stdout.write("references (settings chosen on held-out stored users): " + ", ".join(
             f"{name} " + " ".join(f"{k}={v}" for k, v in values.items()) for name, values in report.references.items()))
         self.stdout.write(f"({time.monotonic() - started:.0f} s)")
