@@ -29,6 +29,44 @@ _JSON_AT = [1 + index for index, field in enumerate(_ITEM_FIELDS) if field.get_i
 # json.dumps(value, ensure_ascii=False) without building an encoder for each value.
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 _STAMPS_AT = [1 + index for index, (name, _default) in enumerate(_COPY_PLAN) if name in ("created_at", "updated_at")]
+# Where each column the rows may give goes (the timestamps are the write's own).
+_COPY_AT = {name: 1 + index for index, (name, _default) in enumerate(_COPY_PLAN) if 1 + index not in _STAMPS_AT}
+_json_string = json.encoder.encode_basestring  # one JSON string literal, non-ASCII kept (C)
+
+
+def _json_names(values) -> str:
+    """The JSON text of a list of strings (creators) or of {"name", "role"} credits: the common
+    shapes written directly (the columns are jsonb: only the value counts), anything else by json."""
+    parts = []
+    for value in values:
+        if value.__class__ is str:
+            parts.append(_json_string(value))
+        elif value.__class__ is dict and len(value) == 2 and value.get("name").__class__ is str \
+                and value.get("role").__class__ is str:
+            parts.append(f'{{"name": {_json_string(value["name"])}, "role": {_json_string(value["role"])}}}')
+        else:
+            return _to_json(values)
+    return f"[{', '.join(parts)}]"
+
+
+def _copy_records(ids: list[int], rows: list[dict], now: datetime) -> list[list]:
+    """Each new item's COPY row: its id, then every column, the defaults where the row says nothing."""
+    template = [None, *[default for _name, default in _COPY_PLAN]]
+    for index in _STAMPS_AT:
+        template[index] = now
+    records = []
+    for item_id, row in zip(ids, rows):
+        values = template.copy()
+        values[0] = item_id
+        for name, value in row.items():
+            index = _COPY_AT.get(name)
+            if index is not None:
+                values[index] = value
+        for index in _JSON_AT:
+            value = values[index]
+            values[index] = _json_names(value) if value.__class__ is list else _to_json(value)
+        records.append(values)
+    return records
 
 
 class OrmWriter:
@@ -120,14 +158,7 @@ class PostgresCopyWriter(OrmWriter):
             ids = [row[0] for row in cursor.fetchall()]
         # The COPY rows are built before taking the connection again: the importing thread may
         # need it meanwhile (see background_writes).
-        records = []
-        for item_id, row in zip(ids, rows):
-            values = [item_id, *[row.get(name, default) for name, default in _COPY_PLAN]]
-            for index in _JSON_AT:
-                values[index] = _to_json(values[index])
-            for index in _STAMPS_AT:
-                values[index] = now
-            records.append(values)
+        records = _copy_records(ids, rows, now)
         with self._cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(_COPY_NAMES)}) FROM STDIN") as copy:
             for values in records:
                 copy.write_row(values)
