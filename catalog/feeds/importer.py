@@ -27,7 +27,9 @@ WITHDRAW_CHUNK = 5000
 
 
 def sku_hash(sku: str) -> int:
-    return int.from_bytes(hashlib.blake2b(sku.encode(), digest_size=8).digest(), "little")
+    """A SKU's 64-bit hash: Python's own string hash (SipHash), many times cheaper than a digest.
+    It differs between processes, which is fine: the hashes are compared within one import only."""
+    return hash(sku) & 0xFFFF_FFFF_FFFF_FFFF
 
 
 def row_hash(row: OfferRow) -> str:
@@ -111,6 +113,7 @@ class FeedRun:
             self.writer.connection.inc_thread_sharing()
             self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-writer")
         try:
+            self.writer.check_references(immediately=True)
             batch: list[OfferRow] = []
             for row in rows:
                 batch.append(row)
@@ -122,6 +125,7 @@ class FeedRun:
             self._written()
             if self.is_full:
                 self._withdraw_missing()
+            self.writer.check_references(immediately=False)  # back to the initial mode, for the caller
         finally:
             if self._background is not None:
                 # Never leave a write running: the caller's transaction is rolled back or committed next.

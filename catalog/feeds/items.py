@@ -9,6 +9,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from math import ceil
+from operator import attrgetter
 
 from django.utils import timezone
 
@@ -27,6 +28,8 @@ _PLAIN_FIELDS = ("title", "original_title", "year", "description", "cover_url", 
 UPDATABLE_FIELDS = (*_PLAIN_FIELDS, "creators", "credits", "pages", "duration_seconds", "length_minutes",
                     *EXTERNAL_IDS, "normalized_title", "primary_creator")
 _ASCII_NON_WORD = re.compile(r"[\W_]+")
+_plain_values = attrgetter(*_PLAIN_FIELDS)
+_external_ids = attrgetter(*EXTERNAL_IDS)
 
 
 def fast_normalize_title(title: str) -> str:
@@ -47,13 +50,12 @@ def item_fields(data: ItemData, normalized_title: str | None = None) -> dict:
     from pages for books, duration for tracks)."""
     credits = list(data.credits) or [{"name": name, "role": MAIN_ROLES.get(data.kind, "creator")} for name in data.creators]
     fields = {"kind": data.kind, "creators": list(data.creators), "credits": credits}
-    for name in _PLAIN_FIELDS:
-        value = getattr(data, name)
+    for name, value in zip(_PLAIN_FIELDS, _plain_values(data)):
         if value is not None and value != "":
             fields[name] = value
-    for name in EXTERNAL_IDS:
-        if getattr(data, name):
-            fields[name] = getattr(data, name)
+    for name, value in zip(EXTERNAL_IDS, _external_ids(data)):
+        if value:
+            fields[name] = value
     if data.runtime_minutes and data.kind != Kind.BOOK:  # a book's length is its reading time
         fields["length_minutes"] = data.runtime_minutes
     if data.kind == Kind.BOOK and data.pages:

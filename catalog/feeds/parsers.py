@@ -134,19 +134,12 @@ _FILM_MEDIA = frozenset({"dvd", "blu-ray", "bluray", "bd", "vhs", "hd-dvd", "4k 
 _MMSS = re.compile(r"^\d+\.\d{1,2}$")
 
 
-def _attr(attributes: list[str], name: str, default: str = "") -> str:
-    """A value from expat's flat [name, value, name, value, ...] attribute list."""
-    for index in range(0, len(attributes), 2):
-        if attributes[index] == name:
-            return attributes[index + 1]
-    return default
-
-
 class _YmlTarget:
     """Receives the expat parser's events and collects finished offers as rows.
 
-    This runs for every element of the file, so the path inside an offer is kept short:
-    a depth counter and the child's tag, attributes and text.
+    This runs for every element of the file, so the path inside an offer is kept short: while
+    an offer is open the parser calls the `_offer_*` handlers (a depth counter and each child's
+    tag, attributes and where its text starts), and its text goes straight into a list.
     """
 
     def __init__(self):
@@ -157,21 +150,18 @@ class _YmlTarget:
         self.categories: dict[str, tuple[str, str]] = {}
         self._category_cache: dict[str, tuple[str, ...]] = {}
         self.offer_count = 0
-        self._in_offer = False
-        self._offer_attrs: list[str] = []
+        self._offer_attrs: dict[str, str] = {}
         self._offer_line = 0
-        self._fields: list[tuple[str, list[str], str]] = []
+        self._fields: list[tuple[str, dict[str, str], str]] = []
+        # The open offer's character data, in order; a child's text is what came between its tags.
+        self._texts: list[str] = []
+        self._child: tuple[str, dict[str, str], int] = ("", {}, 0)
         self._capturing = False
-        self._child_tag = ""
-        self._child_attrs: list[str] = []
+        self._child_attrs: dict[str, str] = {}
         self._text: list[str] = []
 
-    def start(self, tag: str, attributes: list[str]) -> None:
+    def start(self, tag: str, attributes: dict[str, str]) -> None:
         self.depth += 1
-        if self._in_offer:
-            if self.depth == 5:
-                self._child_tag, self._child_attrs, self._text, self._capturing = tag, attributes, [], True
-            return
         self.path.append(tag)
         depth = self.depth
         if depth == 1 and tag != "yml_catalog":
@@ -180,12 +170,16 @@ class _YmlTarget:
             raise FeedFormatError(f"not a YML feed: the root element is <{tag}>, expected <yml_catalog>{hint}")
         if depth == 4 and tag == "offer" and self.path[2] == "offers":
             self.offer_count += 1
-            self._in_offer = True
             self._offer_attrs = attributes
             self._offer_line = self.expat.CurrentLineNumber
             self._fields = []
+            self._texts = []
+            expat = self.expat
+            expat.StartElementHandler = self._offer_start
+            expat.EndElementHandler = self._offer_end
+            expat.CharacterDataHandler = self._texts.append
         elif depth == 4 and tag == "category":
-            self._child_tag, self._child_attrs, self._text, self._capturing = tag, attributes, [], True
+            self._child_attrs, self._text, self._capturing = attributes, [], True
 
     def data(self, text: str) -> None:
         if self._capturing:
@@ -194,20 +188,33 @@ class _YmlTarget:
     def end(self, tag: str) -> None:
         depth = self.depth
         self.depth -= 1
-        if self._in_offer:
-            if depth == 5:
-                self._fields.append((self._child_tag, self._child_attrs, "".join(self._text)))
-                self._capturing = False
-            elif depth == 4:
-                self.rows.append(self._offer_row())
-                self._in_offer = False
-                self.path.pop()
-            return
         self.path.pop()
         if depth == 4 and tag == "category" and self._capturing:
             attributes = self._child_attrs
-            self.categories[_attr(attributes, "id")] = ("".join(self._text).strip(), _attr(attributes, "parentId"))
+            self.categories[attributes.get("id", "")] = ("".join(self._text).strip(), attributes.get("parentId", ""))
             self._capturing = False
+
+    def _offer_start(self, tag: str, attributes: dict[str, str]) -> None:
+        self.depth += 1
+        if self.depth == 5:
+            self._child = (tag, attributes, len(self._texts))
+
+    def _offer_end(self, tag: str) -> None:
+        depth = self.depth
+        self.depth = depth - 1
+        if depth == 5:
+            child_tag, attributes, first = self._child
+            texts = self._texts
+            count = len(texts) - first
+            self._fields.append((child_tag, attributes,
+                                 "" if not count else texts[first] if count == 1 else "".join(texts[first:])))
+        elif depth == 4:
+            self.rows.append(self._offer_row())
+            self.path.pop()
+            expat = self.expat
+            expat.StartElementHandler = self.start
+            expat.EndElementHandler = self.end
+            expat.CharacterDataHandler = self.data
 
     def close(self) -> None:
         return None
@@ -229,10 +236,10 @@ class _YmlTarget:
         attributes = self._offer_attrs
         row = OfferRow(
             position=f"offer #{self.offer_count} (line {self._offer_line})",
-            sku=_attr(attributes, "id").strip(),
-            available=_attr(attributes, "available", "true"),
+            sku=attributes.get("id", "").strip(),
+            available=attributes.get("available", "true"),
         )
-        offer_type = _attr(attributes, "type").strip()
+        offer_type = attributes.get("type", "").strip()
         row.yml_type = offer_type
         people: dict[str, list[str]] = {"creators": [], "narrators": [], "cast": []}
         genres: list[str] = []
@@ -249,7 +256,7 @@ class _YmlTarget:
                 has_director = has_director or tag in ("director", "starring")
                 has_artist = has_artist or tag == "artist"
             elif tag == "param":
-                name = _attr(child_attributes, "name").strip().casefold()
+                name = child_attributes.get("name", "").strip().casefold()
                 if name in YML_PARAMS:
                     setattr(row, YML_PARAMS[name], text)
                 elif name in YML_LIST_PARAMS:
@@ -257,7 +264,7 @@ class _YmlTarget:
                     target.extend(_split_list(text, _CREATOR_SPLIT))
                     has_director = has_director or name in ("director", "режиссер", "режиссёр")
                 elif name in YML_DURATION_PARAMS:
-                    durations.append((text, _attr(child_attributes, "unit").strip().casefold().rstrip(".")))
+                    durations.append((text, child_attributes.get("unit", "").strip().casefold().rstrip(".")))
                 else:
                     row.extra[name] = text
             elif tag == "categoryId":
@@ -268,7 +275,7 @@ class _YmlTarget:
                 # The specification's form is mm.ss ("45.23"); "45m23s" and "1:02:03" are read as written.
                 row.length = text.replace(".", ":") if _MMSS.match(text) else text
             elif tag == "age":
-                unit = _attr(child_attributes, "unit").strip()
+                unit = child_attributes.get("unit", "").strip()
                 row.age = f"{text} {unit}" if unit and text.isdigit() else text
             else:
                 row.extra[tag] = text
@@ -303,6 +310,7 @@ def _xml_rows(stream: BinaryIO, target, *, what: str) -> Iterator[OfferRow]:
     parser.parser.EndElementHandler = target.end
     parser.parser.CharacterDataHandler = target.data
     parser.parser.buffer_size = CHUNK_BYTES  # fewer, larger text callbacks
+    parser.parser.ordered_attributes = False  # each element's attributes as a dict, built by expat
     try:
         while chunk := stream.read(CHUNK_BYTES):
             parser.feed(chunk)
@@ -499,7 +507,7 @@ class _MerchantTarget:
         self._capturing = False
         self._child = ""
 
-    def start(self, tag: str, attributes: list[str]) -> None:
+    def start(self, tag: str, attributes: dict[str, str]) -> None:
         self.depth += 1
         local = tag.rpartition("}")[2]
         if self.depth == 1:
@@ -515,9 +523,9 @@ class _MerchantTarget:
             self.row = OfferRow(position=f"item #{self.count} (line {self.expat.CurrentLineNumber})")
         elif self.row is not None and self.depth == self.item_depth + 1:
             self._child, self._text, self._capturing = local, [], True
-            if local == "link" and _attr(attributes, "href"):  # Atom: <link href="..."/>
-                if _attr(attributes, "rel", "alternate") == "alternate" and not self.row.url:
-                    self.row.url = _attr(attributes, "href").strip()
+            if local == "link" and attributes.get("href", ""):  # Atom: <link href="..."/>
+                if attributes.get("rel", "alternate") == "alternate" and not self.row.url:
+                    self.row.url = attributes.get("href", "").strip()
                 self._capturing = False
 
     def data(self, text: str) -> None:

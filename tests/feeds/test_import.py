@@ -210,6 +210,17 @@ def test_feed_text_is_stored_as_plain_text(partner):
     assert ContentItem.objects.filter(normalized_title="tom jerry script alert 1 script").exists()
 
 
+@pytest.mark.parametrize("build", [yml, csv_feed, json_feed], ids=["yml", "csv", "json"])
+def test_creator_names_are_stored_exactly_as_written(partner, build):
+    names = ['Jean "Le Grand" O\'Brien', "Back\\slash Ñúñez", "Фёдор Достоевский 😀"]
+    run_import(partner, build([{**BOOKS[0], "creators": names}]))
+
+    item = Offer.objects.get(partner=partner, sku="B-1").item
+    assert item.creators == names
+    assert item.credits == [{"name": name, "role": "author"} for name in names]
+    assert item.primary_creator == names[0]
+
+
 def test_url_feed_is_fetched_and_imported(partner, feed_server):
     url = feed_server.serve("/feed.xml", yml(BOOKS))
     from .helpers import run_url_import
