@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/tracking.py load   # gunicorn (2 workers) on PostgreSQL, 4 runs of 30 s
     .venv/bin/python benchmarks/tracking.py kpi    # 90 days x 3 variants x 1,000,000 clicks; KPI page timing
-    .venv/bin/python benchmarks/tracking.py all
+    .venv/bin/python benchmarks/tracking.py cpu    # the /go/ request path alone, in-process: least CPU a redirect
+    .venv/bin/python benchmarks/tracking.py all    # load and kpi
 
 It uses its own databases (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/ms_track_bench;
 BENCH_KPI_DATABASE_URL, default …/ms_track_kpi_bench), which it drops and re-creates.
@@ -530,9 +531,33 @@ def time_kpi_pages(experiment):
               f"max {max(timings)*1000:.0f} ms ({len(response.content)} bytes)")
 
 
+def bench_cpu(options):
+    """The Django side of `/go/` alone, in this process (test client, production settings, PostgreSQL):
+    the least CPU per redirect over chunks of distinct links. No server, no load generator: it shows
+    what the request path itself costs, to compare two versions of the code on a shared machine."""
+    recreate_database()
+    setup_django()
+    from django.test import Client
+
+    chunk, chunks = 400, 10
+    paths, _key = seed_links(200 + chunk * chunks)
+    client = Client(REMOTE_ADDR="127.0.0.1", HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0")
+    for path in paths[:200]:  # warm-up
+        assert client.get(path).status_code == 302
+    least = float("inf")
+    for start in range(200, 200 + chunk * chunks, chunk):
+        cpu0 = time.process_time()
+        statuses = {client.get(path).status_code for path in paths[start:start + chunk]}
+        least = min(least, (time.process_time() - cpu0) / chunk)
+        assert statuses == {302}, statuses
+    print(f"/go/ in-process: least CPU {least * 1000:.3f} ms a redirect (chunks of {chunk} distinct links, "
+          f"best of {chunks}; Django test client, production settings, PostgreSQL)")
+    print("Command: .venv/bin/python benchmarks/tracking.py cpu")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["load", "kpi", "all"])
+    parser.add_argument("what", choices=["load", "kpi", "cpu", "all"])
     parser.add_argument("--seconds", type=float, default=30, help="load: length of each of the 4 runs")
     parser.add_argument("--connections", type=int, default=8, help="load: clients of the closed-loop runs")
     parser.add_argument("--go-rate", type=float, default=400, help="load: /go/ requests per second, open loop")
@@ -553,6 +578,8 @@ def main():
         bench_load(options)
     if options.what == "kpi":
         bench_kpi(options)
+    if options.what == "cpu":
+        bench_cpu(options)
 
 
 if __name__ == "__main__":
