@@ -225,7 +225,7 @@ def isbn13_from(value: str) -> str:
         return ""
     if len(text) == 13 and text.isdigit() and text.isascii():
         # The common spelling, checked without the regular expressions below (the same rule).
-        if (sum(map(int, text[0::2])) + 3 * sum(map(int, text[1::2]))) % 10 == 0:
+        if _isbn13_sum(text) % 10 == 0:
             return text
         raise RowRejected("isbn", "not a valid ISBN-10 or ISBN-13", value)
     first = re.split(r"[,;|/ ]+(?=[\dXx-]{10})", text)[0]
@@ -234,11 +234,16 @@ def isbn13_from(value: str) -> str:
         check = sum((10 - i) * (10 if ch == "X" else int(ch)) for i, ch in enumerate(digits)) % 11
         if check == 0:
             body = "978" + digits[:9]
-            return body + str((10 - sum((1 if i % 2 == 0 else 3) * int(d) for i, d in enumerate(body)) % 10) % 10)
+            return body + str((10 - _isbn13_sum(body) % 10) % 10)
     elif len(digits) == 13 and digits.isdigit():
-        if sum((1 if i % 2 == 0 else 3) * int(d) for i, d in enumerate(digits)) % 10 == 0:
+        if _isbn13_sum(digits) % 10 == 0:
             return digits
     raise RowRejected("isbn", "not a valid ISBN-10 or ISBN-13", value)
+
+
+def _isbn13_sum(digits: str) -> int:
+    """The ISBN-13 weighted digit sum (weights 1, 3, 1, 3, …): a valid ISBN-13's is a multiple of 10."""
+    return sum(map(int, digits[0::2])) + 3 * sum(map(int, digits[1::2]))
 
 
 def parse_available(value: str) -> bool:
