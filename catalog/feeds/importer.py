@@ -113,7 +113,6 @@ class FeedRun:
             self.writer.connection.inc_thread_sharing()
             self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-writer")
         try:
-            self.writer.check_references(immediately=True)
             batch: list[OfferRow] = []
             for row in rows:
                 batch.append(row)
@@ -125,7 +124,6 @@ class FeedRun:
             self._written()
             if self.is_full:
                 self._withdraw_missing()
-            self.writer.check_references(immediately=False)  # back to the initial mode, for the caller
         finally:
             if self._background is not None:
                 # Never leave a write running: the caller's transaction is rolled back or committed next.

@@ -105,10 +105,6 @@ class OrmWriter:
     def note_seen_skus(self, skus: list[str]) -> None:
         return None
 
-    def check_references(self, *, immediately: bool) -> None:
-        """See PostgresCopyWriter; elsewhere the foreign keys are checked as the database does."""
-        return None
-
     def upsert_offers(self, partner_id: int, rows: list[tuple], now: datetime) -> None:
         offers = [Offer(partner_id=partner_id, created_at=now, updated_at=now, **dict(zip(OFFER_COLUMNS, row)))
                   for row in rows]
@@ -127,7 +123,6 @@ class PostgresCopyWriter(OrmWriter):
     def __init__(self):
         self._staged = False
         self._seen_staged = False
-        self._deferred_keys: list[str] | None = None
         self.connection = connections[DEFAULT_DB_ALIAS]  # the creating thread's: see background_writes
         self.lock = threading.Lock()
 
@@ -154,28 +149,6 @@ class PostgresCopyWriter(OrmWriter):
         names = ", ".join(ContentItem._meta.get_field(name).column for name in columns)
         return self._fetch(f"SELECT {names} FROM {ContentItem._meta.db_table} "
                            "WHERE kind = ANY(%s) AND normalized_title = ANY(%s) ORDER BY id", [list(kinds), list(titles)])
-
-    def check_references(self, *, immediately: bool) -> None:
-        """Check the foreign keys of the rows an import writes (offers → item and partner, item
-        genres → item and genre) as each statement ends, or again at commit (their initial mode).
-
-        Django declares them DEFERRABLE INITIALLY DEFERRED, so PostgreSQL would queue one check per
-        written row and run them all at COMMIT: half of a 100k-offer first import's time, spent
-        after the last batch with nothing to overlap it. Checked as each batch is written, the
-        same checks run while the importing thread parses the next batch. Same rows, same checks:
-        a violation still fails the whole import (one transaction)."""
-        with self._cursor() as cursor:
-            if self._deferred_keys is None:
-                cursor.execute(
-                    "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.conname) FROM pg_constraint c "
-                    "JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' AND c.condeferrable "
-                    "AND c.condeferred AND c.conrelid = ANY(%s::regclass[])",
-                    [[Offer._meta.db_table, ContentItem.genres.through._meta.db_table]],
-                )
-                self._deferred_keys = [row[0] for row in cursor.fetchall()]
-            if self._deferred_keys:
-                cursor.execute(f"SET CONSTRAINTS {', '.join(self._deferred_keys)} "
-                               f"{'IMMEDIATE' if immediately else 'DEFERRED'}")
 
     def insert_items(self, rows: list[dict], now: datetime) -> list[int]:
         table = ContentItem._meta.db_table
