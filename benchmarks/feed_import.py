@@ -304,7 +304,10 @@ def main() -> None:
     env.setdefault("SECRET_KEY", "benchmark-only-" + os.urandom(24).hex())
     env.setdefault("PUBLIC_BASE_URL", "https://moodstream.example")  # required with DEBUG off
     env["FEED_MAX_BYTES"] = str(max(int(env.get("FEED_MAX_BYTES", 0) or 0), size * 2))
-    # A fresh database is migrated here, so the run never meets missing tables.
+    # A missing database is created and a fresh one migrated here, so the run never meets missing tables.
+    from benchmarks._database import ensure_database
+
+    ensure_database(os.environ.get("DATABASE_URL", ""))
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     reset_command = [sys.executable, "-c", "import benchmarks.feed_import as bench; bench.reset()"]
     subprocess.run(reset_command, cwd=ROOT, env=env, check=True)

@@ -58,6 +58,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._database import ensure_database  # noqa: E402
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/ms_bot_bench"
 SECRET = "bench-webhook-secret-0123456789"
 TOKEN = "424242:BENCH-token"
@@ -143,14 +146,7 @@ def main() -> None:
 
 
 def _prepare_database(database_url: str, env: dict) -> None:
-    import psycopg
-
-    name = database_url.rsplit("/", 1)[1]
-    admin = database_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
+    ensure_database(database_url)
     manage = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "manage.py")]
     subprocess.run(manage + ["migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run(manage + ["load_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
