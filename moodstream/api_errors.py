@@ -1,9 +1,10 @@
 """One error body for the whole REST API: `{"code", "detail", "field"}`, JSON, in the request's language.
 
 DRF's exceptions (validation, authentication, permission, parse, media type, method, throttling)
-pass through `api_exception_handler`; Django's own 404 and 500 for paths under /api/ pass through
-`not_found` / `server_error` (moodstream.urls sets them as handler404 / handler500), so a client
-never meets an HTML page there. The schema documents the same body for every status an operation
+pass through `api_exception_handler`; Django's own 404 for a path under /api/ becomes `not_found()` in
+`moodstream.api_input.ApiRequestMiddleware` (under DEBUG too, where Django answers a missing page with
+its technical page and no handler404), and its 500 passes through `server_error` (handler500), so a
+client never meets an HTML page there. The schema documents the same body for every status an operation
 can answer (`document_error_responses`, a drf-spectacular postprocessing hook).
 """
 
@@ -58,11 +59,9 @@ def api_exception_handler(exc, context):
     return response
 
 
-def not_found(request, exception=None):
-    """handler404: JSON under /api/, Django's page elsewhere."""
-    if request.path.startswith(API_PREFIX):
-        return JsonResponse(error_body("not_found", gettext("Not found.")), status=404)
-    return defaults.page_not_found(request, exception)
+def not_found() -> JsonResponse:
+    """The answer to a path under /api/ that names nothing."""
+    return JsonResponse(error_body("not_found", gettext("Not found.")), status=404)
 
 
 def server_error(request):

@@ -23,7 +23,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
-from .api_errors import API_PREFIX, error_body
+from .api_errors import API_PREFIX, error_body, not_found
 from .control_characters import CONTROL_CHARACTERS
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
@@ -108,7 +108,9 @@ def _api_language(request) -> str:
 
 
 class ApiRequestMiddleware:
-    """Under /api/: the client's language for the answer, and no control characters in the query string."""
+    """Under /api/: the client's language for the answer, no control characters in the query string, and a
+    missing page answered with the API's JSON error body (Django's 404 page is HTML, and under DEBUG its
+    technical page ignores handler404)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -120,6 +122,8 @@ class ApiRequestMiddleware:
         with translation.override(language):
             request.LANGUAGE_CODE = language
             response = self._refuse_control_characters(request) or self.get_response(request)
+            if response.status_code == 404 and not response.get("Content-Type", "").startswith("application/json"):
+                response = not_found()
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Accept-Language",))
         return response

@@ -29,6 +29,6 @@ urlpatterns = [
     path("telegram/", include("telegram_bot.urls")),
 ]
 
-# Under /api/ a missing page or a crash answers JSON like every other API error (moodstream.api_errors).
-handler404 = "moodstream.api_errors.not_found"
+# Under /api/ a crash answers JSON like every other API error (moodstream.api_errors); so does a missing
+# page, turned into JSON by moodstream.api_input.ApiRequestMiddleware.
 handler500 = "moodstream.api_errors.server_error"

@@ -166,6 +166,14 @@ def test_unknown_paths_under_api_are_a_json_404(client, path):
     assert_error(client.get(path), 404, "not_found")
 
 
+@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v1/users/"])
+def test_unknown_paths_under_api_are_a_json_404_under_debug_too(client, settings, path):
+    # `make run` serves with DEBUG on, where Django answers a missing page with its HTML technical page.
+    settings.DEBUG = True
+    assert_error(client.get(path), 404, "not_found")
+    assert_error(client.get(path, HTTP_ACCEPT_LANGUAGE="ru"), 404, "not_found")
+
+
 def test_unknown_paths_elsewhere_keep_the_html_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
