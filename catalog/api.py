@@ -4,6 +4,7 @@ import tempfile
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -102,6 +103,10 @@ class FeedErrorSerializer(serializers.Serializer):
     field = serializers.CharField(allow_null=True)
 
 
+def _too_large() -> str:
+    return gettext("The feed is larger than the limit of %(limit)s bytes.") % {"limit": f"{settings.FEED_MAX_BYTES:,}"}
+
+
 def _error(code: str, detail: str, http_status: int, field: str | None = None) -> Response:
     """The API's error body (moodstream.api_errors)."""
     return Response({"code": code, "detail": detail, "field": field}, status=http_status)
@@ -165,25 +170,25 @@ class FeedListCreateView(PartnerAPIView):
         partner = request.auth
         feed_format = (request.query_params.get("format") or "").strip().lower()
         if feed_format and feed_format not in FeedFormat.values:
-            return _error("invalid_format", f"format must be one of: {', '.join(FeedFormat.values)}.", 400, "format")
+            return _error("invalid_format", gettext("format must be one of: %(formats)s.")
+                          % {"formats": ", ".join(FeedFormat.values)}, 400, "format")
         full = (request.query_params.get("full") or "").strip().lower()
         if full and full not in _TRUE | _FALSE:
-            return _error("invalid_full", "full must be true or false.", 400, "full")
+            return _error("invalid_full", gettext("full must be true or false."), 400, "full")
         is_full = None if not full else full in _TRUE
         declared = request.META.get("CONTENT_LENGTH") or ""
         if declared.isdigit() and int(declared) > settings.FEED_MAX_BYTES + 64 * 1024:
-            return _error("too_large", f"The feed is larger than the limit of {settings.FEED_MAX_BYTES:,} bytes.", 413)
+            return _error("too_large", _too_large(), 413)
         with tempfile.TemporaryFile() as body:
             if request.content_type.startswith("multipart/form-data"):
                 upload = request.FILES.get("file")
                 if upload is None:
-                    return _error("no_file", "Send the feed as the multipart field 'file' or as the request body.", 400,
+                    return _error("no_file", gettext("Send the feed as the multipart field 'file' or as the request body."), 400,
                                   "file")
                 for chunk in upload.chunks(_CHUNK):
                     body.write(chunk)
             elif not _copy_body(request, body):
-                return _error("too_large", f"The feed is larger than the limit of {settings.FEED_MAX_BYTES:,} bytes.",
-                              413)
+                return _error("too_large", _too_large(), 413)
             body.seek(0)
             try:
                 feed_import = feed_import_create(partner=partner, source=FeedImport.Source.API,
@@ -193,8 +198,8 @@ class FeedListCreateView(PartnerAPIView):
                 return _error(code, str(exc), 413 if code == "too_large" else 400)
             except QueueUnavailable:
                 # The import was recorded as failed with the reason; nothing is left pending.
-                unavailable = _error("queue_unavailable", "The import queue is unavailable right now; the feed was "
-                                                          "not imported. Send it again in a few minutes.", 503)
+                unavailable = _error("queue_unavailable", gettext("The import queue is unavailable right now; the feed "
+                                                                  "was not imported. Send it again in a few minutes."), 503)
                 unavailable["Retry-After"] = "120"
                 return unavailable
         feed_import.refresh_from_db(fields=["status"])
@@ -235,5 +240,5 @@ class FeedImportDetailView(PartnerAPIView):
         """
         feed_import = feed_import_for_partner(partner=request.auth, feed_import_id=pk)
         if feed_import is None:
-            return _error("not_found", "No such import among yours.", 404)
+            return _error("not_found", gettext("No such import among yours."), 404)
         return Response(FeedImportSerializer(feed_import).data)

@@ -93,7 +93,8 @@ class CleanFormParser(FormParser):
         return data
 
 
-def _api_language(request) -> str:
+def api_language(request) -> str:
+    """The answer's language for a machine client: the first supported one of Accept-Language, else English."""
     supported = {code for code, _name in settings.LANGUAGES}
     for accepted, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
         if accepted == "*":
@@ -118,7 +119,7 @@ class ApiRequestMiddleware:
     def __call__(self, request):
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
-        language = _api_language(request)
+        language = api_language(request)
         with translation.override(language):
             request.LANGUAGE_CODE = language
             response = self._refuse_control_characters(request) or self.get_response(request)

@@ -1,6 +1,7 @@
 """The recommendation REST API: thin views that validate, call one service or selector, and render."""
 
 from django.db import transaction
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
@@ -104,7 +105,7 @@ class ProfileView(TelegramUserView):
     def get(self, request, telegram_id: int):
         profile = Profile.objects.filter(telegram_id=telegram_id).first()
         if profile is None:
-            raise NotFound(f"No profile with telegram_id {telegram_id}.")
+            raise NotFound(gettext("No profile with telegram_id %(telegram_id)s.") % {"telegram_id": telegram_id})
         return Response(_profile_data(profile))
 
     @extend_schema(parameters=[TELEGRAM_ID_PARAMETER], request=s.ProfileInput, responses={200: s.ProfileOutput},
@@ -129,7 +130,7 @@ class RatingsView(TelegramUserView):
         values = data.validated_data
         item = ContentItem.objects.filter(pk=values["item"]).first()
         if item is None:
-            raise ValidationError({"item": [f"No item with id {values['item']}."]})
+            raise ValidationError({"item": [gettext("No item with id %(id)s.") % {"id": values["item"]}]})
         profile, _created = profile_get_or_create_for_telegram(telegram_id=telegram_id)
         rating = rating_set(profile=profile, item=item, value=s.RATING_VALUES[values["value"]], source=values["source"])
         return Response({"item": item.pk, "value": values["value"], "source": rating.source},

@@ -1,6 +1,8 @@
 """Input and output serializers of the recommendation API. Validation only; no logic."""
 
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -12,6 +14,10 @@ from .types import ALL_KINDS
 
 MIN_MINUTES, MAX_MINUTES = 5, 1440
 MIN_LIMIT, MAX_LIMIT = 1, 10
+# Lazy: field error messages are built at import time and must speak the request's language.
+_MINUTES_RANGE = format_lazy(gettext_lazy("minutes must be an integer from {low} to {high}."), low=MIN_MINUTES,
+                             high=MAX_MINUTES)
+_LIMIT_RANGE = format_lazy(gettext_lazy("limit must be an integer from {low} to {high}."), low=MIN_LIMIT, high=MAX_LIMIT)
 RATING_VALUES = {"like": Rating.Value.LIKE, "unknown": Rating.Value.UNKNOWN, "dislike": Rating.Value.DISLIKE}
 
 
@@ -32,6 +38,16 @@ class _StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+def _unknown_genres(unknown: list[str]) -> str:
+    return gettext("Unknown genre(s): %(genres)s. See GET /api/v1/genres?kind=film|book|track.") % {
+        "genres": ", ".join(unknown)}
+
+
+def _unknown_kinds(unknown, valid) -> str:
+    return gettext("Unknown kind(s): %(unknown)s. Valid kinds: %(valid)s.") % {
+        "unknown": ", ".join(unknown), "valid": ", ".join(valid)}
+
+
 def _moods_text() -> str:
     return ", ".join(Mood.objects.filter(is_active=True).values_list("code", flat=True))
 
@@ -47,7 +63,7 @@ class GenreRefField(serializers.Field):
         if isinstance(data, str) and data.strip():
             kind, _sep, code = data.strip().rpartition(":")
             return ("code", kind, code)
-        raise serializers.ValidationError("A genre is an id or a code such as 'drama' or 'film:drama'.")
+        raise serializers.ValidationError(gettext("A genre is an id or a code such as 'drama' or 'film:drama'."))
 
     def to_representation(self, value):
         return value
@@ -71,7 +87,7 @@ def resolve_genres(refs) -> list[Genre]:
         found.extend(match)
     if unknown:
         raise serializers.ValidationError(
-            {"genres": [f"Unknown genre(s): {', '.join(unknown)}. See GET /api/v1/genres?kind=film|book|track."]})
+            {"genres": [_unknown_genres(unknown)]})
     return found
 
 
@@ -89,14 +105,15 @@ class RecommendationInput(serializers.Serializer):
                                       help_text="The user's Telegram id (unknown ids are fine).")
     user_id = _StrictIntegerField(required=False, min_value=1, help_text="A profile id, for clients without Telegram.")
     mood = serializers.CharField(help_text="A mood code from GET /api/v1/moods.",
-                                 error_messages={"required": "mood is required: a code from GET /api/v1/moods."})
+                                 error_messages={"required": gettext_lazy("mood is required: a code from GET /api/v1/moods.")})
     minutes = _StrictIntegerField(help_text=f"Free time in minutes, {MIN_MINUTES}..{MAX_MINUTES}.",
-                                  error_messages={"invalid": f"minutes must be an integer from {MIN_MINUTES} to {MAX_MINUTES}.",
-                                                  "required": f"minutes is required: an integer from {MIN_MINUTES} to {MAX_MINUTES}."})
+                                  error_messages={"invalid": _MINUTES_RANGE,
+                                                  "required": format_lazy(gettext_lazy("minutes is required: an integer from {low} to {high}."),
+                                                                          low=MIN_MINUTES, high=MAX_MINUTES)})
     kinds = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False,
                                   help_text="Any of film, book, track (default: all three).")
     limit = _StrictIntegerField(required=False, default=3,
-                                error_messages={"invalid": f"limit must be an integer from {MIN_LIMIT} to {MAX_LIMIT}."},
+                                error_messages={"invalid": _LIMIT_RANGE},
                                 help_text=f"Items per kind, {MIN_LIMIT}..{MAX_LIMIT} (default 3).")
     exclude = serializers.ListField(child=_StrictIntegerField(), required=False, default=list,
                                     help_text="Item ids to leave out of this request ('show me others').")
@@ -106,28 +123,29 @@ class RecommendationInput(serializers.Serializer):
     def validate_mood(self, value):
         mood = Mood.objects.filter(code=value.strip(), is_active=True).first()
         if mood is None:
-            raise serializers.ValidationError(f"Unknown mood {value!r}. Valid moods: {_moods_text()}.")
+            raise serializers.ValidationError(gettext("Unknown mood %(mood)s. Valid moods: %(moods)s.")
+                                              % {"mood": repr(value), "moods": _moods_text()})
         return mood
 
     def validate_minutes(self, value):
         if not MIN_MINUTES <= value <= MAX_MINUTES:
-            raise serializers.ValidationError(f"minutes must be an integer from {MIN_MINUTES} to {MAX_MINUTES}.")
+            raise serializers.ValidationError(str(_MINUTES_RANGE))
         return value
 
     def validate_limit(self, value):
         if not MIN_LIMIT <= value <= MAX_LIMIT:
-            raise serializers.ValidationError(f"limit must be an integer from {MIN_LIMIT} to {MAX_LIMIT}.")
+            raise serializers.ValidationError(str(_LIMIT_RANGE))
         return value
 
     def validate_kinds(self, value):
         unknown = [k for k in value if k not in ALL_KINDS]
         if unknown:
-            raise serializers.ValidationError(f"Unknown kind(s): {', '.join(unknown)}. Valid kinds: {', '.join(ALL_KINDS)}.")
+            raise serializers.ValidationError(_unknown_kinds(unknown, ALL_KINDS))
         return tuple(dict.fromkeys(value))
 
     def validate(self, attrs):
         if "telegram_id" in attrs and "user_id" in attrs:
-            raise serializers.ValidationError("Give telegram_id or user_id, not both.")
+            raise serializers.ValidationError(gettext("Give telegram_id or user_id, not both."))
         return attrs
 
 
@@ -153,7 +171,7 @@ class GenresQuery(serializers.Serializer):
 
     def validate_kind(self, value):
         if value not in Kind.values:
-            raise serializers.ValidationError(f"Unknown kind {value!r}. Valid kinds: {', '.join(Kind.values)}.")
+            raise serializers.ValidationError(_unknown_kinds([repr(value)], Kind.values))
         return value
 
 
@@ -259,8 +277,7 @@ class ProfileInput(serializers.Serializer):
     def validate_genres(self, value):
         unknown_kinds = [k for k in value if k not in Kind.values]
         if unknown_kinds:
-            raise serializers.ValidationError(
-                f"Unknown kind(s): {', '.join(unknown_kinds)}. Valid kinds: {', '.join(Kind.values)}.")
+            raise serializers.ValidationError(_unknown_kinds(unknown_kinds, Kind.values))
         known = {(g.kind, g.code): g for g in Genre.objects.filter(kind__in=list(value))}
         resolved, unknown = {}, []
         for kind, codes in value.items():
@@ -271,15 +288,14 @@ class ProfileInput(serializers.Serializer):
                 else:
                     unknown.append(f"{kind}:{code}")
         if unknown:
-            raise serializers.ValidationError(
-                f"Unknown genre(s): {', '.join(unknown)}. See GET /api/v1/genres?kind=film|book|track.")
+            raise serializers.ValidationError(_unknown_genres(unknown))
         return resolved
 
 
 class RatingInput(serializers.Serializer):
     item = _StrictIntegerField(min_value=1, help_text="A ContentItem id.")
     value = serializers.ChoiceField(choices=list(RATING_VALUES),
-                                    error_messages={"invalid_choice": "value must be one of: like, unknown, dislike."})
+                                    error_messages={"invalid_choice": gettext_lazy("value must be one of: like, unknown, dislike.")})
     source = serializers.ChoiceField(choices=Rating.Source.values, default=Rating.Source.API)
 
 

@@ -1,6 +1,7 @@
 """REST endpoints: partners' conversions and statistics, and the staff KPI export."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import authentication, permissions, status
 from rest_framework.response import Response
@@ -45,7 +46,7 @@ class ConversionCreateView(PartnerAPIView):
         """Report an action on a click. 201 when created; 200 with the existing conversion on a replay of event_id."""
         partner = request.auth
         if not isinstance(request.data, dict):
-            return Response({"code": "invalid_body", "detail": "Send a JSON object.", "field": None}, status=400)
+            return Response({"code": "invalid_body", "detail": gettext("Send a JSON object."), "field": None}, status=400)
         body, answer_status = conversion_answer(partner=partner, data=request.data)
         return Response(body, status=answer_status)
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -31,17 +32,17 @@ def date_range_from_params(params, *, default_days: int = DEFAULT_DAYS, max_days
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            raise InvalidParameter(name, f"{name} must be a date as YYYY-MM-DD.") from None
+            raise InvalidParameter(name, gettext("%(name)s must be a date as YYYY-MM-DD.") % {"name": name}) from None
 
     date_to = parse("to") or timezone.localdate()
     try:
         date_from = parse("from") or date_to - timedelta(days=default_days - 1)
     except OverflowError:  # `to` in the first days of year 1
-        raise InvalidParameter("to", "to is too early.") from None
+        raise InvalidParameter("to", gettext("to is too early.")) from None
     if date_from > date_to:
-        raise InvalidParameter("from", "from must not be after to.")
+        raise InvalidParameter("from", gettext("from must not be after to."))
     if (date_to - date_from).days + 1 > max_days:
-        raise InvalidParameter("from", f"the range is longer than {max_days} days.")
+        raise InvalidParameter("from", gettext("the range is longer than %(days)s days.") % {"days": max_days})
     return DateRange(date_from, date_to)
 
 
@@ -54,4 +55,4 @@ def month_from_param(raw: str | None) -> date:
         year, month = raw.split("-")
         return date(int(year), int(month), 1)
     except ValueError:
-        raise InvalidParameter("month", "month must be YYYY-MM.") from None
+        raise InvalidParameter("month", gettext("month must be YYYY-MM.")) from None

@@ -16,6 +16,7 @@ from django.db.models import Count, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from catalog.models import Offer, Partner
 from moodstream.api_input import CONTROL_CHARACTERS_CODE, control_characters_message
@@ -270,47 +271,48 @@ def conversion_report_parse(*, data: Mapping, partner: Partner, now: datetime | 
         value = data.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                raise ConversionRefused("missing_field", f"{name} is required.", name)
+                raise ConversionRefused("missing_field", gettext("%(name)s is required.") % {"name": name}, name)
             return ""
         if not isinstance(value, str | int) or isinstance(value, bool):
-            raise ConversionRefused("invalid_field", f"{name} must be a string.", name)
+            raise ConversionRefused("invalid_field", gettext("%(name)s must be a string.") % {"name": name}, name)
         value = str(value).strip()
         if CONTROL_CHARACTERS.search(value):
             # NUL cannot even be sent to PostgreSQL in a look-up: refused here, by name, not a 500 later.
             raise ConversionRefused(CONTROL_CHARACTERS_CODE, control_characters_message(name), name)
         if len(value) > max_length:
-            raise ConversionRefused("invalid_field", f"{name} is longer than {max_length} characters.", name)
+            raise ConversionRefused("invalid_field", gettext("%(name)s is longer than %(length)s characters.")
+                                    % {"name": name, "length": max_length}, name)
         return value
 
     click_id = text("click_id", required=True, max_length=40)
     event = text("event", required=True, max_length=20)
     if event not in Conversion.Event.values:
-        raise ConversionRefused("unknown_event", f"event must be one of: {', '.join(Conversion.Event.values)}.",
-                                "event")
+        raise ConversionRefused("unknown_event", gettext("event must be one of: %(events)s.")
+                                % {"events": ", ".join(Conversion.Event.values)}, "event")
     event_id = text("event_id", required=True, max_length=100)
 
     amount = None
     raw_amount = data.get("amount")
     if raw_amount is not None and raw_amount != "":
         if isinstance(raw_amount, bool) or not isinstance(raw_amount, str | int | float):
-            raise ConversionRefused("malformed_amount", "amount must be a number such as 499.00.", "amount")
+            raise ConversionRefused("malformed_amount", gettext("amount must be a number such as 499.00."), "amount")
         raw = str(raw_amount).strip()
         if not _AMOUNT.match(raw):
             raise ConversionRefused(
                 "malformed_amount",
-                "amount must be a non-negative number with at most two decimals, such as 499.00.", "amount")
+                gettext("amount must be a non-negative number with at most two decimals, such as 499.00."), "amount")
         amount = Decimal(raw)
     elif event == Conversion.Event.PURCHASE:
-        raise ConversionRefused("missing_field", "amount is required for a purchase.", "amount")
+        raise ConversionRefused("missing_field", gettext("amount is required for a purchase."), "amount")
 
     currency = text("currency", required=False, max_length=3).upper() or partner.payout_currency
     if not _CURRENCY.match(currency):
-        raise ConversionRefused("invalid_currency", "currency must be a three-letter ISO 4217 code such as RUB.",
+        raise ConversionRefused("invalid_currency", gettext("currency must be a three-letter ISO 4217 code such as RUB."),
                                 "currency")
 
     occurred_at = _parse_moment(data.get("occurred_at"), now=now)
     if occurred_at > now + FUTURE_TOLERANCE:
-        raise ConversionRefused("future_date", "occurred_at is in the future.", "occurred_at")
+        raise ConversionRefused("future_date", gettext("occurred_at is in the future."), "occurred_at")
     return ConversionReport(click_id=click_id, event=event, event_id=event_id, amount=amount, currency=currency,
                             occurred_at=occurred_at)
 
@@ -320,7 +322,7 @@ def _parse_moment(value, *, now: datetime) -> datetime:
     if value is None or value == "":
         return now
     if isinstance(value, bool):
-        raise ConversionRefused("invalid_date", "occurred_at must be ISO 8601 or Unix seconds.", "occurred_at")
+        raise ConversionRefused("invalid_date", gettext("occurred_at must be ISO 8601 or Unix seconds."), "occurred_at")
     raw = str(value).strip()
     try:
         if re.fullmatch(r"\d{9,11}", raw):
@@ -329,8 +331,8 @@ def _parse_moment(value, *, now: datetime) -> datetime:
     except (ValueError, OverflowError):
         moment = None
     if moment is None:
-        raise ConversionRefused("invalid_date", "occurred_at must be ISO 8601 (e.g. 2025-05-01T12:30:00+03:00) "
-                                "or Unix seconds.", "occurred_at")
+        raise ConversionRefused("invalid_date", gettext("occurred_at must be ISO 8601 (e.g. 2025-05-01T12:30:00+03:00) "
+                                                   "or Unix seconds."), "occurred_at")
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt_timezone.utc)
 
 
@@ -375,8 +377,8 @@ def conversion_payout(*, partner: Partner, event: str, amount: Decimal | None, c
         if currency != partner.payout_currency:
             raise ConversionRefused(
                 "currency_mismatch",
-                f"this partner's purchase payout is a share of the amount in {partner.payout_currency}; "
-                f"report the amount in {partner.payout_currency}.", "currency")
+                gettext("this partner's purchase payout is a share of the amount in %(currency)s; "
+                        "report the amount in %(currency)s.") % {"currency": partner.payout_currency}, "currency")
         payout += (amount or Decimal(0)) * partner.payout_purchase_percent / 100
     return payout.quantize(_CENT, rounding=ROUND_HALF_UP)
 
@@ -391,14 +393,16 @@ def conversion_record(*, partner: Partner, report: ConversionReport) -> tuple[Co
     if existing_id is not None:
         return _conversion_with_click(existing_id), False
     if click is None:
-        raise ConversionRefused("unknown_click", "click_id is not a MoodStream click.", "click_id")
+        raise ConversionRefused("unknown_click", gettext("click_id is not a MoodStream click."), "click_id")
     if click.partner_id != partner.pk:
-        raise ConversionRefused("other_partner_click", "click_id belongs to another partner's offer.", "click_id")
+        raise ConversionRefused("other_partner_click", gettext("click_id belongs to another partner's offer."),
+                                "click_id")
     window = timedelta(days=settings.ATTRIBUTION_WINDOW_DAYS)
     if report.occurred_at > click.created_at + window:
         raise ConversionRefused(
             "click_expired",
-            f"the click is older than the {settings.ATTRIBUTION_WINDOW_DAYS}-day attribution window.", "click_id")
+            gettext("the click is older than the %(days)s-day attribution window.")
+            % {"days": settings.ATTRIBUTION_WINDOW_DAYS}, "click_id")
     payout = (Decimal("0.00") if click.is_test else
               conversion_payout(partner=partner, event=report.event, amount=report.amount, currency=report.currency))
     # A conversion before its click, or seconds after it, is more likely a bot than a person:
@@ -473,18 +477,19 @@ def _conversion_with_click(pk: int) -> Conversion:
 def conversion_set_status(*, conversion: Conversion, status: str, reason: str = "") -> Conversion:
     """Judge a pending conversion: approved, or rejected with a reason. Setting the same status again is a no-op."""
     if status not in (Conversion.Status.APPROVED, Conversion.Status.REJECTED):
-        raise ConversionRefused("invalid_status", "status must be approved or rejected.", "status")
+        raise ConversionRefused("invalid_status", gettext("status must be approved or rejected."), "status")
     reason = (reason or "").strip()
     if status == Conversion.Status.REJECTED and not reason:
-        raise ConversionRefused("reason_required", "a rejection needs a reason.", "reason")
+        raise ConversionRefused("reason_required", gettext("a rejection needs a reason."), "reason")
     if len(reason) > 300:
-        raise ConversionRefused("invalid_field", "reason is longer than 300 characters.", "reason")
+        raise ConversionRefused("invalid_field", gettext("reason is longer than 300 characters."), "reason")
     with transaction.atomic():
         locked = Conversion.objects.select_for_update().select_related("click").get(pk=conversion.pk)
         if locked.status == status:
             return locked
         if locked.status != Conversion.Status.PENDING:
-            raise ConversionRefused("already_final", f"the conversion is already {locked.status}.", "status",
+            raise ConversionRefused("already_final", gettext("the conversion is already %(status)s.") % {"status": locked.status},
+                                    "status",
                                     status=409)
         locked.status, locked.status_reason = status, reason
         locked.save(update_fields=["status", "status_reason", "updated_at"])

@@ -2,10 +2,13 @@
 
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
 from catalog.models import Partner
+from moodstream.api_input import api_language
 from moodstream.proxy import client_ip
 from moodstream.tokens import secret_matches
 
@@ -45,12 +48,18 @@ def go(request, token: str):
 @require_GET
 def postback(request, partner_code: str):
     """`GET /postback/<partner code>?key=…&click_id=…&event=…&event_id=…&amount=…`, as CPA networks call it."""
+    # Answered in the language the caller asks for, English by default, as the API answers.
+    with translation.override(api_language(request)):
+        return _postback(request, partner_code)
+
+
+def _postback(request, partner_code: str):
     partner = postback_partner(code=partner_code)
     if partner is None:
-        return JsonResponse({"code": "unknown_partner", "detail": "No partner has this code.", "field": None},
+        return JsonResponse({"code": "unknown_partner", "detail": gettext("No partner has this code."), "field": None},
                             status=404)
     if not partner.is_active or not secret_matches(request.GET.get("key", ""), partner.postback_key_hash):
-        return JsonResponse({"code": "wrong_key", "detail": "The postback key is missing or wrong.", "field": "key"},
+        return JsonResponse({"code": "wrong_key", "detail": gettext("The postback key is missing or wrong."), "field": "key"},
                             status=403)
     body, status = conversion_answer(partner=partner, data=request.GET)
     return JsonResponse(body, status=status)

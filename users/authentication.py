@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
@@ -33,14 +34,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         secret = secret.strip()
         # (A control character, NUL above all, would break the database look-up: no key has one.)
         if keyword != self.keyword or not secret or not secret.isprintable():
-            raise exceptions.AuthenticationFailed("Use the header 'Authorization: Api-Key <key>'.")
+            raise exceptions.AuthenticationFailed(gettext("Use the header 'Authorization: Api-Key <key>'."))
         key = (
             ApiKey.objects.filter(prefix=secret[:PREFIX_LENGTH], is_active=True).first()
             if len(secret) > PREFIX_LENGTH
             else None
         )
         if key is None or not secret_matches(secret, key.key_hash):
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key (header 'Authorization: Api-Key <key>').")
+            raise exceptions.AuthenticationFailed(
+                gettext("Invalid or revoked API key (header 'Authorization: Api-Key <key>')."))
         now = timezone.now()
         stale = now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)
         ApiKey.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=key.pk).update(

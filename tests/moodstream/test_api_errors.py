@@ -231,6 +231,33 @@ def test_drf_messages_are_russian_when_asked(partner_client):
     assert unknown.json()["detail"] == 'Method "PUT" not allowed.'
 
 
+def test_our_own_messages_are_russian_when_asked_and_english_otherwise(client, partner, partner_client):
+    russian = {"HTTP_ACCEPT_LANGUAGE": "ru-RU,ru;q=0.9"}
+    api_key = "Api-Key " + api_key_issue(name="x")[1]
+    body = client.post("/api/v1/recommendations", {"mood": "no-such-mood", "minutes": 3}, content_type="application/json",
+                       HTTP_AUTHORIZATION=api_key, **russian).json()
+    assert body["errors"]["minutes"] == ["minutes должно быть целым числом от 5 до 1440."]
+    assert body["errors"]["mood"][0].startswith("Неизвестное настроение 'no-such-mood'.")
+    english = client.post("/api/v1/recommendations", {"mood": "calm", "minutes": 3}, content_type="application/json",
+                          HTTP_AUTHORIZATION=api_key).json()
+    assert english["errors"]["minutes"] == ["minutes must be an integer from 5 to 1440."]
+    body = assert_error(client.post("/api/v1/recommendations", {}, content_type="application/json",
+                                    HTTP_AUTHORIZATION="Api-Key nope", **russian), 401)
+    assert body["detail"] == "API-ключ неверен или отозван (заголовок 'Authorization: Api-Key <ключ>')."
+    body = assert_error(partner_client.get("/api/v1/partner/feeds/00000000-0000-0000-0000-000000000000", **russian), 404)
+    assert body["detail"] == "Среди ваших импортов такого нет."
+    body = assert_error(partner_client.get("/api/v1/partner/stats", {"from": "yesterday"}, **russian), 400,
+                        "invalid_parameter", "from")
+    assert body["detail"] == "from должно быть датой в виде ГГГГ-ММ-ДД."
+    # The postback follows the same rule as the API: the caller's language, English when none is asked.
+    key = partner_issue_postback_key(partner=partner)
+    query = {"key": key, "click_id": "nope", "event": "registration", "event_id": "e"}
+    body = assert_error(client.get("/postback/kinoport", query, **russian), 400, "unknown_click", "click_id")
+    assert body["detail"] == "click_id — не клик MoodStream."
+    body = assert_error(client.get("/postback/kinoport", query), 400, "unknown_click", "click_id")
+    assert body["detail"] == "click_id is not a MoodStream click."
+
+
 def test_conversion_errors_keep_their_field_on_the_postback_and_rest(client, partner, partner_client):
     key = partner_issue_postback_key(partner=partner)
     body = assert_error(client.get("/postback/kinoport", {"key": key, "click_id": "nope", "event": "registration",
