@@ -183,8 +183,8 @@ class FeedListCreateView(PartnerAPIView):
             if request.content_type.startswith("multipart/form-data"):
                 upload = request.FILES.get("file")
                 if upload is None:
-                    return _error("no_file", gettext("Send the feed as the multipart field 'file' or as the request body."), 400,
-                                  "file")
+                    return _error("no_file", gettext("Send the feed as the multipart field 'file' or as the request "
+                                                     "body."), 400, "file")
                 for chunk in upload.chunks(_CHUNK):
                     body.write(chunk)
             elif not _copy_body(request, body):
@@ -198,8 +198,9 @@ class FeedListCreateView(PartnerAPIView):
                 return _error(code, str(exc), 413 if code == "too_large" else 400)
             except QueueUnavailable:
                 # The import was recorded as failed with the reason; nothing is left pending.
-                unavailable = _error("queue_unavailable", gettext("The import queue is unavailable right now; the feed "
-                                                                  "was not imported. Send it again in a few minutes."), 503)
+                message = gettext("The import queue is unavailable right now; the feed was not imported. "
+                                  "Send it again in a few minutes.")
+                unavailable = _error("queue_unavailable", message, 503)
                 unavailable["Retry-After"] = "120"
                 return unavailable
         feed_import.refresh_from_db(fields=["status"])

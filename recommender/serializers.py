@@ -17,7 +17,10 @@ MIN_LIMIT, MAX_LIMIT = 1, 10
 # Lazy: field error messages are built at import time and must speak the request's language.
 _MINUTES_RANGE = format_lazy(gettext_lazy("minutes must be an integer from {low} to {high}."), low=MIN_MINUTES,
                              high=MAX_MINUTES)
-_LIMIT_RANGE = format_lazy(gettext_lazy("limit must be an integer from {low} to {high}."), low=MIN_LIMIT, high=MAX_LIMIT)
+_LIMIT_RANGE = format_lazy(gettext_lazy("limit must be an integer from {low} to {high}."), low=MIN_LIMIT,
+                           high=MAX_LIMIT)
+_MINUTES_REQUIRED = format_lazy(gettext_lazy("minutes is required: an integer from {low} to {high}."),
+                                low=MIN_MINUTES, high=MAX_MINUTES)
 RATING_VALUES = {"like": Rating.Value.LIKE, "unknown": Rating.Value.UNKNOWN, "dislike": Rating.Value.DISLIKE}
 
 
@@ -105,11 +108,11 @@ class RecommendationInput(serializers.Serializer):
                                       help_text="The user's Telegram id (unknown ids are fine).")
     user_id = _StrictIntegerField(required=False, min_value=1, help_text="A profile id, for clients without Telegram.")
     mood = serializers.CharField(help_text="A mood code from GET /api/v1/moods.",
-                                 error_messages={"required": gettext_lazy("mood is required: a code from GET /api/v1/moods.")})
+                                 error_messages={
+                                     "required": gettext_lazy("mood is required: a code from GET /api/v1/moods.")})
     minutes = _StrictIntegerField(help_text=f"Free time in minutes, {MIN_MINUTES}..{MAX_MINUTES}.",
                                   error_messages={"invalid": _MINUTES_RANGE,
-                                                  "required": format_lazy(gettext_lazy("minutes is required: an integer from {low} to {high}."),
-                                                                          low=MIN_MINUTES, high=MAX_MINUTES)})
+                                                  "required": _MINUTES_REQUIRED})
     kinds = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False,
                                   help_text="Any of film, book, track (default: all three).")
     limit = _StrictIntegerField(required=False, default=3,
@@ -295,7 +298,8 @@ class ProfileInput(serializers.Serializer):
 class RatingInput(serializers.Serializer):
     item = _StrictIntegerField(min_value=1, help_text="A ContentItem id.")
     value = serializers.ChoiceField(choices=list(RATING_VALUES),
-                                    error_messages={"invalid_choice": gettext_lazy("value must be one of: like, unknown, dislike.")})
+                                    error_messages={
+                                        "invalid_choice": gettext_lazy("value must be one of: like, unknown, dislike.")})
     source = serializers.ChoiceField(choices=Rating.Source.values, default=Rating.Source.API)
 
 
