@@ -122,28 +122,27 @@ def _conditional_share(collab: KindCollab, crowd: np.ndarray, opinion_positions:
                        unknown_positions: np.ndarray) -> np.ndarray:
     """The crowd's best linear prediction of knowing each item from the answers (see the module docstring).
 
-    `crowd` is a distribution over the stored users (weights summing to 1). Per answered card a the
-    crowd's binary column x_a; C_ja = Σ_u crowd_u x_uj x_ua − μ_j μ_a is one sparse product per card.
+    `crowd` is a distribution over the stored users (weights summing to 1), x_u the binary rows. With
+    c = (C_AA + RIDGE · diag C_AA)⁻¹ (answers − μ_A), C_jA c = Σ_u crowd_u x_uj (x_uA · c) − μ_j (μ_A · c):
+    one sparse product for the whole catalogue, never an items × answers matrix.
     """
     asked = np.concatenate([opinion_positions, unknown_positions]).astype(np.int64)[:MAX_CONDITIONED]
-    weights32 = crowd.astype(np.float32)
-    mean = ((collab.seen_t @ weights32) * collab.item_norm).astype(np.float64)
+    mean = _share(collab, crowd).astype(np.float64)
     if asked.size == 0:
         return mean
     answers = (np.arange(asked.size) < opinion_positions.size).astype(np.float64)
     binary = collab.seen[:, asked].toarray().astype(np.float64) * collab.item_norm[asked]  # users × answers
     weighted = binary * crowd[:, None]
     mean_asked = mean[asked]
-    cross = (np.asarray(collab.seen_t @ weighted.astype(np.float32), dtype=np.float64) * collab.item_norm[:, None]
-             - np.outer(mean, mean_asked))
     among = weighted.T @ binary - np.outer(mean_asked, mean_asked)
     among += CONDITIONAL_RIDGE * np.diag(np.diag(among)) + 1e-9 * np.eye(asked.size)
-    prediction = mean + cross @ np.linalg.solve(among, answers - mean_asked)
-    return np.clip(prediction, 0.0, 1.0)
+    c = np.linalg.solve(among, answers - mean_asked)
+    pull = (collab.seen_t @ (weighted @ c)) * collab.item_norm - mean * float(mean_asked @ c)  # float64: a difference
+    return np.clip(mean + pull, 0.0, 1.0)
 
 
 def _share(collab: KindCollab, weights: np.ndarray) -> np.ndarray:
-    """Share of the stored users, weighted by `weights` (summing to 1), that know each item."""
+    """Σ over the stored users of weights × knows each item (with weights summing to 1: the share that knows it)."""
     return ((collab.seen_t @ weights.astype(np.float32)) * collab.item_norm).astype(np.float32)
 
 
