@@ -128,6 +128,7 @@ class MovieLensSplit:
 
 
 def movielens_split(directory: str | Path, *, seed: int = 0) -> MovieLensSplit:
+    """Read a MovieLens folder and split it as every evaluation does: a seeded 20% of users are test users."""
     directory = Path(directory)
     movies = _read_csv(directory / "movies.csv", ["movieId", "title", "genres"]).sort_values("movieId", kind="stable")
     ratings = _read_csv(directory / "ratings.csv", ["userId", "movieId", "rating"])

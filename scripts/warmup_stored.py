@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "moodstream.settings")
 django.setup()
 
-from recommender.evaluation import movielens_split  # noqa: E402
+from recommender.evaluation import DatasetError, movielens_split  # noqa: E402
 
 
 def half_of(user: int) -> int:
@@ -53,7 +53,10 @@ def main() -> None:
     parser.add_argument("--half", type=int, choices=(0, 1), default=None)
     args = parser.parse_args()
     for seed in args.seeds:
-        r = measure(args.movielens, seed, args.half)
+        try:
+            r = measure(args.movielens, seed, args.half)
+        except DatasetError as exc:
+            sys.exit(str(exc))
         print(f"seed {r['seed']}: {r['users']} stored users, opinions picker {r['picker']:.3f} / popular "
               f"{r['popular']:.3f} = {r['ratio']:.3f}× (± {r['se']:.3f}), {r['ms_per_card']:.1f} ms CPU per card "
               "(replay included)", flush=True)
