@@ -95,8 +95,40 @@ def opinion(ratings: np.ndarray) -> np.ndarray:
     return np.where(ratings >= LIKE_AT, 1, np.where(ratings <= DISLIKE_AT, -1, 0)).astype(np.int8)
 
 
-def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple[str, ...] = PROTOCOLS,
-                       warmup: str = PICKER) -> EvaluationReport:
+@dataclass
+class MovieLensSplit:
+    """One seed's split of a MovieLens folder: the stored users' matrices and the test users (see the module doc)."""
+
+    ix: KindIndex
+    collab: KindCollab
+    taps: GenreTaps
+    rows_by_user: dict
+    positions: np.ndarray
+    stars: np.ndarray
+    votes: np.ndarray
+    star_sums: np.ndarray
+    max_votes: float
+    users: np.ndarray
+    test_users: np.ndarray
+    ratings: int
+
+    def stored_replay(self, user, *, popular: bool = False, cards: int = ANSWERS_PER_USER) -> ReplayUser:
+        """A stored user replayed the realistic way, their own ratings left out of the priors and the signals."""
+        rows = self.rows_by_user[user]
+        own = _leave_one_out(self.votes, self.star_sums, self.max_votes, self.positions[rows], self.stars[rows])
+        return realistic_replay(self.ix, self.collab, self.taps, self.positions[rows], self.stars[rows],
+                                user_id=int(user), own_row=self.collab.row_of(int(user)), priors=own,
+                                popular=popular, cards=cards)
+
+    @property
+    def stored_users(self) -> np.ndarray:
+        """The stored users the model trains on (more ratings than warm-up cards)."""
+        return np.array([u for u in np.setdiff1d(self.users, self.test_users)
+                         if len(self.rows_by_user[u]) > ANSWERS_PER_USER], dtype=np.int64)
+
+
+def movielens_split(directory: str | Path, *, seed: int = 0) -> MovieLensSplit:
+    """Read a MovieLens folder and split it as every evaluation does: a seeded 20% of users are test users."""
     directory = Path(directory)
     movies = _read_csv(directory / "movies.csv", ["movieId", "title", "genres"]).sort_values("movieId", kind="stable")
     ratings = _read_csv(directory / "ratings.csv", ["userId", "movieId", "rating"])
@@ -125,18 +157,21 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple
     rows_by_user = pd.Series(np.arange(len(ratings))).groupby(user_of).apply(np.asarray).to_dict()
     # The stored users' chosen genres, by the same tapping rule (in the service: their profile's genres).
     collab.user_genres = stored_user_genres(ix, collab, taps, rows_by_user, positions, stars)
+    return MovieLensSplit(ix=ix, collab=collab, taps=taps, rows_by_user=rows_by_user, positions=positions,
+                          stars=stars, votes=votes, star_sums=star_sums, max_votes=max_votes, users=users,
+                          test_users=test_users, ratings=len(ratings))
+
+
+def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple[str, ...] = PROTOCOLS,
+                       warmup: str = PICKER) -> EvaluationReport:
+    split = movielens_split(directory, seed=seed)
+    ix, collab, taps, rows_by_user = split.ix, split.collab, split.taps, split.rows_by_user
+    positions, stars, test_users = split.positions, split.stars, split.test_users
+    n = ix.size
 
     # Training: every stored user replayed as the bot meets them (their own ratings left out of the
     # priors and the collaborative signals), exactly as the served model is trained.
-    train_rng = np.random.default_rng([seed, 1])
-    training = []
-    for user in np.setdiff1d(users, test_users):
-        rows = rows_by_user[user]
-        if len(rows) <= ANSWERS_PER_USER:
-            continue
-        own = _leave_one_out(votes, star_sums, max_votes, positions[rows], stars[rows])
-        training.append(realistic_replay(ix, collab, taps, positions[rows], stars[rows], user_id=int(user),
-                                         own_row=collab.row_of(int(user)), priors=own))
+    training = [split.stored_replay(user) for user in split.stored_users]
     references = choose_references(ix, collab, [u for u in training if inner_validation(seed, u.user_id)])
     if references.ease is not None:
         attach_ease(collab, lam=references.ease.lam, folds=EASE_FOLDS)
@@ -147,7 +182,7 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple
         BASELINE: Strategy(BASELINE), POPULARITY: Strategy(POPULARITY), HEURISTIC: Strategy(HEURISTIC),
         MODEL: Strategy(MODEL, model=model),
     }
-    report = EvaluationReport(protocols={}, items=n, ratings=len(ratings), test_users=len(test_users),
+    report = EvaluationReport(protocols={}, items=n, ratings=split.ratings, test_users=len(test_users),
                               training_users=len(training), training_pairs=learned.pairs,
                               model_weights={f: round(float(w), 4) for f, w in zip(model.features, model.weights)},
                               watch_weight=learned.watch_weight, head_size=learned.head_size,

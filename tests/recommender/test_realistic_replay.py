@@ -61,3 +61,20 @@ def test_after_a_known_card_the_picker_asks_what_people_who_know_it_also_know():
     # After only a "don't know" on item 1: the best-known card left.
     assert next_card(ix, collab, asked=np.array([1]), opinion_positions=np.empty(0, dtype=np.int64),
                      genre_columns=np.empty(0, dtype=np.int64), opinion_values=np.empty(0, dtype=np.int8)) == 0
+
+
+def test_after_dont_know_the_picker_turns_to_what_other_people_know_not_to_the_same_crowds_next_film():
+    ix = _index([[0]] * 4, [50, 40, 30, 20])
+    # Stored users 1-8 know items 0 and 1 (say, a film and its sequel); users 9-15 know item 2; 16-17 item 3.
+    users = np.array([u for u in range(1, 9) for _ in range(2)] + list(range(9, 18)))
+    items = np.array([0, 1] * 8 + [2] * 7 + [3] * 2)
+    collab = kind_collab_from_triples(users, items, np.ones(len(items), dtype=np.int8), ix.size)
+    collab.opinions = 10_000  # as if the kind had enough opinions for the collaborative signals
+    none = np.empty(0, dtype=np.int64)
+    ask = dict(genre_columns=none, asked=np.array([0]))
+    # Knows item 0: the sequel, which everyone who knows the film knows too.
+    assert next_card(ix, collab, opinion_positions=np.array([0]), opinion_values=np.array([1], dtype=np.int8),
+                     **ask) == 1
+    # Doesn't know item 0: not its sequel (known by the same 8 people, now unlikely), but item 2, known by
+    # 7 other people.
+    assert next_card(ix, collab, opinion_positions=none, opinion_values=np.empty(0, dtype=np.int8), **ask) == 2
