@@ -72,8 +72,11 @@ def ease_fit(likes: sp.csc_matrix, lam: float, items: int = EASE_ITEMS) -> Ease:
 
 def blend(reference: np.ndarray, popularity: np.ndarray, alpha: float) -> np.ndarray:
     top = float(reference.max()) if reference.size else 0.0
-    scaled = reference / top if top > 0 else np.zeros_like(reference)
-    return (scaled + alpha * popularity).astype(np.float32)
+    if top <= 0:
+        # Nothing to go on (no likes, or none the reference covers): popularity alone, whatever α was
+        # chosen; with α = 0 the blend would otherwise rank every item equal (a cold user's AUC 0.5).
+        return popularity.astype(np.float32)
+    return (reference / top + alpha * popularity).astype(np.float32)
 
 
 @dataclass
