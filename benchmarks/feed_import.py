@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -136,6 +137,7 @@ def child(feed: str) -> None:
 
     partner = Partner.objects.get(code=PARTNER)
     cpu_before = time.process_time()
+    readers_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with open(feed, "rb") as upload:
         feed_import = feed_import_create(partner=partner, source=FeedImport.Source.COMMAND, upload=upload,
@@ -143,12 +145,15 @@ def child(feed: str) -> None:
     import_partner_feed.apply(args=[str(feed_import.pk)], throw=True)
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_before
+    readers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # The feed reader process's CPU (a large feed is parsed and checked there), once it is reaped.
+    reader_cpu_seconds = (readers.ru_utime + readers.ru_stime) - (readers_before.ru_utime + readers_before.ru_stime)
     feed_import.refresh_from_db()
     peak_kb = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
                    if line.startswith("VmHWM:"))
     print(json.dumps({
         "status": feed_import.status, "message": feed_import.message, "seconds": seconds, "cpu_seconds": cpu_seconds,
-        "rows": feed_import.rows_total, "created": feed_import.created_count, "updated": feed_import.updated_count,
+        "reader_cpu_seconds": reader_cpu_seconds, "rows": feed_import.rows_total, "created": feed_import.created_count, "updated": feed_import.updated_count,
         "unchanged": feed_import.unchanged_count, "rejected": feed_import.rejected_count,
         "withdrawn": feed_import.withdrawn_count, "items_created": feed_import.items_created_count,
         "peak_rss_mb": peak_kb / 1024,
@@ -320,7 +325,7 @@ def main() -> None:
         rate = figures["rows"] / figures["seconds"] if figures["rows"] else n / figures["seconds"]
         first_rate = first_rate or rate
         print(f"{name:32s} {figures['status']:9s} {figures['seconds']:7.2f} s  {rate:9,.0f} offers/s  "
-              f"(importer CPU {figures['cpu_seconds']:6.2f} s)  "
+              f"(importer CPU {figures['cpu_seconds']:6.2f} s, reader process {figures['reader_cpu_seconds']:5.2f} s)  "
               f"peak RSS {figures['peak_rss_mb']:6.1f} MB  (created {figures['created']:,}, updated "
               f"{figures['updated']:,}, unchanged {figures['unchanged']:,}, rejected {figures['rejected']:,}, "
               f"withdrawn {figures['withdrawn']:,}, new items {figures['items_created']:,})", flush=True)

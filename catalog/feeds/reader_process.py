@@ -51,9 +51,15 @@ class FeedReaderFailed(RuntimeError):
     """The feed reader process failed or died (not a broken feed: that is FeedFormatError)."""
 
 
-def use_reader_process(size: int, vendor: str) -> bool:
+def use_reader_process(*, size: int, vendor: str, partner_has_offers: bool) -> bool:
+    """A first import (the partner has no offers yet) of a large feed, on a database where it was
+    measured to pay. A re-import stays in the importing process unless FEED_READER_PROCESS_REIMPORTS:
+    there most rows are unchanged and skip validation, so the reader would save little and the
+    transfer of every row would cost more (docs/feeds.md, "Fourth round")."""
     threshold = settings.FEED_READER_PROCESS_MIN_BYTES.get(vendor)
-    return threshold is not None and size >= threshold
+    if threshold is None or size < threshold:
+        return False
+    return not partner_has_offers or settings.FEED_READER_PROCESS_REIMPORTS
 
 
 # --- the importing process's side --------------------------------------------------------------

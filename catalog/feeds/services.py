@@ -239,15 +239,17 @@ def _run_claimed(feed_import: FeedImport) -> FeedImport:
 
 
 def _import_rows(feed_import: FeedImport, stream: BinaryIO, size: int) -> FeedReport:
-    if use_reader_process(size, connection.vendor):
+    has_offers = Offer.objects.filter(partner_id=feed_import.partner_id).exists()
+    if use_reader_process(size=size, vendor=connection.vendor, partner_has_offers=has_offers):
         # A large feed is read, parsed and checked by a second process while this one writes.
         with feed_reader() as reader:
-            return _import_rows_with(feed_import, reader, size, reader=reader, path=stream.name)
+            return _import_rows_with(feed_import, reader, size, reader=reader, path=stream.name,
+                                     validate_in_reader=not has_offers)
     return _import_rows_with(feed_import, CountingReader(stream), size)
 
 
 def _import_rows_with(feed_import: FeedImport, source, size: int, *, reader: FeedReader | None = None,
-                      path: str = "") -> FeedReport:
+                      path: str = "", validate_in_reader: bool = True) -> FeedReport:
     """`source` counts the bytes read: the stream the rows are parsed from here, or the reader process."""
     rows_read = 0
 
@@ -269,11 +271,10 @@ def _import_rows_with(feed_import: FeedImport, source, size: int, *, reader: Fee
         if reader is None:
             report = run.run(categories.mapped(parser.rows(source)))
         else:
-            # Validating every row in the reader pays when the rows are new (they all need it);
-            # a re-import validates only its changed rows, here, after the lookup.
+            # The reader validates every row when they are all new; a re-import validates only its
+            # changed rows, here, after the lookup (unchanged rows are never validated).
             reader.start(path=path, feed_format=feed_import.format, column_map=column_map, categories=categories,
-                         max_description_chars=run.max_description,
-                         validate=not Offer.objects.filter(partner_id=partner.pk).exists())
+                         max_description_chars=run.max_description, validate=validate_in_reader)
             report = run.run_prepared(reader.batches())
             categories.unmapped = reader.unmapped
         report.unmapped_categories = categories.report()
