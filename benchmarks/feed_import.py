@@ -244,12 +244,12 @@ def worker_import(feed: str, queue: str) -> None:
                       "rows": feed_import.rows_total, "message": feed_import.message}))
 
 
-def run_worker_phase(feed: Path, env: dict) -> dict:
+def run_worker_phase(feed: Path, env: dict, pool: str = "solo") -> dict:
     queue = f"feed-bench-{os.getpid()}"
     OUT.mkdir(parents=True, exist_ok=True)
     with (OUT / "worker.log").open("w") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "moodstream", "worker", "--pool=solo", "-Q", queue,
+            [sys.executable, "-m", "celery", "-A", "moodstream", "worker", f"--pool={pool}", "--concurrency=1", "-Q", queue,
              "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
@@ -280,6 +280,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=100_000, help="Offers in the feed (default 100,000).")
     parser.add_argument("--big", action="store_true", help="N = 1,000,000.")
+    parser.add_argument("--worker-pool", default="solo", choices=["solo", "prefork"],
+                        help="The Celery worker's pool for the worker phase (default solo).")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--worker-child", help=argparse.SUPPRESS)
     parser.add_argument("--queue", help=argparse.SUPPRESS)
@@ -336,9 +338,9 @@ def main() -> None:
           f"first import / COPY = 1/{copy_rate / first_rate:.1f} (goal: 1/15 or better)", flush=True)
     if os.environ.get("REDIS_URL"):
         subprocess.run(reset_command, cwd=ROOT, env=env, check=True)
-        figures = run_worker_phase(first, env)
+        figures = run_worker_phase(first, env, args.worker_pool)
         rate = figures["rows"] / figures["seconds"]
-        print(f"{'first import, Celery worker':32s} {figures['status']:9s} {figures['seconds']:7.2f} s  {rate:9,.0f} "
+        print(f"{'first import, Celery ' + args.worker_pool + ' pool':32s} {figures['status']:9s} {figures['seconds']:7.2f} s  {rate:9,.0f} "
               f"offers/s  ({rate / first_rate:.0%} of the in-process rate; goal: within 10%; "
               f"{figures['run_seconds']:.2f} s of it in the task)", flush=True)
     else:
