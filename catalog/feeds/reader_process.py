@@ -11,8 +11,9 @@ so a feed that breaks halfway still changes nothing.
 A subprocess rather than `multiprocessing`: a Celery prefork worker's pool processes are
 daemonic and may not have `multiprocessing` children, and a fresh interpreter shares nothing
 with the parent (no database connection, no threads). The child configures Django with the
-catalogue app only and no database at all, so it cannot run a query; it starts in ≈ 0.4 s of
-CPU, which is why small feeds stay in the importing process.
+catalogue app only and no database at all, so it cannot run a query. Starting it costs ≈ 0.5 s
+of CPU and the import waits for its first batch, so small feeds stay in the importing process:
+at 30,000 offers (14 MB) both ways took the same time, at 100,000 the reader was ahead.
 
 The pipe carries pickled tuples: ("batch", …), then ("done", unmapped categories, bytes read),
 or ("format", message) for a broken feed (FeedFormatError, the same message as in-process), or
