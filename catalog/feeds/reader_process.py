@@ -18,7 +18,9 @@ at 30,000 offers (14 MB) both ways took the same time, at 100,000 the reader was
 The pipe carries pickled tuples: ("batch", …), then ("done", unmapped categories, bytes read),
 or ("format", message) for a broken feed (FeedFormatError, the same message as in-process), or
 ("error", exception type, traceback) for anything else. The parent kills and reaps the child on
-any error of its own, and a child that dies is a failed import ("Internal error ...").
+any error of its own, and a child that dies is a failed import ("Internal error ..."). If the
+importing process itself is killed, the pipe's read end closes with it and the child's next write
+fails (BrokenPipeError): it exits instead of being left behind.
 """
 
 import fcntl
@@ -29,7 +31,7 @@ import subprocess
 import sys
 import traceback
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
@@ -53,7 +55,7 @@ class FeedReaderFailed(RuntimeError):
     """The feed reader process failed or died (not a broken feed: that is FeedFormatError)."""
 
 
-def use_reader_process(*, size: int, vendor: str, partner_has_offers: bool) -> bool:
+def use_reader_process(*, size: int, vendor: str, first_import: Callable[[], bool]) -> bool:
     """A first import (the partner has no offers yet) of a large feed, on a database where it was
     measured to pay. A re-import stays in the importing process unless FEED_READER_PROCESS_REIMPORTS:
     there most rows are unchanged and skip validation, so the reader would save little and the
@@ -61,7 +63,7 @@ def use_reader_process(*, size: int, vendor: str, partner_has_offers: bool) -> b
     threshold = settings.FEED_READER_PROCESS_MIN_BYTES.get(vendor)
     if threshold is None or size < threshold:
         return False
-    return not partner_has_offers or settings.FEED_READER_PROCESS_REIMPORTS
+    return settings.FEED_READER_PROCESS_REIMPORTS or first_import()
 
 
 # --- the importing process's side --------------------------------------------------------------

@@ -239,12 +239,14 @@ def _run_claimed(feed_import: FeedImport) -> FeedImport:
 
 
 def _import_rows(feed_import: FeedImport, stream: BinaryIO, size: int) -> FeedReport:
-    has_offers = Offer.objects.filter(partner_id=feed_import.partner_id).exists()
-    if use_reader_process(size=size, vendor=connection.vendor, partner_has_offers=has_offers):
+    def first_import() -> bool:
+        return not Offer.objects.filter(partner_id=feed_import.partner_id).exists()
+
+    if use_reader_process(size=size, vendor=connection.vendor, first_import=first_import):
         # A large feed is read, parsed and checked by a second process while this one writes.
         with feed_reader() as reader:
             return _import_rows_with(feed_import, reader, size, reader=reader, path=stream.name,
-                                     validate_in_reader=not has_offers)
+                                     validate_in_reader=first_import())
     return _import_rows_with(feed_import, CountingReader(stream), size)
 
 
