@@ -245,6 +245,7 @@ def _import_rows(feed_import: FeedImport, stream: BinaryIO, size: int) -> FeedRe
     if use_reader_process(size=size, vendor=connection.vendor, first_import=first_import):
         # A large feed is read, parsed and checked by a second process while this one writes.
         with feed_reader() as reader:
+            logger.info("Feed import %s: read by the feed reader process %d", feed_import.pk, reader.process.pid)
             return _import_rows_with(feed_import, reader, size, reader=reader, path=stream.name,
                                      validate_in_reader=first_import())
     return _import_rows_with(feed_import, CountingReader(stream), size)
