@@ -121,6 +121,14 @@ class CategoryMapper:
         self.unmapped: Counter = Counter()
         self._cache: dict[tuple, tuple[str, tuple[str, ...], str]] = {}
 
+    def mapped(self, rows):
+        """The rows with the mapping applied (kinds and genres from categories)."""
+        apply = self.apply
+        for row in rows:
+            if row.genres:
+                apply(row)
+            yield row
+
     def apply(self, row) -> None:
         if not row.genres:
             return

@@ -6,7 +6,7 @@ a file that breaks halfway leaves the catalogue exactly as it was.
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -88,6 +88,98 @@ class FeedReport:
     withdrawal_ran: bool = False
 
 
+# A rejected row as the report keeps it: (position, the SKU as written, field, reason, value,
+# every problem as (field, reason, value)).
+Rejection = tuple[str, str, str, str, str, tuple[tuple[str, str, str], ...]]
+
+
+def rejection(row: OfferRow, field_name: str, reason: str, value: str = "",
+              problems: list[RowRejected] | None = None) -> Rejection:
+    problems_ = tuple((p.field, p.reason, p.value) for p in problems) if problems else ((field_name, reason, value),)
+    return (row.position, row.sku, field_name, reason, value, problems_)
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """One batch of rows with the work that needs no database done: SKUs de-duplicated, rows
+    without a usable SKU rejected, each candidate's row hash, and (`RowPreparer(validate=True)`)
+    its validation. FeedRun does the rest: the lookups, matching and writes."""
+
+    rows: int  # rows read in this batch
+    early: list[Rejection]  # rows without a usable SKU, or with a duplicate one, in file order
+    skus: list[str]  # each candidate row's SKU
+    digests: list[str]  # each candidate row's row hash
+    # Each candidate's validation: a ValidOffer, a Rejection, or the OfferRow itself when it is
+    # validated only if it turns out to be new or changed.
+    outcomes: list
+    seen_extra: list[str]  # SKUs of rows rejected early that still count as listed (withdrawal)
+    bytes_read: int = 0  # of the feed file, when this batch was complete
+
+
+class RowPreparer:
+    """The per-row work of an import that needs no database, batch by batch, in file order.
+
+    Runs in the importing process, or in the feed reader process (`reader_process.py`): either
+    way it is the same code and FeedRun gets the same batches.
+    """
+
+    def __init__(self, *, max_description_chars: int, validate: bool):
+        self.max_description = max_description_chars
+        # Validating here costs the rows that turn out unchanged their validation: worth it only
+        # off the importing process (a first import's rows are all new).
+        self.validate = validate
+        self.seen = SeenSkus()
+
+    def batches(self, rows: Iterable[OfferRow], size: int = BATCH_SIZE) -> Iterator[PreparedBatch]:
+        batch: list[OfferRow] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= size:
+                yield self.prepare(batch)
+                batch = []
+        if batch:
+            yield self.prepare(batch)
+
+    def prepare(self, rows: list[OfferRow]) -> PreparedBatch:
+        skus = [row.sku.strip() for row in rows]
+        # Every SKU present counts as seen, even if its row is rejected below: a broken row
+        # must not withdraw the offer it describes.
+        with_sku = [index for index, sku in enumerate(skus) if sku]
+        duplicates = dict(zip(with_sku, self.seen.add([sku_hash(skus[index]) for index in with_sku])))
+        early: list[Rejection] = []
+        seen_extra: list[str] = []
+        candidates: list[int] = []
+        for index, row in enumerate(rows):
+            sku = skus[index]
+            if not sku or printable(sku) != sku:
+                # No SKU, or one with a control character (PostgreSQL refuses a NUL in any text value):
+                # rejected before the database sees it, with every other problem of the row too.
+                try:
+                    validate_row(row, max_description_chars=self.max_description)
+                    early.append(rejection(row, "sku", "missing: every offer needs its own id (SKU)"))
+                except RowRejected as exc:
+                    early.append(rejection(row, exc.field, exc.reason, exc.value, exc.problems))
+                # A SKU with a NUL cannot be stored (nor be an offer's).
+                if sku and not duplicates[index] and "\x00" not in sku:
+                    seen_extra.append(sku)
+            elif duplicates[index]:
+                early.append(rejection(row, "sku", "duplicate: an earlier offer in this feed has the same SKU", sku))
+            else:
+                candidates.append(index)
+        outcomes: list = []
+        if self.validate:
+            for index in candidates:
+                try:
+                    outcomes.append(validate_row(rows[index], max_description_chars=self.max_description))
+                except RowRejected as exc:
+                    outcomes.append(rejection(rows[index], exc.field, exc.reason, exc.value, exc.problems))
+        else:
+            outcomes = [rows[index] for index in candidates]
+        return PreparedBatch(rows=len(rows), early=early, skus=[skus[index] for index in candidates],
+                             digests=[row_hash(rows[index]) for index in candidates], outcomes=outcomes,
+                             seen_extra=seen_extra)
+
+
 class FeedRun:
     def __init__(self, *, partner: Partner, is_full: bool, progress: Callable[[int], None] | None = None,
                  fast_writes: bool = True, genres: GenreMapper | None = None):
@@ -95,16 +187,23 @@ class FeedRun:
         self.is_full = is_full
         self.progress = progress
         self.report = FeedReport()
-        self.seen = SeenSkus()
         self.keep_rejected = settings.FEED_REJECTED_ROWS_KEPT
         self.max_description = settings.FEED_MAX_DESCRIPTION_CHARS
         self.writer = writer_for_connection(fast=fast_writes)
+        # The SKUs listed, for a withdrawal done in Python (not PostgreSQL's set-based one).
+        self.seen = SeenSkus() if is_full and not self.writer.set_based_withdrawal else None
         # The caller's mapper when it has one (the import's category mapping loaded it already).
         self.items = ItemResolver(genres=genres or GenreMapper("feed"), writer=self.writer)
         self._background: ThreadPoolExecutor | None = None
         self._writing: Future | None = None
 
     def run(self, rows: Iterable[OfferRow]) -> FeedReport:
+        """Import plain rows, preparing them in this process."""
+        preparer = RowPreparer(max_description_chars=self.max_description, validate=False)
+        return self.run_prepared(preparer.batches(rows))
+
+    def run_prepared(self, batches: Iterable[PreparedBatch]) -> FeedReport:
+        """Import batches prepared here or by the feed reader process."""
         if self.writer.background_writes:
             # One writer thread: batch N is written (items resolved and created, offers upserted)
             # while this thread parses and validates batch N+1, so the CPU work of one overlaps
@@ -113,13 +212,7 @@ class FeedRun:
             self.writer.connection.inc_thread_sharing()
             self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-writer")
         try:
-            batch: list[OfferRow] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= BATCH_SIZE:
-                    self._batch(batch)
-                    batch = []
-            if batch:
+            for batch in batches:
                 self._batch(batch)
             self._written()
             if self.is_full:
@@ -138,67 +231,50 @@ class FeedRun:
             writing, self._writing = self._writing, None
             writing.result()
 
-    def reject(self, row: OfferRow, field_name: str, reason: str, value: str = "",
-               problems: list[RowRejected] | None = None) -> None:
+    def reject(self, rejected: Rejection) -> None:
         """Count a rejected row; keep the first ones with every problem (the first also at the top
         level, as reports before every problem was listed had it)."""
+        position, sku, field_name, reason, value, problems = rejected
         self.report.rejected += 1
-        problems_ = [(p.field, p.reason, p.value) for p in problems] if problems else [(field_name, reason, value)]
-        for problem_field, problem_reason, _value in problems_:
+        for problem_field, problem_reason, _value in problems:
             self.report.reasons[(problem_field, problem_reason)] += 1
         if len(self.report.rejected_rows) < self.keep_rejected:
             # Stored as JSON: control characters (a NUL cannot be stored in PostgreSQL) are shown as U+FFFD.
             self.report.rejected_rows.append({
-                "position": row.position, "sku": printable(row.sku.strip()[:200]), "field": field_name,
+                "position": position, "sku": printable(sku.strip()[:200]), "field": field_name,
                 "reason": reason, "value": printable(value[:200]),
-                "problems": [{"field": f, "reason": r, "value": printable(v[:200])} for f, r, v in problems_],
+                "problems": [{"field": f, "reason": r, "value": printable(v[:200])} for f, r, v in problems],
             })
 
-    def _batch(self, rows: list[OfferRow]) -> None:
+    def _batch(self, batch: PreparedBatch) -> None:
         report = self.report
-        report.rows_total += len(rows)
-        skus = [row.sku.strip() for row in rows]
-        # Every SKU present counts as seen, even if its row is rejected below: a broken row
-        # must not withdraw the offer it describes.
-        with_sku = [index for index, sku in enumerate(skus) if sku]
-        duplicates = dict(zip(with_sku, self.seen.add([sku_hash(skus[index]) for index in with_sku])))
+        report.rows_total += batch.rows
         if self.is_full:
-            # A SKU with a NUL cannot be stored (nor be an offer's): its row is rejected below.
-            self.writer.note_seen_skus([skus[index] for index in with_sku
-                                        if not duplicates[index] and "\x00" not in skus[index]])
-        candidates: list[int] = []
-        for index, row in enumerate(rows):
-            if not skus[index] or printable(skus[index]) != skus[index]:
-                # No SKU, or one with a control character (PostgreSQL refuses a NUL in any text value):
-                # rejected before the database sees it, with every other problem of the row too.
-                try:
-                    validate_row(row, max_description_chars=self.max_description)
-                    self.reject(row, "sku", "missing: every offer needs its own id (SKU)")
-                except RowRejected as exc:
-                    self.reject(row, exc.field, exc.reason, exc.value, exc.problems)
-            elif duplicates[index]:
-                self.reject(row, "sku", "duplicate: an earlier offer in this feed has the same SKU", skus[index])
-            else:
-                candidates.append(index)
+            listed = [*batch.skus, *batch.seen_extra]
+            if self.seen is not None:
+                self.seen.add([sku_hash(sku) for sku in listed])
+            self.writer.note_seen_skus(listed)
+        for rejected in batch.early:
+            self.reject(rejected)
         existing = {
             sku: (offer_id, stored_hash, available)
-            for sku, offer_id, stored_hash, available in self.writer.offers_by_sku(
-                self.partner.pk, [skus[index] for index in candidates])
+            for sku, offer_id, stored_hash, available in self.writer.offers_by_sku(self.partner.pk, batch.skus)
         }
         valid: list[tuple[ValidOffer, str, bool]] = []
-        for index in candidates:
-            row = rows[index]
-            digest = row_hash(row)
-            known = existing.get(skus[index])
+        for sku, digest, outcome in zip(batch.skus, batch.digests, batch.outcomes):
+            known = existing.get(sku)
             if known is not None and known[1] == digest:
                 report.unchanged += 1
                 continue
-            try:
-                offer = validate_row(row, max_description_chars=self.max_description)
-            except RowRejected as exc:
-                self.reject(row, exc.field, exc.reason, exc.value, exc.problems)
-                continue
-            valid.append((offer, digest, known is not None))
+            if outcome.__class__ is OfferRow:
+                try:
+                    outcome = validate_row(outcome, max_description_chars=self.max_description)
+                except RowRejected as exc:
+                    outcome = rejection(outcome, exc.field, exc.reason, exc.value, exc.problems)
+            if outcome.__class__ is ValidOffer:
+                valid.append((outcome, digest, known is not None))
+            else:
+                self.reject(outcome)
         # The next batch's items are matched against this one's, so batches are written in order.
         self._written()
         if valid:
@@ -207,7 +283,7 @@ class FeedRun:
             else:
                 self._write(valid)
         if self.progress:
-            self.progress(len(rows))
+            self.progress(batch.rows)
 
     def _write(self, valid: list[tuple[ValidOffer, str, bool]]) -> None:
         resolved = self.items.resolve([offer.item for offer, _digest, _exists in valid])

@@ -743,3 +743,40 @@ PARSERS: dict[str, Callable[[], FeedParser]] = {
     FeedFormat.YML: YmlParser, FeedFormat.CSV: CsvParser, FeedFormat.JSON: JsonParser,
     FeedFormat.MERCHANT: MerchantParser,
 }
+
+
+class CountingReader:
+    """A binary stream that counts the bytes handed to the parser (for the progress bar)."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.bytes_read += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.stream.readinto(buffer)
+        self.bytes_read += count or 0
+        return count
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    @property
+    def closed(self) -> bool:
+        return self.stream.closed
+
+    def seekable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        return None

@@ -30,14 +30,15 @@ from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.utils import timezone
 
-from catalog.models import FeedFormat, FeedImport, Genre, GenreAlias, Partner, PartnerColumnMapping
+from catalog.models import FeedFormat, FeedImport, Genre, GenreAlias, Offer, Partner, PartnerColumnMapping
 from catalog.services import normalize_title
 from moodstream.celery import QueueUnavailable, enqueue
 
 from .fetch import FeedFetchError, feed_fetch
 from .genres import CategoryMapper, GenreMapper
 from .importer import FeedReport, FeedRun
-from .parsers import detect_format, parser_for
+from .parsers import CountingReader, detect_format, parser_for
+from .reader_process import FeedReader, feed_reader, use_reader_process
 from .rows import FeedFormatError, OfferRow
 from .validation import printable
 
@@ -238,14 +239,28 @@ def _run_claimed(feed_import: FeedImport) -> FeedImport:
 
 
 def _import_rows(feed_import: FeedImport, stream: BinaryIO, size: int) -> FeedReport:
-    counting = _CountingReader(stream)
+    def first_import() -> bool:
+        return not Offer.objects.filter(partner_id=feed_import.partner_id).exists()
+
+    if use_reader_process(size=size, vendor=connection.vendor, first_import=first_import):
+        # A large feed is read, parsed and checked by a second process while this one writes.
+        with feed_reader() as reader:
+            logger.info("Feed import %s: read by the feed reader process %d", feed_import.pk, reader.process.pid)
+            return _import_rows_with(feed_import, reader, size, reader=reader, path=stream.name,
+                                     validate_in_reader=first_import())
+    return _import_rows_with(feed_import, CountingReader(stream), size)
+
+
+def _import_rows_with(feed_import: FeedImport, source, size: int, *, reader: FeedReader | None = None,
+                      path: str = "", validate_in_reader: bool = True) -> FeedReport:
+    """`source` counts the bytes read: the stream the rows are parsed from here, or the reader process."""
     rows_read = 0
 
     def progress(rows: int) -> None:
         nonlocal rows_read
         rows_read += rows
         feed_import_progress.send(sender=FeedImport, feed_import_id=feed_import.pk, rows=rows_read,
-                                  bytes_read=counting.bytes_read, bytes_total=size)
+                                  bytes_read=source.bytes_read, bytes_total=size)
 
     column_map = dict(PartnerColumnMapping.objects.filter(partner_id=feed_import.partner_id)
                       .values_list("column", "field"))
@@ -256,21 +271,20 @@ def _import_rows(feed_import: FeedImport, stream: BinaryIO, size: int) -> FeedRe
     with transaction.atomic():
         partner = Partner.objects.select_for_update().get(pk=feed_import.partner_id)
         run = FeedRun(partner=partner, is_full=feed_import.is_full, progress=progress, genres=genres)
-        report = run.run(_mapped(parser.rows(counting), categories))
+        if reader is None:
+            report = run.run(categories.mapped(parser.rows(source)))
+        else:
+            # The reader validates every row when they are all new; a re-import validates only its
+            # changed rows, here, after the lookup (unchanged rows are never validated).
+            reader.start(path=path, feed_format=feed_import.format, column_map=column_map, categories=categories,
+                         max_description_chars=run.max_description, validate=validate_in_reader)
+            report = run.run_prepared(reader.batches())
+            categories.unmapped = reader.unmapped
         report.unmapped_categories = categories.report()
         if report.rows_total == 0:
             raise FeedFormatError(f"not a {feed_import.format.upper()} feed: it lists no offers")
         _check_rejected_share(report, is_full=feed_import.is_full)
     return report
-
-
-def _mapped(rows, categories: CategoryMapper):
-    """The rows with the partner's category mapping applied (kinds and genres from categories)."""
-    apply = categories.apply
-    for row in rows:
-        if row.genres:
-            apply(row)
-        yield row
 
 
 def _check_rejected_share(report: FeedReport, *, is_full: bool) -> None:
@@ -374,43 +388,6 @@ def _digest(path: str) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
-
-
-class _CountingReader:
-    """A binary stream that counts the bytes handed to the parser (for the progress bar)."""
-
-    def __init__(self, stream: BinaryIO):
-        self.stream = stream
-        self.bytes_read = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
-        self.bytes_read += len(data)
-        return data
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        count = self.stream.readinto(buffer)
-        self.bytes_read += count or 0
-        return count
-
-    def read1(self, size: int = -1) -> bytes:
-        return self.read(size)
-
-    @property
-    def closed(self) -> bool:
-        return self.stream.closed
-
-    def seekable(self) -> bool:
-        return False
-
-    def writable(self) -> bool:
-        return False
-
-    def flush(self) -> None:
-        return None
 
 
 def feed_imports_schedule_due(*, now=None) -> list[FeedImport]:

@@ -136,3 +136,31 @@ def test_an_import_whose_worker_process_is_killed_is_redelivered_and_completes_o
     assert Offer.objects.filter(partner=partner).count() == 4
     assert FeedImport.objects.filter(partner=partner).count() == 1
     assert feed_server.hits["/slow.xml"] == 2  # the killed attempt and the redelivered one, no third
+
+
+# A prefork pool process is daemonic: it may not start multiprocessing children. The feed reader
+# is a plain subprocess, so a large feed (here: any feed, by the setting) is read by it there too.
+@pytest.mark.celery_worker
+@pytest.mark.parametrize("celery_worker_process",
+                         [(["--pool=prefork", "--concurrency=1"], {"FEED_READER_PROCESS_MIN_BYTES": "1"})],
+                         indirect=True)
+def test_a_prefork_worker_reads_a_large_feed_in_the_reader_process(celery_worker_process, genres, feed_server):
+    from tests.factories import PartnerFactory
+
+    queue, worker = celery_worker_process
+    partner = PartnerFactory(code="preforkshop")
+    feed_import = feed_import_create(partner=partner, source=FeedImport.Source.URL,
+                                     url=feed_server.serve("/feed.xml", yml(BOOKS)), enqueue=False)
+
+    import_partner_feed.apply_async(args=[str(feed_import.pk)], queue=queue)
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and worker.poll() is None:
+        feed_import.refresh_from_db()
+        if feed_import.status in (FeedImport.Status.SUCCEEDED, FeedImport.Status.FAILED):
+            break
+        time.sleep(0.3)
+    log = Path(worker.log_path).read_text()
+    assert feed_import.status == FeedImport.Status.SUCCEEDED, feed_import.message + log[-3000:]
+    assert feed_import.created_count == 4
+    assert f"Feed import {feed_import.pk}: read by the feed reader process" in log, log[-3000:]
