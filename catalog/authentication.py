@@ -36,7 +36,7 @@ class PartnerTokenAuthentication(authentication.BaseAuthentication):
 
 
 class IsPartner(permissions.BasePermission):
-    message = "A partner token is required: 'Authorization: Bearer <partner token>'."
+    message = _("A partner token is required: 'Authorization: Bearer <partner token>'.")
 
     def has_permission(self, request, view):
         return isinstance(request.auth, Partner)

@@ -1,7 +1,7 @@
 """REST endpoints: partners' conversions and statistics, and the staff KPI export."""
 
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import authentication, permissions, status
 from rest_framework.response import Response
@@ -107,8 +107,8 @@ class PartnerStatsView(PartnerAPIView):
 class IsMoodStreamStaff(permissions.BasePermission):
     """MoodStream's own staff with the KPI view permission; never a partner's staff."""
 
-    message = ("Only MoodStream staff with the KPI permission may read the KPI (HTTP Basic or an admin session); "
-               "API keys and partner tokens do not grant it.")
+    message = gettext_lazy("Only MoodStream staff with the KPI permission may read the KPI (HTTP Basic or an admin "
+                           "session); API keys and partner tokens do not grant it.")
 
     def has_permission(self, request, view):
         user = request.user

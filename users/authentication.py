@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
@@ -54,7 +54,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 
 class HasApiKey(permissions.BasePermission):
-    message = "An API key is required: 'Authorization: Api-Key <key>' (create one with `manage.py create_api_key NAME`)."
+    message = gettext_lazy(
+        "An API key is required: 'Authorization: Api-Key <key>' (create one with `manage.py create_api_key NAME`).")
 
     def has_permission(self, request, view):
         return isinstance(request.auth, ApiKey)

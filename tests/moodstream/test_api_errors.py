@@ -241,6 +241,8 @@ def test_our_own_messages_are_russian_when_asked_and_english_otherwise(client, p
     english = client.post("/api/v1/recommendations", {"mood": "calm", "minutes": 3}, content_type="application/json",
                           HTTP_AUTHORIZATION=api_key).json()
     assert english["errors"]["minutes"] == ["minutes must be an integer from 5 to 1440."]
+    body = assert_error(client.post("/api/v1/recommendations", {}, content_type="application/json", **russian), 401)
+    assert body["detail"].startswith("Нужен API-ключ")
     body = assert_error(client.post("/api/v1/recommendations", {}, content_type="application/json",
                                     HTTP_AUTHORIZATION="Api-Key nope", **russian), 401)
     assert body["detail"] == "API-ключ неверен или отозван (заголовок 'Authorization: Api-Key <ключ>')."
