@@ -74,17 +74,22 @@ def test_a_real_worker_runs_a_feed_import(celery_worker_process, genres, feed_se
     import_partner_feed.apply_async(args=[str(feed_import.pk)], queue=queue)
 
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and worker.poll() is None:
-        feed_import.refresh_from_db()
-        if feed_import.status in (FeedImport.Status.SUCCEEDED, FeedImport.Status.FAILED):
-            break
-        time.sleep(0.3)
+    _wait_for_outcome(feed_import, worker, deadline)
     if worker.poll() is not None:
         pytest.fail(f"the worker exited: {Path(worker.log_path).read_text()[-3000:]}")
     assert feed_import.status == FeedImport.Status.SUCCEEDED, feed_import.message
     assert feed_import.created_count == 4
     assert Offer.objects.filter(partner=partner).count() == 4
     assert feed_server.hits["/feed.xml"] == 1
+
+
+def _wait_for_outcome(feed_import: FeedImport, worker: subprocess.Popen, deadline: float) -> None:
+    """Until the import succeeded or failed, the worker exited, or the deadline passed."""
+    while time.monotonic() < deadline and worker.poll() is None:
+        feed_import.refresh_from_db()
+        if feed_import.status in (FeedImport.Status.SUCCEEDED, FeedImport.Status.FAILED):
+            return
+        time.sleep(0.3)
 
 
 def _children(pid: int) -> list[int]:
@@ -122,11 +127,7 @@ def test_an_import_whose_worker_process_is_killed_is_redelivered_and_completes_o
     [child] = _children(worker.pid)
     os.kill(child, signal.SIGKILL)
 
-    while time.monotonic() < deadline and worker.poll() is None:
-        feed_import.refresh_from_db()
-        if feed_import.status in (FeedImport.Status.SUCCEEDED, FeedImport.Status.FAILED):
-            break
-        time.sleep(0.3)
+    _wait_for_outcome(feed_import, worker, deadline)
     if worker.poll() is not None:
         pytest.fail(f"the worker exited: {Path(worker.log_path).read_text()[-3000:]}")
     log = Path(worker.log_path).read_text()
@@ -155,11 +156,7 @@ def test_a_prefork_worker_reads_a_large_feed_in_the_reader_process(celery_worker
     import_partner_feed.apply_async(args=[str(feed_import.pk)], queue=queue)
 
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and worker.poll() is None:
-        feed_import.refresh_from_db()
-        if feed_import.status in (FeedImport.Status.SUCCEEDED, FeedImport.Status.FAILED):
-            break
-        time.sleep(0.3)
+    _wait_for_outcome(feed_import, worker, deadline)
     log = Path(worker.log_path).read_text()
     assert feed_import.status == FeedImport.Status.SUCCEEDED, feed_import.message + log[-3000:]
     assert feed_import.created_count == 4

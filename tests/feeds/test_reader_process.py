@@ -5,6 +5,7 @@ do wrong: a reader that dies, an importing process that fails while the reader r
 
 import os
 import signal
+from contextlib import contextmanager
 
 import pytest
 
@@ -72,15 +73,22 @@ def test_a_reimport_through_the_reader_counts_unchanged_and_updated_rows(partner
     assert Offer.objects.get(partner=partner, sku="S-7").url == "https://bookshop.example/S/7"
 
 
+@contextmanager
+def _on_progress(receiver):
+    """`receiver` hears every progress signal of the imports run inside the block."""
+    feed_import_progress.connect(receiver)
+    try:
+        yield
+    finally:
+        feed_import_progress.disconnect(receiver)
+
+
 def test_a_reader_that_dies_fails_the_import_and_changes_nothing(partner, readers):
     def kill_reader(sender, **kwargs):
         os.kill(readers[-1].pid, signal.SIGKILL)
 
-    feed_import_progress.connect(kill_reader)
-    try:
+    with _on_progress(kill_reader):
         feed_import = run_import(partner, yml(offers(9000)), "yml")
-    finally:
-        feed_import_progress.disconnect(kill_reader)
 
     assert feed_import.status == "failed"
     assert feed_import.message == ("Internal error (FeedReaderFailed); nothing was changed. "
@@ -93,11 +101,8 @@ def test_an_import_that_fails_while_the_reader_runs_stops_and_reaps_it(partner, 
     def fail(sender, **kwargs):
         raise RuntimeError("the database went away")
 
-    feed_import_progress.connect(fail)
-    try:
+    with _on_progress(fail):
         feed_import = run_import(partner, yml(offers(20_000)), "yml")
-    finally:
-        feed_import_progress.disconnect(fail)
 
     assert feed_import.status == "failed"
     assert feed_import.message.startswith("Internal error (RuntimeError); nothing was changed.")
