@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -239,6 +239,7 @@ def _run_claimed(feed_import: FeedImport) -> FeedImport:
 
 
 def _import_rows(feed_import: FeedImport, stream: BinaryIO, size: int) -> FeedReport:
+    @cache  # asked by the choice of the reader and again by what it validates: one query
     def first_import() -> bool:
         return not Offer.objects.filter(partner_id=feed_import.partner_id).exists()
 
