@@ -128,13 +128,16 @@ class MoodGenreWeight(models.Model):
 class ContentItem(models.Model):
     """One film, book or music track."""
 
-    kind = models.CharField(verbose_name=_("kind"), max_length=8, choices=Kind.choices, db_index=True)
+    # No single-column indexes on kind, normalized_title or primary_creator: item_match_idx leads with
+    # (kind, normalized_title), nothing filters on primary_creator, and every index is paid for on each
+    # item a feed creates (docs/feeds.md, "Indexes").
+    kind = models.CharField(verbose_name=_("kind"), max_length=8, choices=Kind.choices)
     title = models.CharField(verbose_name=_("title"), max_length=500, help_text=_("The title in Russian (the default language)."))
     original_title = models.CharField(verbose_name=_("original title"), max_length=500, blank=True)
     title_en = models.CharField(verbose_name=_("title en"), max_length=500, blank=True,
                                 help_text=_("The English title (release or edition title); English readers see it first."))
     # Lower-cased, punctuation-free title used to match feed offers to items.
-    normalized_title = models.CharField(verbose_name=_("normalized title"), max_length=500, db_index=True, editable=False)
+    normalized_title = models.CharField(verbose_name=_("normalized title"), max_length=500, editable=False)
     year = models.PositiveSmallIntegerField(verbose_name=_("year"), null=True, blank=True)
     description = models.TextField(verbose_name=_("description"), blank=True)
     cover_url = models.URLField(verbose_name=_("cover url"), max_length=1000, blank=True)
@@ -142,7 +145,7 @@ class ContentItem(models.Model):
     # Everyone credited, main creators first: [{"name": ..., "role": "author" | "narrator" | "director" |
     # "cast" | "performer"}]. `creators` stays the list of main creators that matching and cards read.
     credits = models.JSONField(verbose_name=_("credits"), default=list, blank=True, help_text=_("Everyone credited, with their role."))
-    primary_creator = models.CharField(verbose_name=_("primary creator"), max_length=300, blank=True, db_index=True, editable=False)
+    primary_creator = models.CharField(verbose_name=_("primary creator"), max_length=300, blank=True, editable=False)
     series = models.CharField(verbose_name=_("series"), max_length=300, blank=True, help_text=_("Franchise or series, for diversity."))
     genres = models.ManyToManyField(Genre, verbose_name=_("genres"), related_name="items", blank=True)
     moods = models.ManyToManyField(Mood, verbose_name=_("moods"), related_name="items", blank=True, help_text=_("Editorial mood tags."))
@@ -261,8 +264,12 @@ class Partner(models.Model):
 class Offer(models.Model):
     """One partner's listing of one item."""
 
-    partner = models.ForeignKey(Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="offers")
-    item = models.ForeignKey(ContentItem, verbose_name=_("item"), on_delete=models.CASCADE, related_name="offers")
+    # offer_unique_partner_sku and offer_item_available_idx lead with these columns, so the foreign
+    # keys' own indexes would only be written, never read.
+    partner = models.ForeignKey(Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="offers",
+                                db_index=False)
+    item = models.ForeignKey(ContentItem, verbose_name=_("item"), on_delete=models.CASCADE, related_name="offers",
+                             db_index=False)
     sku = models.CharField(verbose_name=_("SKU"), max_length=200)
     url = models.URLField(verbose_name=_("URL"), max_length=2000)
     price = models.DecimalField(verbose_name=_("price"), max_digits=12, decimal_places=2)
