@@ -325,8 +325,6 @@ if FEED_IMPORT_HEARTBEAT_SECONDS * 3 > FEED_IMPORT_STALE_MINUTES * 60:
 # SQLite (the embedded default) imports stay in one process. 0 turns the reader process off.
 _FEED_READER_MIN = _setting(env.int, "FEED_READER_PROCESS_MIN_BYTES", default=16 * 1024 * 1024)
 FEED_READER_PROCESS_MIN_BYTES = {"postgresql": _FEED_READER_MIN} if _FEED_READER_MIN > 0 else {}
-# Only first imports (the partner has no offers yet) use it unless this is on: measured slower for re-imports.
-FEED_READER_PROCESS_REIMPORTS = _bool("FEED_READER_PROCESS_REIMPORTS", default=False)
 # Uploaded / pushed feed files are deleted this many days after their import finished.
 FEED_FILES_KEEP_DAYS = _setting(env.int, "FEED_FILES_KEEP_DAYS", default=30)
 # Minutes of reading per printed page (about 250 words a page at 200-250 words a minute).

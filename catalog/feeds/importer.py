@@ -32,8 +32,35 @@ def sku_hash(sku: str) -> int:
     return hash(sku) & 0xFFFF_FFFF_FFFF_FFFF
 
 
-def row_hash(row: OfferRow) -> str:
-    return hashlib.blake2b(row.content_key().encode(), digest_size=16).hexdigest()
+def row_digest(row: OfferRow) -> bytes:
+    """The row's 16-byte content hash; Offer.row_hash stores it as hex."""
+    return hashlib.blake2b(row.content_key().encode(), digest_size=16).digest()
+
+
+class StoredDigests:
+    """The row hashes the partner's offers carry, as a sorted array of 16-byte values (16 bytes an
+    offer), read once at the start of an import.
+
+    A row whose hash is among them is unchanged: the hash covers the SKU as written, so it can only
+    be its own offer's (barring a 128-bit collision), and a withdrawn offer's hash is empty. Such a
+    row needs no lookup, no validation and no write, and the reader process need not send it.
+    """
+
+    def __init__(self, packed: bytes = b""):
+        self._sorted = np.sort(np.frombuffer(packed, dtype="S16"))
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def packed(self) -> bytes:
+        return self._sorted.tobytes()
+
+    def contains(self, digests: list[bytes]) -> list[bool]:
+        if not len(self._sorted) or not digests:
+            return [False] * len(digests)
+        batch = np.array(digests, dtype="S16")
+        where = np.minimum(np.searchsorted(self._sorted, batch), len(self._sorted) - 1)
+        return (self._sorted[where] == batch).tolist()
 
 
 class SeenSkus:
@@ -107,12 +134,11 @@ class PreparedBatch:
 
     rows: int  # rows read in this batch
     early: list[Rejection]  # rows without a usable SKU, or with a duplicate one, in file order
-    skus: list[str]  # each candidate row's SKU
+    skus: list[str]  # each candidate (new or changed) row's SKU
     digests: list[str]  # each candidate row's row hash
-    # Each candidate's validation: a ValidOffer, a Rejection, or the OfferRow itself when it is
-    # validated only if it turns out to be new or changed.
-    outcomes: list
+    outcomes: list  # each candidate's validation: a ValidOffer or a Rejection
     seen_extra: list[str]  # SKUs of rows rejected early that still count as listed (withdrawal)
+    unchanged: list[str] = field(default_factory=list)  # SKUs of rows whose offer is stored as they are
     bytes_read: int = 0  # of the feed file, when this batch was complete
 
 
@@ -123,11 +149,9 @@ class RowPreparer:
     way it is the same code and FeedRun gets the same batches.
     """
 
-    def __init__(self, *, max_description_chars: int, validate: bool):
+    def __init__(self, *, max_description_chars: int, stored: StoredDigests | None = None):
         self.max_description = max_description_chars
-        # Validating here costs the rows that turn out unchanged their validation: worth it only
-        # off the importing process (a first import's rows are all new).
-        self.validate = validate
+        self.stored = stored or StoredDigests()
         self.seen = SeenSkus()
 
     def batches(self, rows: Iterable[OfferRow], size: int = BATCH_SIZE) -> Iterator[PreparedBatch]:
@@ -166,18 +190,27 @@ class RowPreparer:
                 early.append(rejection(row, "sku", "duplicate: an earlier offer in this feed has the same SKU", sku))
             else:
                 candidates.append(index)
+        digests = [row_digest(rows[index]) for index in candidates]
+        unchanged: list[str] = []
+        if len(self.stored):
+            kept: list[int] = []
+            kept_digests: list[bytes] = []
+            for index, digest, stored in zip(candidates, digests, self.stored.contains(digests)):
+                if stored:
+                    unchanged.append(skus[index])
+                else:
+                    kept.append(index)
+                    kept_digests.append(digest)
+            candidates, digests = kept, kept_digests
         outcomes: list = []
-        if self.validate:
-            for index in candidates:
-                try:
-                    outcomes.append(validate_row(rows[index], max_description_chars=self.max_description))
-                except RowRejected as exc:
-                    outcomes.append(rejection(rows[index], exc.field, exc.reason, exc.value, exc.problems))
-        else:
-            outcomes = [rows[index] for index in candidates]
+        for index in candidates:
+            try:
+                outcomes.append(validate_row(rows[index], max_description_chars=self.max_description))
+            except RowRejected as exc:
+                outcomes.append(rejection(rows[index], exc.field, exc.reason, exc.value, exc.problems))
         return PreparedBatch(rows=len(rows), early=early, skus=[skus[index] for index in candidates],
-                             digests=[row_hash(rows[index]) for index in candidates], outcomes=outcomes,
-                             seen_extra=seen_extra)
+                             digests=[digest.hex() for digest in digests], outcomes=outcomes,
+                             seen_extra=seen_extra, unchanged=unchanged)
 
 
 class FeedRun:
@@ -190,6 +223,9 @@ class FeedRun:
         self.keep_rejected = settings.FEED_REJECTED_ROWS_KEPT
         self.max_description = settings.FEED_MAX_DESCRIPTION_CHARS
         self.writer = writer_for_connection(fast=fast_writes)
+        # Read inside the import's transaction, after the partner's row is locked: no other import
+        # of this partner can change them until this one ends.
+        self.stored = StoredDigests(self.writer.stored_digests(partner.pk))
         # The SKUs listed, for a withdrawal done in Python (not PostgreSQL's set-based one).
         self.seen = SeenSkus() if is_full and not self.writer.set_based_withdrawal else None
         # The caller's mapper when it has one (the import's category mapping loaded it already).
@@ -199,7 +235,7 @@ class FeedRun:
 
     def run(self, rows: Iterable[OfferRow]) -> FeedReport:
         """Import plain rows, preparing them in this process."""
-        preparer = RowPreparer(max_description_chars=self.max_description, validate=False)
+        preparer = RowPreparer(max_description_chars=self.max_description, stored=self.stored)
         return self.run_prepared(preparer.batches(rows))
 
     def run_prepared(self, batches: Iterable[PreparedBatch]) -> FeedReport:
@@ -249,30 +285,20 @@ class FeedRun:
     def _batch(self, batch: PreparedBatch) -> None:
         report = self.report
         report.rows_total += batch.rows
+        report.unchanged += len(batch.unchanged)
         if self.is_full:
-            listed = [*batch.skus, *batch.seen_extra]
+            listed = [*batch.skus, *batch.unchanged, *batch.seen_extra]
             if self.seen is not None:
                 self.seen.add([sku_hash(sku) for sku in listed])
             self.writer.note_seen_skus(listed)
         for rejected in batch.early:
             self.reject(rejected)
-        existing = {
-            sku: (offer_id, stored_hash, available)
-            for sku, offer_id, stored_hash, available in self.writer.offers_by_sku(self.partner.pk, batch.skus)
-        }
+        # The candidates are new or changed (RowPreparer set the unchanged ones aside): which have an offer?
+        existing = set(self.writer.offer_skus(self.partner.pk, batch.skus)) if batch.skus else set()
         valid: list[tuple[ValidOffer, str, bool]] = []
         for sku, digest, outcome in zip(batch.skus, batch.digests, batch.outcomes):
-            known = existing.get(sku)
-            if known is not None and known[1] == digest:
-                report.unchanged += 1
-                continue
-            if outcome.__class__ is OfferRow:
-                try:
-                    outcome = validate_row(outcome, max_description_chars=self.max_description)
-                except RowRejected as exc:
-                    outcome = rejection(outcome, exc.field, exc.reason, exc.value, exc.problems)
             if outcome.__class__ is ValidOffer:
-                valid.append((outcome, digest, known is not None))
+                valid.append((outcome, digest, sku in existing))
             else:
                 self.reject(outcome)
         # The next batch's items are matched against this one's, so batches are written in order.

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
@@ -48,22 +48,18 @@ PIPE_BYTES = 1024 * 1024  # a batch or two in flight: the reader never runs far 
 _F_SETPIPE_SZ = 1031  # Linux
 # The settings the child's parsing and checking read, passed as the parent has them.
 _CHILD_SETTINGS = ("FEED_MAX_BYTES",)
-_VALID, _REJECTED, _ROW = 0, 1, 2
+_VALID, _REJECTED = 0, 1
 
 
 class FeedReaderFailed(RuntimeError):
     """The feed reader process failed or died (not a broken feed: that is FeedFormatError)."""
 
 
-def use_reader_process(*, size: int, vendor: str, first_import: Callable[[], bool]) -> bool:
-    """A first import (the partner has no offers yet) of a large feed, on a database where it was
-    measured to pay. A re-import stays in the importing process unless FEED_READER_PROCESS_REIMPORTS:
-    there most rows are unchanged and skip validation, so the reader would save little and the
-    transfer of every row would cost more (docs/feeds.md, "Fourth round")."""
+def use_reader_process(*, size: int, vendor: str) -> bool:
+    """A large feed, on a database where it was measured to pay. A re-import too: the reader gets the
+    stored row hashes and sends only the new and changed rows whole (docs/feeds.md, "Fifth round")."""
     threshold = settings.FEED_READER_PROCESS_MIN_BYTES.get(vendor)
-    if threshold is None or size < threshold:
-        return False
-    return settings.FEED_READER_PROCESS_REIMPORTS or first_import()
+    return threshold is not None and size >= threshold
 
 
 # --- the importing process's side --------------------------------------------------------------
@@ -80,12 +76,13 @@ class FeedReader:
         self.finished = False  # 'done' received: the child exits by itself
 
     def start(self, *, path: str, feed_format: str, column_map: dict, categories, max_description_chars: int,
-              validate: bool) -> None:
+              stored: bytes) -> None:
         """Send the import's parameters; the child has been importing Django meanwhile."""
         config = {
             "settings": {name: getattr(settings, name) for name in _CHILD_SETTINGS},
             "path": os.path.abspath(path), "format": feed_format, "column_map": column_map,
-            "categories": categories, "max_description_chars": max_description_chars, "validate": validate,
+            "categories": categories, "max_description_chars": max_description_chars,
+            "stored": stored,
         }
         try:
             self.process.stdin.write(pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL))
@@ -103,10 +100,11 @@ class FeedReader:
                 raise self._died() from None
             tag = message[0]
             if tag == "batch":
-                _tag, rows, early, skus, digests, outcomes, seen_extra, bytes_read = message
+                _tag, rows, early, skus, digests, outcomes, seen_extra, unchanged, bytes_read = message
                 self.bytes_read = bytes_read
                 yield PreparedBatch(rows=rows, early=early, skus=skus, digests=digests,
-                                    outcomes=_decode_outcomes(outcomes), seen_extra=seen_extra, bytes_read=bytes_read)
+                                    outcomes=_decode_outcomes(outcomes), seen_extra=seen_extra, unchanged=unchanged,
+                                    bytes_read=bytes_read)
             elif tag == "done":
                 self.unmapped = Counter(message[1])
                 self.bytes_read = message[2]
@@ -172,11 +170,10 @@ def _codec() -> tuple:
     only after configuring Django."""
     from catalog.models import Kind, OfferType
 
-    from .rows import ROW_FIELDS, OfferRow
     from .validation import ItemData, ValidOffer
 
-    return (attrgetter(*ItemData.__dataclass_fields__), attrgetter("position", *ROW_FIELDS), ValidOffer, ItemData,
-            OfferRow, {kind.value: kind for kind in Kind}, {kind.value: kind for kind in OfferType})
+    return (attrgetter(*ItemData.__dataclass_fields__), ValidOffer, ItemData,
+            {kind.value: kind for kind in Kind}, {kind.value: kind for kind in OfferType})
 
 
 # Pickling an enum member or a Decimal costs a call at loading (Kind("book"), Decimal("99.00")):
@@ -184,22 +181,20 @@ def _codec() -> tuple:
 # (measured on the benchmark's rows). They are turned back into the same objects on arrival.
 
 def _encode_outcomes(outcomes: list) -> list:
-    item_values, row_values, valid_offer, _item_data, offer_row, _kinds, _offer_types = _codec()
+    item_values, valid_offer, _item_data, _kinds, _offer_types = _codec()
     encoded = []
     for outcome in outcomes:
         if outcome.__class__ is valid_offer:
             item = item_values(outcome.item)
             encoded.append((_VALID, outcome.sku, outcome.url, str(outcome.price), outcome.currency,
                             str.__str__(outcome.offer_type), outcome.available, str.__str__(item[0]), item[1:]))
-        elif outcome.__class__ is offer_row:
-            encoded.append((_ROW, row_values(outcome)))
         else:
             encoded.append((_REJECTED, outcome))
     return encoded
 
 
 def _decode_outcomes(encoded: list) -> list:
-    _item_values, _row_values, valid_offer, item_data, offer_row, kinds, offer_types = _codec()
+    _item_values, valid_offer, item_data, kinds, offer_types = _codec()
     outcomes = []
     for values in encoded:
         tag = values[0]
@@ -207,8 +202,6 @@ def _decode_outcomes(encoded: list) -> list:
             _tag, sku, url, price, currency, offer_type, available, kind, item = values
             outcomes.append(valid_offer(sku, url, Decimal(price), currency, offer_types.get(offer_type, offer_type), available,
                                         item_data(kinds.get(kind, kind), *item)))
-        elif tag == _ROW:
-            outcomes.append(offer_row(*values[1]))
         else:
             outcomes.append(values[1])
     return outcomes
@@ -223,7 +216,7 @@ def _child(write_fd: int) -> None:
     # the parent's. Importing Django and the feed modules overlaps the parent's own preparations.
     settings.configure(INSTALLED_APPS=["catalog"], DATABASES={})
     django.setup()
-    from .importer import RowPreparer
+    from .importer import RowPreparer, StoredDigests
     from .parsers import CountingReader, parser_for
 
     out = os.fdopen(write_fd, "wb", buffering=PIPE_BYTES)
@@ -237,13 +230,14 @@ def _child(write_fd: int) -> None:
         for name, value in config["settings"].items():
             setattr(settings, name, value)
         categories = config["categories"]
-        preparer = RowPreparer(max_description_chars=config["max_description_chars"], validate=config["validate"])
+        preparer = RowPreparer(max_description_chars=config["max_description_chars"],
+                               stored=StoredDigests(config["stored"]))
         with open(config["path"], "rb") as stream:
             counting = CountingReader(stream)
             rows = parser_for(config["format"], column_map=config["column_map"]).rows(counting)
             for batch in preparer.batches(categories.mapped(rows)):
                 send(("batch", batch.rows, batch.early, batch.skus, batch.digests, _encode_outcomes(batch.outcomes),
-                      batch.seen_extra, counting.bytes_read))
+                      batch.seen_extra, batch.unchanged, counting.bytes_read))
         send(("done", dict(categories.unmapped), counting.bytes_read))
     except FeedFormatError as exc:
         send(("format", str(exc)))

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -239,21 +239,16 @@ def _run_claimed(feed_import: FeedImport) -> FeedImport:
 
 
 def _import_rows(feed_import: FeedImport, stream: BinaryIO, size: int) -> FeedReport:
-    @cache  # asked by the choice of the reader and again by what it validates: one query
-    def first_import() -> bool:
-        return not Offer.objects.filter(partner_id=feed_import.partner_id).exists()
-
-    if use_reader_process(size=size, vendor=connection.vendor, first_import=first_import):
+    if use_reader_process(size=size, vendor=connection.vendor):
         # A large feed is read, parsed and checked by a second process while this one writes.
         with feed_reader() as reader:
             logger.info("Feed import %s: read by the feed reader process %d", feed_import.pk, reader.process.pid)
-            return _import_rows_with(feed_import, reader, size, reader=reader, path=stream.name,
-                                     validate_in_reader=first_import())
+            return _import_rows_with(feed_import, reader, size, reader=reader, path=stream.name)
     return _import_rows_with(feed_import, CountingReader(stream), size)
 
 
 def _import_rows_with(feed_import: FeedImport, source, size: int, *, reader: FeedReader | None = None,
-                      path: str = "", validate_in_reader: bool = True) -> FeedReport:
+                      path: str = "") -> FeedReport:
     """`source` counts the bytes read: the stream the rows are parsed from here, or the reader process."""
     rows_read = 0
 
@@ -275,10 +270,10 @@ def _import_rows_with(feed_import: FeedImport, source, size: int, *, reader: Fee
         if reader is None:
             report = run.run(categories.mapped(parser.rows(source)))
         else:
-            # The reader validates every row when they are all new; a re-import validates only its
-            # changed rows, here, after the lookup (unchanged rows are never validated).
+            # The reader gets the row hashes stored: it sets unchanged rows aside unvalidated and
+            # sends only their SKUs.
             reader.start(path=path, feed_format=feed_import.format, column_map=column_map, categories=categories,
-                         max_description_chars=run.max_description, validate=validate_in_reader)
+                         max_description_chars=run.max_description, stored=run.stored.packed())
             report = run.run_prepared(reader.batches())
             categories.unmapped = reader.unmapped
         report.unmapped_categories = categories.report()

@@ -75,9 +75,14 @@ class OrmWriter:
 
     # Reads of a batch's existing rows (here with the writes: PostgreSQL answers both faster
     # with one array parameter than with thousands of IN (...) placeholders).
-    def offers_by_sku(self, partner_id: int, skus: list[str]) -> list[tuple]:
-        return list(Offer.objects.filter(partner_id=partner_id, sku__in=skus)
-                    .values_list("sku", "id", "row_hash", "available"))
+    def offer_skus(self, partner_id: int, skus: list[str]) -> list[str]:
+        return list(Offer.objects.filter(partner_id=partner_id, sku__in=skus).values_list("sku", flat=True))
+
+    def stored_digests(self, partner_id: int) -> bytes:
+        """The row hashes of the partner's offers (withdrawn ones have none), as 16-byte values end to end."""
+        hashes = (Offer.objects.filter(partner_id=partner_id).exclude(row_hash="")
+                  .values_list("row_hash", flat=True).iterator(chunk_size=20_000))
+        return b"".join(bytes.fromhex(row_hash) for row_hash in hashes if len(row_hash) == 32)
 
     def items_by_external_id(self, field: str, values: list[str]) -> list[tuple]:
         # The explicit "<> ''" lets PostgreSQL use the partial unique index on the id.
@@ -136,9 +141,16 @@ class PostgresCopyWriter(OrmWriter):
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-    def offers_by_sku(self, partner_id: int, skus: list[str]) -> list[tuple]:
-        return self._fetch(f"SELECT sku, id, row_hash, available FROM {Offer._meta.db_table} "
-                           "WHERE partner_id = %s AND sku = ANY(%s)", [partner_id, list(skus)])
+    def offer_skus(self, partner_id: int, skus: list[str]) -> list[str]:
+        rows = self._fetch(f"SELECT sku FROM {Offer._meta.db_table} WHERE partner_id = %s AND sku = ANY(%s)",
+                           [partner_id, list(skus)])
+        return [sku for (sku,) in rows]
+
+    def stored_digests(self, partner_id: int) -> bytes:
+        # Joined and decoded by PostgreSQL: one value instead of a row an offer.
+        rows = self._fetch(f"SELECT decode(string_agg(row_hash, ''), 'hex') FROM {Offer._meta.db_table} "
+                           "WHERE partner_id = %s AND length(row_hash) = 32", [partner_id])
+        return bytes(rows[0][0] or b"")
 
     def items_by_external_id(self, field: str, values: list[str]) -> list[tuple]:
         column = ContentItem._meta.get_field(field).column

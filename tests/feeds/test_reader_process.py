@@ -26,7 +26,6 @@ from .test_real_world_feeds import *  # noqa: F401,F403
 def readers(settings, monkeypatch):
     """Every feed of any size goes through a reader process; the processes started are listed."""
     settings.FEED_READER_PROCESS_MIN_BYTES = {"postgresql": 1, "sqlite": 1}
-    settings.FEED_READER_PROCESS_REIMPORTS = True
     started = []
     popen = reader_process.subprocess.Popen
 
@@ -112,12 +111,16 @@ def test_an_import_that_fails_while_the_reader_runs_stops_and_reaps_it(partner, 
     assert FeedImport.objects.get().rows_total == 0
 
 
-def test_by_default_only_a_first_import_goes_through_the_reader(partner, readers, settings):
-    settings.FEED_READER_PROCESS_REIMPORTS = False
-    first = run_import(partner, yml(offers(3000)), "yml")
+def test_only_a_feed_of_the_threshold_size_goes_through_the_reader(partner, readers, settings):
+    large = yml(offers(3000))
+    threshold = len(large) // 2
+    settings.FEED_READER_PROCESS_MIN_BYTES = {"postgresql": threshold, "sqlite": threshold}
+    first = run_import(partner, large, "yml")
     rows = offers(3000)
     rows[0]["price"] = "150"
     again = run_import(partner, yml(rows), "yml")
+    partial = run_import(partner, yml(rows[:300]), "yml", is_full=False)
 
     assert (first.created_count, again.updated_count, again.unchanged_count) == (3000, 1, 2999)
-    assert len(readers) == 1  # the re-import ran in the importing process
+    assert (partial.status, partial.unchanged_count) == ("succeeded", 300)
+    assert len(readers) == 2  # the first import and the re-import; the small feed was read here
