@@ -46,14 +46,16 @@ class StoredDigests:
     row needs no lookup, no validation and no write, and the reader process need not send it.
     """
 
-    def __init__(self, packed: bytes = b""):
-        self._sorted = np.sort(np.frombuffer(packed, dtype="S16"))
+    def __init__(self, packed: bytes = b"", *, presorted: bool = False):
+        digests = np.frombuffer(packed, dtype="S16")
+        self._sorted = digests if presorted else np.sort(digests)
 
     def __len__(self) -> int:
         return len(self._sorted)
 
-    def packed(self) -> bytes:
-        return self._sorted.tobytes()
+    def packed(self) -> memoryview:
+        """The sorted digests end to end, without a copy (StoredDigests(…, presorted=True) reads them back)."""
+        return memoryview(self._sorted.view(np.uint8))
 
     def contains(self, digests: list[bytes]) -> list[bool]:
         if not len(self._sorted) or not digests:

@@ -76,16 +76,18 @@ class FeedReader:
         self.finished = False  # 'done' received: the child exits by itself
 
     def start(self, *, path: str, feed_format: str, column_map: dict, categories, max_description_chars: int,
-              stored: bytes) -> None:
-        """Send the import's parameters; the child has been importing Django meanwhile."""
+              stored: memoryview) -> None:
+        """Send the import's parameters, then the stored row hashes as they are (16 bytes an offer,
+        not copied into the pickle); the child has been importing Django meanwhile."""
         config = {
             "settings": {name: getattr(settings, name) for name in _CHILD_SETTINGS},
             "path": os.path.abspath(path), "format": feed_format, "column_map": column_map,
             "categories": categories, "max_description_chars": max_description_chars,
-            "stored": stored,
+            "stored_bytes": stored.nbytes,
         }
         try:
             self.process.stdin.write(pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL))
+            self.process.stdin.write(stored)
             self.process.stdin.close()
         except OSError:
             raise self._died() from None
@@ -227,11 +229,12 @@ def _child(write_fd: int) -> None:
 
     try:
         config = pickle.load(sys.stdin.buffer)
+        stored = sys.stdin.buffer.read(config["stored_bytes"])
         for name, value in config["settings"].items():
             setattr(settings, name, value)
         categories = config["categories"]
         preparer = RowPreparer(max_description_chars=config["max_description_chars"],
-                               stored=StoredDigests(config["stored"]))
+                               stored=StoredDigests(stored, presorted=True))
         with open(config["path"], "rb") as stream:
             counting = CountingReader(stream)
             rows = parser_for(config["format"], column_map=config["column_map"]).rows(counting)
