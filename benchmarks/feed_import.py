@@ -29,6 +29,8 @@ Two yardsticks follow in the same run:
 """
 
 import argparse
+import hashlib
+import inspect
 import json
 import os
 import random
@@ -123,6 +125,22 @@ def generate(path: Path, n: int, changed_every: int = 0) -> None:
             out.write(offer_xml(i, rng, price_bump=bool(changed_every) and i % changed_every == 0))
             out.write("\n")
         out.write("</offers></shop></yml_catalog>\n")
+
+
+def generate_once(path: Path, n: int, changed_every: int = 0) -> None:
+    """Generate the feed unless the file there was made by this very generator with the same
+    arguments (a million offers take minutes to write)."""
+    source = (inspect.getsource(offer_xml) + inspect.getsource(generate)
+              + repr((WORDS, FIRST, LAST, CATEGORIES, TITLE_PREFIX, n, changed_every)))
+    fingerprint = hashlib.sha256(source.encode()).hexdigest()
+    stamp = path.with_name(path.name + ".sha256")
+    if path.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        print(f"Reusing {path.relative_to(ROOT)}", flush=True)
+        return
+    print(f"Generating {path.relative_to(ROOT)} ({n:,} offers) ...", flush=True)
+    stamp.unlink(missing_ok=True)
+    generate(path, n, changed_every)
+    stamp.write_text(fingerprint)
 
 
 def child(feed: str) -> None:
@@ -314,9 +332,8 @@ def main() -> None:
     n = 1_000_000 if args.big else args.n
     OUT.mkdir(parents=True, exist_ok=True)
     first, changed = OUT / f"feed-{n}.yml", OUT / f"feed-{n}-changed.yml"
-    print(f"Generating {n:,} offers ...", flush=True)
-    generate(first, n)
-    generate(changed, n, changed_every=10)
+    generate_once(first, n)
+    generate_once(changed, n, changed_every=10)
     size = first.stat().st_size
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
     env.setdefault("DJANGO_SETTINGS_MODULE", "moodstream.settings")
