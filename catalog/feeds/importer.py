@@ -50,6 +50,21 @@ class StoredDigests:
         digests = np.frombuffer(packed, dtype="S16")
         self._sorted = digests if presorted else np.sort(digests)
 
+    @classmethod
+    def gather(cls, count: int, chunks: Iterable[bytes]) -> "StoredDigests":
+        """From `count` digests or fewer, given in chunks of 16-byte values end to end, each chunk
+        copied into place: the memory held is the digests' own (16 bytes an offer) and one chunk."""
+        digests = np.empty(count, dtype="S16")
+        filled = 0
+        for chunk in chunks:
+            part = np.frombuffer(chunk, dtype="S16")
+            digests[filled:filled + len(part)] = part
+            filled += len(part)
+        stored = cls()
+        stored._sorted = digests[:filled]
+        stored._sorted.sort()
+        return stored
+
     def __len__(self) -> int:
         return len(self._sorted)
 
@@ -227,7 +242,7 @@ class FeedRun:
         self.writer = writer_for_connection(fast=fast_writes)
         # Read inside the import's transaction, after the partner's row is locked: no other import
         # of this partner can change them until this one ends.
-        self.stored = StoredDigests(self.writer.stored_digests(partner.pk))
+        self.stored = StoredDigests.gather(*self.writer.stored_digests(partner.pk))
         # The SKUs listed, for a withdrawal done in Python (not PostgreSQL's set-based one).
         self.seen = SeenSkus() if is_full and not self.writer.set_based_withdrawal else None
         # The caller's mapper when it has one (the import's category mapping loaded it already).

@@ -10,8 +10,10 @@ import json
 import logging
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from itertools import islice
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 
@@ -38,6 +40,8 @@ _json_string = json.encoder.encode_basestring  # one JSON string literal, non-AS
 # last described, is analysed inside the import (PostgresCopyWriter._grew).
 ANALYZE_AFTER_ROWS = 20_000
 ANALYZE_GROWTH = 10
+# Stored row hashes are read this many at a time (StoredDigests.gather).
+DIGEST_CHUNK = 100_000
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +90,17 @@ class OrmWriter:
     def offer_skus(self, partner_id: int, skus: list[str]) -> list[str]:
         return list(Offer.objects.filter(partner_id=partner_id, sku__in=skus).values_list("sku", flat=True))
 
-    def stored_digests(self, partner_id: int) -> bytes:
-        """The row hashes of the partner's offers (withdrawn ones have none), as 16-byte values end to end."""
-        hashes = (Offer.objects.filter(partner_id=partner_id).exclude(row_hash="")
-                  .values_list("row_hash", flat=True).iterator(chunk_size=20_000))
-        return b"".join(bytes.fromhex(row_hash) for row_hash in hashes if len(row_hash) == 32)
+    def stored_digests(self, partner_id: int) -> tuple[int, Iterator[bytes]]:
+        """How many offers of the partner have a row hash (withdrawn ones have none), and the
+        hashes in chunks of 16-byte values end to end."""
+        offers = Offer.objects.filter(partner_id=partner_id).exclude(row_hash="")
+
+        def chunks() -> Iterator[bytes]:
+            hashes = offers.values_list("row_hash", flat=True).iterator(chunk_size=DIGEST_CHUNK)
+            while chunk := list(islice(hashes, DIGEST_CHUNK)):
+                yield b"".join(bytes.fromhex(row_hash) for row_hash in chunk if len(row_hash) == 32)
+
+        return offers.count(), chunks()
 
     def items_by_external_id(self, field: str, values: list[str]) -> list[tuple]:
         # The explicit "<> ''" lets PostgreSQL use the partial unique index on the id.
@@ -191,11 +201,26 @@ class PostgresCopyWriter(OrmWriter):
                            [partner_id, list(skus)])
         return [sku for (sku,) in rows]
 
-    def stored_digests(self, partner_id: int) -> bytes:
-        # Joined and decoded by PostgreSQL: one value instead of a row an offer.
-        rows = self._fetch(f"SELECT decode(string_agg(row_hash, ''), 'hex') FROM {Offer._meta.db_table} "
-                           "WHERE partner_id = %s AND length(row_hash) = 32", [partner_id])
-        return bytes(rows[0][0] or b"")
+    def stored_digests(self, partner_id: int) -> tuple[int, Iterator[bytes]]:
+        # Each chunk joined and decoded by PostgreSQL (one value instead of a row an offer), the
+        # chunks walked in SKU order along the (partner, sku) index.
+        table = Offer._meta.db_table
+        (count,), = self._fetch(f"SELECT count(*) FROM {table} WHERE partner_id = %s AND length(row_hash) = 32",
+                                [partner_id])
+
+        def chunks() -> Iterator[bytes]:
+            after = None
+            while True:
+                (last, packed), = self._fetch(
+                    f"SELECT max(sku), decode(string_agg(row_hash, ''), 'hex') FROM (SELECT sku, row_hash FROM {table} "
+                    "WHERE partner_id = %s AND length(row_hash) = 32 AND (%s::text IS NULL OR sku > %s) "
+                    "ORDER BY sku LIMIT %s) AS chunk", [partner_id, after, after, DIGEST_CHUNK])
+                if last is None:
+                    return
+                yield packed
+                after = last
+
+        return count, chunks()
 
     def items_by_external_id(self, field: str, values: list[str]) -> list[tuple]:
         column = ContentItem._meta.get_field(field).column

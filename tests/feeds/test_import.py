@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import ContentItem, FeedImport, Offer
-from tests.factories import ContentItemFactory, OfferFactory
+from tests.factories import ContentItemFactory, OfferFactory, PartnerFactory
 
 from .feeds import BOOKS, csv_feed, json_feed, json_lines, offers, yml
 from .helpers import run_import
@@ -116,6 +116,29 @@ def test_reimport_counts_unchanged_and_updated_rows(partner):
         "succeeded", 0, 2, 48)
     assert Offer.objects.get(partner=partner, sku="S-3").price == Decimal("120.00")
     assert Offer.objects.get(partner=partner, sku="S-7").item.title == "A new title"
+
+
+def test_reimport_reads_the_stored_row_hashes_in_chunks(partner, monkeypatch):
+    from catalog.feeds import writers
+
+    monkeypatch.setattr(writers, "DIGEST_CHUNK", 7)  # 50 offers: eight chunks, the last one short
+    rows = offers(50)
+    run_import(partner, json_feed(rows))
+    for index in (0, 6, 7, 49):  # either side of a chunk's edge, in SKU order or not
+        rows[index]["price"] = "130"
+    second = run_import(partner, json_feed(rows))
+
+    assert (second.status, second.updated_count, second.unchanged_count) == ("succeeded", 4, 46)
+
+
+def test_another_partners_identical_offers_do_not_count_as_unchanged(partner):
+    other = PartnerFactory(code="othershop")
+    data = json_feed(offers(20))
+    run_import(other, data)
+    mine = run_import(partner, data)
+
+    assert (mine.created_count, mine.unchanged_count) == (20, 0)
+    assert Offer.objects.filter(partner=partner).count() == 20
 
 
 def test_full_feed_withdraws_missing_offers_and_partial_feed_does_not(partner):
