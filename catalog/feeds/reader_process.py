@@ -3,8 +3,9 @@
 The importing process's Python CPU bounds a large import (one GIL for parsing, validation and
 the database side). Above FEED_READER_PROCESS_MIN_BYTES the importing process starts
 `python -m catalog.feeds.reader_process`, which reads the feed file, parses it, applies the
-partner's category mapping and runs `RowPreparer` (duplicate SKUs, row hashes, validation), and
-sends each prepared batch back through a pipe. The importing process keeps everything that
+partner's category mapping and runs `RowPreparer` (duplicate SKUs, row hashes, the rows whose
+hash the partner's offers already carry set aside, validation of the rest), and sends each
+prepared batch back through a pipe. The importing process keeps everything that
 needs the database (the lookups, matching, COPY, upserts, withdrawal) in its one transaction,
 so a feed that breaks halfway still changes nothing.
 
@@ -15,7 +16,8 @@ catalogue app only and no database at all, so it cannot run a query. Starting it
 of CPU and the import waits for its first batch, so small feeds stay in the importing process:
 at 30,000 offers (14 MB) both ways took the same time, at 100,000 the reader was ahead.
 
-The pipe carries pickled tuples: ("batch", …), then ("done", unmapped categories, bytes read),
+The child's stdin carries the pickled parameters, then the stored row hashes as raw bytes. The
+pipe carries pickled tuples: ("batch", …), then ("done", unmapped categories, bytes read),
 or ("format", message) for a broken feed (FeedFormatError, the same message as in-process), or
 ("error", exception type, traceback) for anything else. The parent kills and reaps the child on
 any error of its own, and a child that dies is a failed import ("Internal error ..."). If the
