@@ -30,7 +30,7 @@ from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.utils import timezone
 
-from catalog.models import FeedFormat, FeedImport, Genre, GenreAlias, Offer, Partner, PartnerColumnMapping
+from catalog.models import FeedFormat, FeedImport, Genre, GenreAlias, Partner, PartnerColumnMapping
 from catalog.services import normalize_title
 from moodstream.celery import QueueUnavailable, enqueue
 
@@ -39,7 +39,7 @@ from .genres import CategoryMapper, GenreMapper
 from .importer import FeedReport, FeedRun
 from .parsers import CountingReader, detect_format, parser_for
 from .reader_process import FeedReader, feed_reader, use_reader_process
-from .rows import FeedFormatError, OfferRow
+from .rows import FeedFormatError
 from .validation import printable
 
 logger = logging.getLogger(__name__)
