@@ -178,9 +178,9 @@ class PostgresCopyWriter(OrmWriter):
             try:
                 cursor.execute("SELECT set_config('lock_timeout', '200ms', true)")
                 cursor.execute(f"ANALYZE {table}")
-            except DatabaseError:
+            except DatabaseError as exc:  # its lock is taken (another import, autovacuum): carry on without
                 cursor.execute("ROLLBACK TO SAVEPOINT feed_analyze")
-                logger.info("Feed import: %s is being analysed by another transaction; not analysed here", table)
+                logger.info("Feed import: %s not analysed (%s)", table, str(exc).strip())
             cursor.execute("RELEASE SAVEPOINT feed_analyze")
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
         self._described[table] += self._added[table]
