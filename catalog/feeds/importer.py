@@ -46,9 +46,13 @@ class StoredDigests:
     row needs no lookup, no validation and no write, and the reader process need not send it.
     """
 
-    def __init__(self, packed: bytes = b"", *, presorted: bool = False):
-        digests = np.frombuffer(packed, dtype="S16")
-        self._sorted = digests if presorted else np.sort(digests)
+    def __init__(self, digests: np.ndarray | None = None):
+        self._sorted = np.empty(0, dtype="S16") if digests is None else digests  # sorted
+
+    @classmethod
+    def from_packed(cls, packed: bytes) -> "StoredDigests":
+        """Read back what `packed()` gave (the reader process gets the digests this way)."""
+        return cls(np.frombuffer(packed, dtype="S16"))
 
     @classmethod
     def gather(cls, count: int, chunks: Iterable[bytes]) -> "StoredDigests":
@@ -60,16 +64,15 @@ class StoredDigests:
             part = np.frombuffer(chunk, dtype="S16")
             digests[filled:filled + len(part)] = part
             filled += len(part)
-        stored = cls()
-        stored._sorted = digests[:filled]
-        stored._sorted.sort()
-        return stored
+        digests = digests[:filled]
+        digests.sort()
+        return cls(digests)
 
     def __len__(self) -> int:
         return len(self._sorted)
 
     def packed(self) -> memoryview:
-        """The sorted digests end to end, without a copy (StoredDigests(…, presorted=True) reads them back)."""
+        """The sorted digests end to end, without a copy (`from_packed` reads them back)."""
         return memoryview(self._sorted.view(np.uint8))
 
     def contains(self, digests: list[bytes]) -> list[bool]:

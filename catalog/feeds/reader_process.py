@@ -236,7 +236,7 @@ def _child(write_fd: int) -> None:
             setattr(settings, name, value)
         categories = config["categories"]
         preparer = RowPreparer(max_description_chars=config["max_description_chars"],
-                               stored=StoredDigests(stored, presorted=True))
+                               stored=StoredDigests.from_packed(stored))
         with open(config["path"], "rb") as stream:
             counting = CountingReader(stream)
             rows = parser_for(config["format"], column_map=config["column_map"]).rows(counting)
