@@ -64,23 +64,26 @@ def celery_worker_process(transactional_db, tmp_path, request):
 
 @pytest.mark.celery_worker
 def test_a_real_worker_runs_a_feed_import(celery_worker_process, genres, feed_server):
-    from tests.factories import PartnerFactory
+    feed_import, worker = _import_books_through(celery_worker_process, feed_server, partner_code="workershop")
 
-    queue, worker = celery_worker_process
-    partner = PartnerFactory(code="workershop")
-    feed_import = feed_import_create(partner=partner, source=FeedImport.Source.URL,
-                                     url=feed_server.serve("/feed.xml", yml(BOOKS)), enqueue=False)
-
-    import_partner_feed.apply_async(args=[str(feed_import.pk)], queue=queue)
-
-    deadline = time.monotonic() + 90
-    _wait_for_outcome(feed_import, worker, deadline)
     if worker.poll() is not None:
         pytest.fail(f"the worker exited: {Path(worker.log_path).read_text()[-3000:]}")
     assert feed_import.status == FeedImport.Status.SUCCEEDED, feed_import.message
     assert feed_import.created_count == 4
-    assert Offer.objects.filter(partner=partner).count() == 4
+    assert Offer.objects.filter(partner=feed_import.partner).count() == 4
     assert feed_server.hits["/feed.xml"] == 1
+
+
+def _import_books_through(celery_worker_process, feed_server, *, partner_code: str) -> tuple[FeedImport, subprocess.Popen]:
+    """A new partner's import of the BOOKS feed, sent to the test's worker; back when it ended (or the worker did)."""
+    from tests.factories import PartnerFactory
+
+    queue, worker = celery_worker_process
+    feed_import = feed_import_create(partner=PartnerFactory(code=partner_code), source=FeedImport.Source.URL,
+                                     url=feed_server.serve("/feed.xml", yml(BOOKS)), enqueue=False)
+    import_partner_feed.apply_async(args=[str(feed_import.pk)], queue=queue)
+    _wait_for_outcome(feed_import, worker, deadline=time.monotonic() + 90)
+    return feed_import, worker
 
 
 def _wait_for_outcome(feed_import: FeedImport, worker: subprocess.Popen, deadline: float) -> None:
@@ -146,17 +149,8 @@ def test_an_import_whose_worker_process_is_killed_is_redelivered_and_completes_o
                          [(["--pool=prefork", "--concurrency=1"], {"FEED_READER_PROCESS_MIN_BYTES": "1"})],
                          indirect=True)
 def test_a_prefork_worker_reads_a_large_feed_in_the_reader_process(celery_worker_process, genres, feed_server):
-    from tests.factories import PartnerFactory
+    feed_import, worker = _import_books_through(celery_worker_process, feed_server, partner_code="preforkshop")
 
-    queue, worker = celery_worker_process
-    partner = PartnerFactory(code="preforkshop")
-    feed_import = feed_import_create(partner=partner, source=FeedImport.Source.URL,
-                                     url=feed_server.serve("/feed.xml", yml(BOOKS)), enqueue=False)
-
-    import_partner_feed.apply_async(args=[str(feed_import.pk)], queue=queue)
-
-    deadline = time.monotonic() + 90
-    _wait_for_outcome(feed_import, worker, deadline)
     log = Path(worker.log_path).read_text()
     assert feed_import.status == FeedImport.Status.SUCCEEDED, feed_import.message + log[-3000:]
     assert feed_import.created_count == 4
