@@ -246,6 +246,9 @@ class FeedRun:
         # Read inside the import's transaction, after the partner's row is locked: no other import
         # of this partner can change them until this one ends.
         self.stored = StoredDigests.gather(*self.writer.stored_digests(partner.pk))
+        # A partner with no offer yet (a first import) has none to find: every row's SKU is new,
+        # since a SKU listed twice is rejected, so the per-batch SKU lookups are skipped.
+        self.had_offers = self.writer.has_offers(partner.pk)
         # The SKUs listed, for a withdrawal done in Python (not PostgreSQL's set-based one).
         self.seen = SeenSkus() if is_full and not self.writer.set_based_withdrawal else None
         # The caller's mapper when it has one (the import's category mapping loaded it already).
@@ -314,7 +317,7 @@ class FeedRun:
         for rejected in batch.early:
             self.reject(rejected)
         # The candidates are new or changed (RowPreparer set the unchanged ones aside): which have an offer?
-        existing = set(self.writer.offer_skus(self.partner.pk, batch.skus)) if batch.skus else set()
+        existing = set(self.writer.offer_skus(self.partner.pk, batch.skus)) if batch.skus and self.had_offers else set()
         valid: list[tuple[ValidOffer, str, bool]] = []
         for sku, digest, outcome in zip(batch.skus, batch.digests, batch.outcomes):
             if outcome.__class__ is ValidOffer:

@@ -113,11 +113,10 @@ class ItemResolver:
         return result
 
     def _match_by_title(self, batch, ids, pending, keys) -> None:
-        titles = {key[1] for key in keys.values()}
-        kinds = {key[0] for key in keys.values()}
+        pairs = list({(key[0], key[1]) for key in keys.values()})
         candidates: dict[tuple, list[tuple]] = defaultdict(list)
         rows = self.writer.items_by_title(
-            list(kinds), list(titles), ("id", "kind", "normalized_title", "year", "primary_creator", *EXTERNAL_IDS))
+            pairs, ("id", "kind", "normalized_title", "year", "primary_creator", *EXTERNAL_IDS))
         for item_id, kind, title, year, creator, *external in rows:
             candidates[(kind, title, year, fast_normalize_title(creator))].append((item_id, external))
         for index in pending:

@@ -162,6 +162,20 @@ def test_full_feed_withdraws_missing_offers_and_partial_feed_does_not(partner):
     assert Offer.objects.filter(partner=partner, available=True).count() == 10
 
 
+def test_a_partner_whose_every_offer_is_withdrawn_gets_them_back_as_updates_not_duplicates(partner):
+    # Withdrawn offers carry no row hash, so only the offers themselves say the partner has any:
+    # the import must still look their SKUs up rather than take every row for a new offer.
+    withdrawn = OfferFactory(partner=partner, sku="S-0", available=False, row_hash="")
+
+    back = run_import(partner, json_feed(offers(2)))
+
+    assert back.status == FeedImport.Status.SUCCEEDED, back.message
+    assert (back.created_count, back.updated_count, back.unchanged_count) == (1, 1, 0)
+    withdrawn.refresh_from_db()
+    assert withdrawn.available and withdrawn.price == Decimal("100.00")
+    assert Offer.objects.filter(partner=partner).count() == 2
+
+
 def test_full_feed_keeps_offers_of_rejected_rows_and_withdraws_the_rest(partner):
     run_import(partner, json_feed(offers(4)))
     rows = offers(4)
