@@ -24,12 +24,13 @@ from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from .api_errors import API_PREFIX, error_body, not_found
-from .control_characters import CONTROL_CHARACTERS
+from .control_characters import CONTROL_CHARACTERS, LONE_SURROGATES
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 API_DEFAULT_LANGUAGE = "en"
 
 CONTROL_CHARACTERS_CODE = "control_characters"
+LONE_SURROGATE_CODE = "lone_surrogate"
 
 
 def control_characters_message(field: str) -> str:
@@ -37,34 +38,42 @@ def control_characters_message(field: str) -> str:
         "field": field}
 
 
-def field_with_control_characters(data, path: str = "") -> str | None:
-    """The dotted path of the first string (value or key) in `data` with a control character, or None."""
+def lone_surrogate_message(field: str) -> str:
+    return gettext("%(field)s contains a lone UTF-16 surrogate (\\ud800–\\udfff), which is not a character.") % {
+        "field": field}
+
+
+def first_field_matching(data, pattern, path: str = "") -> str | None:
+    """The dotted path of the first string (value or key) in `data` that `pattern` finds, or None."""
     if isinstance(data, str):
-        return (path or "body") if CONTROL_CHARACTERS.search(data) else None
+        return (path or "body") if pattern.search(data) else None
     if isinstance(data, dict):
         for key, value in data.items():
             sub = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and CONTROL_CHARACTERS.search(key):
+            if isinstance(key, str) and pattern.search(key):
                 return sub
-            if (found := field_with_control_characters(value, sub)) is not None:
+            if (found := first_field_matching(value, pattern, sub)) is not None:
                 return found
         return None
     if isinstance(data, list):
         for index, value in enumerate(data):
-            if (found := field_with_control_characters(value, f"{path}.{index}" if path else str(index))) is not None:
+            found = first_field_matching(value, pattern, f"{path}.{index}" if path else str(index))
+            if found is not None:
                 return found
     return None
 
 
 class CleanJSONParser(JSONParser):
-    """JSON, refused with a 400 naming the field when a string in it holds a control character."""
+    """JSON, refused with a 400 naming the field when a string in it holds a control character or a lone
+    surrogate (JSON's "\\ud800" escape decodes to one; it cannot be encoded for the database)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
-        field = field_with_control_characters(data)
-        if field is not None:
-            raise exceptions.ValidationError(
-                {field: [exceptions.ErrorDetail(control_characters_message(field), CONTROL_CHARACTERS_CODE)]})
+        for pattern, message, code in ((CONTROL_CHARACTERS, control_characters_message, CONTROL_CHARACTERS_CODE),
+                                       (LONE_SURROGATES, lone_surrogate_message, LONE_SURROGATE_CODE)):
+            field = first_field_matching(data, pattern)
+            if field is not None:
+                raise exceptions.ValidationError({field: [exceptions.ErrorDetail(message(field), code)]})
         return data
 
 

@@ -11,3 +11,6 @@ import re
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Taken out where text is kept as it comes (descriptions, Telegram updates): the same, and DEL.
 CONTROL_CHARACTERS_AND_DEL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A lone UTF-16 surrogate: valid in a JSON string ("\\ud800"), yet not a character, so it cannot be
+# encoded as UTF-8 for the database. Refused where control characters are.
+LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")

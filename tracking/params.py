@@ -8,6 +8,9 @@ from django.utils.translation import gettext
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# Dates asked for lie here: outside, a day's bounds in local time cannot always be computed (year 1
+# in a zone east of UTC, the day after 9999-12-31), and the service holds nothing there anyway.
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class InvalidParameter(ValueError):
@@ -30,15 +33,13 @@ def date_range_from_params(params, *, default_days: int = DEFAULT_DAYS, max_days
         if not raw:
             return None
         try:
-            return date.fromisoformat(raw)
+            value = date.fromisoformat(raw)
         except ValueError:
             raise InvalidParameter(name, gettext("%(name)s must be a date as YYYY-MM-DD.") % {"name": name}) from None
+        return _within_service_dates(name, value)
 
     date_to = parse("to") or timezone.localdate()
-    try:
-        date_from = parse("from") or date_to - timedelta(days=default_days - 1)
-    except OverflowError:  # `to` in the first days of year 1
-        raise InvalidParameter("to", gettext("to is too early.")) from None
+    date_from = parse("from") or date_to - timedelta(days=default_days - 1)
     if date_from > date_to:
         raise InvalidParameter("from", gettext("from must not be after to."))
     if (date_to - date_from).days + 1 > max_days:
@@ -53,6 +54,14 @@ def month_from_param(raw: str | None) -> date:
         return timezone.localdate().replace(day=1)
     try:
         year, month = raw.split("-")
-        return date(int(year), int(month), 1)
+        value = date(int(year), int(month), 1)
     except ValueError:
         raise InvalidParameter("month", gettext("month must be YYYY-MM.")) from None
+    return _within_service_dates("month", value)
+
+
+def _within_service_dates(name: str, value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise InvalidParameter(name, gettext("%(name)s must lie between %(earliest)s and %(latest)s.") % {
+            "name": name, "earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()})
+    return value

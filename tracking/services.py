@@ -317,6 +317,10 @@ def conversion_report_parse(*, data: Mapping, partner: Partner, now: datetime | 
                             occurred_at=occurred_at)
 
 
+# No conversion of this service can be older: earlier moments are placeholders, not dates.
+EARLIEST_OCCURRED_AT = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+
+
 def _parse_moment(value, *, now: datetime) -> datetime:
     """ISO 8601 (naive means UTC) or Unix seconds; absent means now."""
     if value is None or value == "":
@@ -333,7 +337,14 @@ def _parse_moment(value, *, now: datetime) -> datetime:
     if moment is None:
         raise ConversionRefused("invalid_date", gettext("occurred_at must be ISO 8601 (e.g. 2025-05-01T12:30:00+03:00) "
                                                    "or Unix seconds."), "occurred_at")
-    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt_timezone.utc)
+    moment = moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt_timezone.utc)
+    # Year 1 is what some systems send for "no date" (Go's zero time, .NET's DateTime.MinValue). Kept, it
+    # would be billed, and the KPI refresh could not bound its day (nor read it back, on PostgreSQL).
+    if moment.year < EARLIEST_OCCURRED_AT.year or moment < EARLIEST_OCCURRED_AT:
+        raise ConversionRefused("invalid_date", gettext("occurred_at is before %(earliest)s: send the moment the "
+                                                        "conversion happened.") % {"earliest": "2000-01-01"},
+                                "occurred_at")
+    return moment
 
 
 # The Partner fields `conversion_payout` reads (and conversion_record stores).

@@ -111,6 +111,16 @@ def test_nul_in_a_rest_conversion_is_a_400_naming_the_field(partner_client, fiel
 
 
 @pytest.mark.parametrize("field", ["click_id", "event_id"])
+def test_a_lone_surrogate_in_a_rest_conversion_is_a_400_naming_the_field(partner_client, field):
+    # "\ud800" is valid JSON and decodes to a lone surrogate, which cannot be encoded for the database.
+    body = {"click_id": "abc", "event": "registration", "event_id": "e-1"}
+    body[field] = "a\\ud800b"
+    raw = "{" + ", ".join(f'"{name}": "{value}"' for name, value in body.items()) + "}"
+    response = partner_client.post("/api/v1/partner/conversions", raw, content_type="application/json")
+    assert "surrogate" in assert_error(response, 400, "lone_surrogate", field)["detail"]
+
+
+@pytest.mark.parametrize("field", ["click_id", "event_id"])
 def test_nul_in_a_postback_is_a_400_naming_the_field(client, partner, field):
     key = partner_issue_postback_key(partner=partner)
     params = {"key": key, "click_id": "abc", "event": "registration", "event_id": "e-1"}

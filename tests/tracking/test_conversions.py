@@ -158,6 +158,15 @@ def test_unreadable_date_is_refused(partner_api, old_click, value):
     refused(partner_api, report(old_click, occurred_at=value), "invalid_date", "occurred_at")
 
 
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00", "0001-01-01T00:00:00+05:00",
+                                   "1999-12-31T23:59:59Z"])
+def test_a_placeholder_date_is_refused_not_billed(partner_api, old_click, value):
+    # Go's zero time and .NET's DateTime.MinValue. Stored, it was billed, and every KPI refresh after it
+    # failed: year 1's day bounds cannot be computed in Moscow time.
+    body = refused(partner_api, report(old_click, occurred_at=value), "invalid_date", "occurred_at")
+    assert "2000-01-01" in body["detail"]
+
+
 @pytest.mark.parametrize("missing", ["click_id", "event", "event_id"])
 def test_missing_field_is_refused(partner_api, old_click, missing):
     body = report(old_click)

@@ -66,6 +66,14 @@ def test_statement_page_and_csv(client, staff_user, partner, may):
     assert "'=HYPERLINK" in csv_text
 
 
+@pytest.mark.parametrize("month", ["9999-12", "0001-01"])
+def test_statement_page_explains_a_month_out_of_range(client, staff_user, partner, may, month):
+    client.force_login(staff_user)
+    response = client.get("/admin/tracking/monthlystatement/", {"partner": "kinoport", "month": month})
+    assert response.status_code == 200
+    assert "must lie between 2000-01-01 and 2100-12-31" in response.content.decode()
+
+
 def test_partner_staff_sees_only_its_statement(client, partner_staff, other_partner, may):
     client.force_login(partner_staff)
     html = client.get("/admin/tracking/monthlystatement/", {"month": "2025-05"}).content.decode()
@@ -101,6 +109,8 @@ def test_partner_stats_never_include_another_partner(other_partner_api, may):
     ({"from": "May 1"}, "from"),
     ({"to": "2025-02-30"}, "to"),
     ({"from": "2020-01-01", "to": "2025-01-01"}, "from"),
+    ({"to": "9999-12-31"}, "to"),  # the day after it does not exist
+    ({"from": "0001-01-01", "to": "0001-01-05"}, "to"),  # year 1's midnight in Moscow is before UTC's year 1
 ])
 def test_partner_stats_refuses_bad_dates(partner_api, query, field):
     response = partner_api.get("/api/v1/partner/stats", query)
