@@ -423,9 +423,9 @@ FROM generate_series(1::bigint, %(requests)s) g
 JOIN users_profile p ON p.id = (SELECT min(id) FROM users_profile) + (g * 7919) %% %(users)s;
 
 INSERT INTO tracking_click (click_id, profile_id, offer_id, partner_id, recommendation_id, experiment_id, variant,
-                            user_agent, payout, created_at)
+                            user_agent, payout, payout_currency, created_at)
 SELECT md5('c' || g::text), p.id, o.id, o.partner_id, NULL, %(experiment)s,
-       (ARRAY['control','model-a','model-b'])[1 + p.id %% 3], 'bench', 1.00,
+       (ARRAY['control','model-a','model-b'])[1 + p.id %% 3], 'bench', 1.00, 'RUB',
        now() - (random() * interval '90 days')
 FROM generate_series(1::bigint, %(clicks)s) g
 JOIN users_profile p ON p.id = (SELECT min(id) FROM users_profile) + (g * 104729) %% %(users)s

@@ -100,6 +100,9 @@ class PartnerStatsView(PartnerAPIView):
                 "rejected": sum(d.rejected for d in days),
                 "payout": money(sum((d.payout for d in days), ZERO)),
                 "pending_payout": money(sum((d.pending_payout for d in days), ZERO)),
+                # Owed in another currency: billed before the partner's payout currency changed.
+                "other_currencies": {currency: money(sum((d.other_currencies.get(currency, ZERO) for d in days), ZERO))
+                                     for currency in sorted({c for d in days for c in d.other_currencies})},
             },
         })
 

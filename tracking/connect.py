@@ -56,6 +56,7 @@ def connect_test_click(*, partner: Partner) -> Click:
     if offer is None:
         raise TestConversionError(_("This shop has no offers yet: import a feed first, then send a test."))
     return Click.objects.create(click_id=_new_click_id(), offer=offer, partner=partner, payout=Decimal("0.00"),
+                                payout_currency=partner.payout_currency,
                                 is_test=True, billable=False, user_agent=TEST_USER_AGENT)
 
 

@@ -27,6 +27,8 @@ class Click(models.Model):
     dedup_key = models.CharField(verbose_name=_("dedup key"), max_length=32, blank=True, default="", db_default="", editable=False)
     # The partner's per-click rate when the click happened: statements stay exact if rates change.
     payout = models.DecimalField(verbose_name=_("payout"), max_digits=10, decimal_places=2, default=Decimal("0"))
+    # … and its currency then: a partner's payout currency may change, a billed click's may not.
+    payout_currency = models.CharField(verbose_name=_("payout currency"), max_length=3, default="RUB")
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True, db_index=True)
     # Made by the "Connect your shop" test button (never by a person): not billable, and its conversions are test ones.
     is_test = models.BooleanField(verbose_name=_("test"), default=False, db_default=False)

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -198,6 +198,9 @@ class PartnerDay:
     rejected: int = 0
     approved_payout: Decimal = ZERO
     pending_payout: Decimal = ZERO
+    # The amounts above are in the partner's payout currency; what clicks and approved conversions of the
+    # day owe in another one (billed before the partner's currency changed) is kept apart, never added.
+    other_currencies: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def conversion_count(self) -> int:
@@ -210,28 +213,35 @@ class PartnerDay:
 
 
 def partner_daily_stats(*, partner: Partner, date_from: date, date_to: date) -> list[PartnerDay]:
-    """One partner's clicks, conversions and payouts per day, read live from its own rows."""
+    """One partner's clicks, conversions and payouts per day, read live from its own rows; amounts in the
+    partner's payout currency, those billed in another one apart (`PartnerDay.other_currencies`)."""
     tz = timezone.get_current_timezone()
+    currency = partner.payout_currency
     start, end = local_day_bounds(date_from)[0], local_day_bounds(date_to)[1]
     days = {date_from + timedelta(days=n): PartnerDay(day=date_from + timedelta(days=n))
             for n in range((date_to - date_from).days + 1)}
     clicks = (
         Click.objects.filter(partner=partner, created_at__gte=start, created_at__lt=end, billable=True)
         .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values_list("day")
+        .values_list("day", "payout_currency")
         .annotate(n=Count("id"), payout=Sum("payout"))
         .order_by()
     )
-    for day, n, payout in clicks:
-        days[day].clicks, days[day].click_payout = n, payout or ZERO
+    for day, click_currency, n, payout in clicks:
+        entry = days[day]
+        entry.clicks += n
+        if click_currency == currency:
+            entry.click_payout += payout or ZERO
+        else:
+            _owe(entry.other_currencies, click_currency, payout)
     conversions = (
         Conversion.objects.filter(partner=partner, occurred_at__gte=start, occurred_at__lt=end, is_test=False)
         .annotate(day=TruncDate("occurred_at", tzinfo=tz))
-        .values_list("day", "event", "status")
+        .values_list("day", "event", "status", "payout_currency")
         .annotate(n=Count("id"), payout=Sum("payout"))
         .order_by()
     )
-    for day, event, status, n, payout in conversions:
+    for day, event, status, conversion_currency, n, payout in conversions:
         entry = days[day]
         if status == Conversion.Status.REJECTED:
             entry.rejected += n
@@ -239,11 +249,19 @@ def partner_daily_stats(*, partner: Partner, date_from: date, date_to: date) -> 
         entry.conversions[event] += n
         if status == Conversion.Status.APPROVED:
             entry.approved += n
-            entry.approved_payout += payout or ZERO
+            if conversion_currency == currency:
+                entry.approved_payout += payout or ZERO
+            else:
+                _owe(entry.other_currencies, conversion_currency, payout)
         else:
             entry.pending += n
-            entry.pending_payout += payout or ZERO
+            if conversion_currency == currency:
+                entry.pending_payout += payout or ZERO
     return [days[d] for d in sorted(days)]
+
+
+def _owe(owed: dict[str, Decimal], currency: str, payout: Decimal | None) -> None:
+    owed[currency] = owed.get(currency, ZERO) + (payout or ZERO)
 
 
 # --- Monthly statements -------------------------------------------------------------------------------
@@ -279,13 +297,16 @@ def partner_statement(*, partner: Partner, month: date) -> Statement:
     start, end = month_bounds(month)
     lines: list[StatementLine] = []
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    click_totals = Click.objects.filter(partner=partner, created_at__gte=start, created_at__lt=end,
-                                        billable=True).aggregate(
-        n=Count("id"), payout=Sum("payout"))
-    if click_totals["n"]:
-        payout = click_totals["payout"] or ZERO
-        lines.append(StatementLine("click", click_totals["n"], payout, partner.payout_currency))
-        totals[partner.payout_currency] += payout
+    # Each click in the currency it was billed in (a partner's payout currency may have changed in the month).
+    clicks = (
+        Click.objects.filter(partner=partner, created_at__gte=start, created_at__lt=end, billable=True)
+        .values_list("payout_currency")
+        .annotate(n=Count("id"), payout=Sum("payout"))
+        .order_by("payout_currency")
+    )
+    for currency, n, payout in clicks:
+        lines.append(StatementLine("click", n, payout or ZERO, currency))
+        totals[currency] += payout or ZERO
     in_month = Conversion.objects.filter(partner=partner, occurred_at__gte=start, occurred_at__lt=end, is_test=False)
     approved = (
         in_month.filter(status=Conversion.Status.APPROVED)
@@ -296,7 +317,9 @@ def partner_statement(*, partner: Partner, month: date) -> Statement:
     for event, currency, n, payout in sorted(approved, key=lambda row: (EVENTS.index(row[0]), row[1])):
         lines.append(StatementLine(event, n, payout or ZERO, currency))
         totals[currency] += payout or ZERO
-    pending = in_month.filter(status=Conversion.Status.PENDING).aggregate(n=Count("id"), payout=Sum("payout"))
+    # Not owed yet, and shown in the partner's payout currency: the amount counts conversions priced in it.
+    pending = in_month.filter(status=Conversion.Status.PENDING).aggregate(
+        n=Count("id"), payout=Sum("payout", filter=Q(payout_currency=partner.payout_currency)))
     rejected = list(
         in_month.filter(status=Conversion.Status.REJECTED).select_related("click").order_by("occurred_at", "pk")
     )

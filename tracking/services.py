@@ -89,6 +89,7 @@ class _LinkRow:
     partner_name: str
     click_param: str
     payout_click: Decimal
+    payout_currency: str
     recommendation_found: bool
     profile_id: int | None
     experiment_id: int | None
@@ -103,7 +104,7 @@ def _link_row(target: LinkTarget) -> _LinkRow | None:
     rec_id = Recommendation._meta.pk.get_db_prep_value(target.recommendation_id, connection)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT o.url, o.available, p.id, p.is_active, p.name, p.click_param, p.payout_click,"
+            f"SELECT o.url, o.available, p.id, p.is_active, p.name, p.click_param, p.payout_click, p.payout_currency,"
             f" r.id, r.profile_id, r.experiment_id, r.variant"
             f" FROM {offer_table} o JOIN {partner_table} p ON p.id = o.partner_id"
             f" LEFT JOIN {rec_table} r ON r.id = %s"
@@ -113,9 +114,9 @@ def _link_row(target: LinkTarget) -> _LinkRow | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    url, available, partner_id, active, name, param, payout, rec_pk, profile_id, experiment_id, variant = row
+    url, available, partner_id, active, name, param, payout, currency, rec_pk, profile_id, experiment_id, variant = row
     return _LinkRow(target.offer_id, url, bool(available), partner_id, bool(active), name, param or "ms_click_id",
-                    _db_decimal(payout), rec_pk is not None, profile_id, experiment_id,
+                    _db_decimal(payout), currency, rec_pk is not None, profile_id, experiment_id,
                     variant or "")
 
 
@@ -157,7 +158,7 @@ def click_record(*, target: LinkTarget, user_agent: str = "", client_address: st
 
 
 _CLICK_COLUMNS = ("click_id", "profile_id", "offer_id", "partner_id", "recommendation_id", "experiment_id", "variant",
-                  "user_agent", "payout", "created_at", "billable", "dedup_key")
+                  "user_agent", "payout", "payout_currency", "created_at", "billable", "dedup_key")
 _CLICK_INSERT_UNLESS_RECENT = (
     f"INSERT INTO {Click._meta.db_table} ({', '.join(_CLICK_COLUMNS)})"
     f" SELECT {', '.join(['%s'] * len(_CLICK_COLUMNS))}"
@@ -184,7 +185,7 @@ def _click_values(*, link: _LinkRow, target: LinkTarget, user_agent: str, now: d
                   dedup_key: str) -> list:
     return [_new_click_id(), link.profile_id, link.offer_id, link.partner_id,
             Recommendation._meta.pk.get_db_prep_value(target.recommendation_id, connection), link.experiment_id,
-            link.variant, user_agent, link.payout_click if billable else Decimal("0"),
+            link.variant, user_agent, link.payout_click if billable else Decimal("0"), link.payout_currency,
             connection.ops.adapt_datetimefield_value(now), billable, dedup_key]
 
 

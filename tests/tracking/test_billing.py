@@ -222,3 +222,27 @@ def test_twenty_parallel_gets_of_one_anonymous_link_bill_one_click(anonymous_lin
     assert Click.objects.count() == 1
     assert len(set(locations)) == 1 and len(locations) == 20
     assert locations[0].endswith("ms_click_id=" + Click.objects.get().click_id)
+
+
+def test_a_click_keeps_the_currency_it_was_billed_in_when_the_partner_changes_currency(
+        client, partner, offer, profile, make_recommendation, partner_api):
+    partner.payout_currency, partner.payout_click = "RUB", Decimal("5.00")
+    partner.save()
+    client.get(go_path(make_recommendation(profile=profile), offer), HTTP_USER_AGENT=BROWSER)
+    partner.payout_currency, partner.payout_click = "USD", Decimal("0.06")
+    partner.save()
+    another_offer = OfferFactory(partner=partner, item=ContentItemFactory())
+    client.get(go_path(make_recommendation(profile=profile), another_offer), HTTP_USER_AGENT=BROWSER)
+    today = timezone.localdate()
+
+    # The statement bills each click in its own currency: never "2 clicks, 5.06 USD".
+    statement = partner_statement(partner=partner, month=today.replace(day=1))
+    assert [(line.action, line.count, line.payout, line.currency) for line in statement.lines] == [
+        ("click", 1, Decimal("5.00"), "RUB"), ("click", 1, Decimal("0.06"), "USD")]
+    assert statement.totals == {"RUB": Decimal("5.00"), "USD": Decimal("0.06")}
+
+    # The partner's own statistics: amounts in the payout currency, the earlier currency's apart.
+    body = partner_api.get("/api/v1/partner/stats", {"from": today.isoformat(), "to": today.isoformat()}).json()
+    assert body["payout_currency"] == "USD"
+    assert (body["totals"]["clicks"], body["totals"]["payout"]) == (2, "0.06")
+    assert body["totals"]["other_currencies"] == {"RUB": "5.00"}

@@ -115,8 +115,8 @@ def test_a_click_waiting_for_the_lock_sees_the_click_its_holder_committed(offer,
     other = HeldTransaction()
     other.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_lock_id(key)])
     other.execute(f"INSERT INTO {Click._meta.db_table} (click_id, profile_id, offer_id, partner_id, variant,"
-                  " user_agent, payout, created_at, billable, dedup_key)"
-                  " VALUES ('held-click', %s, %s, %s, '', '', 0, now(), true, %s)",
+                  " user_agent, payout, payout_currency, created_at, billable, dedup_key)"
+                  " VALUES ('held-click', %s, %s, %s, '', '', 0, 'RUB', now(), true, %s)",
                   [profile.pk, offer.pk, offer.partner_id, key])
 
     finish = start_and_wait_until_blocked(lambda: click_record(target=target))

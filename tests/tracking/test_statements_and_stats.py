@@ -95,7 +95,7 @@ def test_partner_stats_api_returns_own_data_by_day(partner_api, may):
     assert days["2025-05-12"]["pending"] == 1 and days["2025-05-12"]["pending_payout"] == "150.00"
     assert days["2025-05-13"]["rejected"] == 1 and days["2025-05-13"]["payout"] == "0.00"
     assert body["totals"] == {"clicks": 3, "conversions": 3, "approved": 2, "pending": 1, "rejected": 1,
-                              "payout": "103.00", "pending_payout": "150.00"}
+                              "payout": "103.00", "pending_payout": "150.00", "other_currencies": {}}
 
 
 def test_partner_stats_never_include_another_partner(other_partner_api, may):
