@@ -577,11 +577,15 @@ def kpi_refresh_range(*, date_from: date, date_to: date) -> list[date]:
 
 def _days_touched_since(since: datetime | None) -> set[date]:
     tz = timezone.get_current_timezone()
+    # A conversion dated before EARLIEST_OCCURRED_AT can only have been stored before such dates were
+    # refused (year 1, a partner system's "no date"): its day cannot be bounded, so it is left out of
+    # the KPI rather than stop every refresh.
+    conversions = Conversion.objects.filter(occurred_at__gte=EARLIEST_OCCURRED_AT)
     if since is None:
         firsts = [
             Recommendation.objects.aggregate(m=Min("created_at"))["m"],
             Click.objects.aggregate(m=Min("created_at"))["m"],
-            Conversion.objects.aggregate(m=Min("occurred_at"))["m"],
+            conversions.aggregate(m=Min("occurred_at"))["m"],
         ]
         firsts = [f for f in firsts if f is not None]
         if not firsts:
@@ -593,7 +597,7 @@ def _days_touched_since(since: datetime | None) -> set[date]:
     for queryset, changed, counted in (
         (Recommendation.objects, "created_at", "created_at"),
         (Click.objects, "created_at", "created_at"),
-        (Conversion.objects, "updated_at", "occurred_at"),
+        (conversions, "updated_at", "occurred_at"),
     ):
         days.update(
             queryset.filter(**{f"{changed}__gte": since})

@@ -72,6 +72,16 @@ def test_refresh_counts_users_requests_clicks_conversions_and_payouts(traffic, e
     assert control.experiment == experiment
 
 
+def test_a_conversion_stored_with_a_year_1_date_does_not_stop_the_kpi_refresh(traffic):
+    # Such dates are refused now (invalid_date); one stored before that must not break every refresh,
+    # as it did: year 1's day cannot be bounded in Moscow time.
+    from datetime import timezone as dt_timezone
+
+    convert(traffic["clicks"][0], "purchase", datetime(1, 1, 1, tzinfo=dt_timezone.utc), status="approved")
+    kpi_refresh_recent()
+    assert DailyKpi.objects.get(variant="control").payouts == Decimal("51.00")  # the rest as before
+
+
 def test_kpi_api_reports_actions_per_user_per_variant(client, staff_user, traffic):
     kpi_refresh_recent()
     client.force_login(staff_user)
