@@ -235,6 +235,7 @@ class Partner(models.Model):
     payout_purchase = models.DecimalField(verbose_name=_("payout purchase"), max_digits=10, decimal_places=2, default=Decimal("0"),
                                           help_text=_("Fixed payout per purchase."))
     payout_purchase_percent = models.DecimalField(verbose_name=_("payout purchase percent"), max_digits=5, decimal_places=2, default=Decimal("0"),
+                                                  validators=[MinValueValidator(0), MaxValueValidator(100)],
                                                   help_text=_("Share of the purchase amount, percent."))
 
     # Secrets are stored hashed; the prefix identifies the token without revealing it.

@@ -237,6 +237,8 @@ FUTURE_TOLERANCE = timedelta(seconds=60)
 _AMOUNT = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _CENT = Decimal("0.01")
+# The largest payout Conversion.payout holds (12 digits, 2 of them decimals).
+_PAYOUT_MAX = Decimal(10) ** (Conversion._meta.get_field("payout").max_digits - 2) - _CENT
 
 
 class ConversionRefused(Exception):
@@ -392,7 +394,11 @@ def conversion_payout(*, partner: Partner, event: str, amount: Decimal | None, c
                 gettext("this partner's purchase payout is a share of the amount in %(currency)s; "
                         "report the amount in %(currency)s.") % {"currency": partner.payout_currency}, "currency")
         payout += (amount or Decimal(0)) * partner.payout_purchase_percent / 100
-    return payout.quantize(_CENT, rounding=ROUND_HALF_UP)
+    payout = payout.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if payout > _PAYOUT_MAX:  # PostgreSQL would refuse to store it: a 400 here, not a 500 there
+        raise ConversionRefused("amount_too_large", gettext("amount is too large: its payout would exceed "
+                                                            "%(limit)s.") % {"limit": _PAYOUT_MAX}, "amount")
+    return payout
 
 
 def conversion_record(*, partner: Partner, report: ConversionReport) -> tuple[Conversion, bool]:

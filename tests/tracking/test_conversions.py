@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.utils import timezone
 
@@ -151,6 +152,21 @@ def test_unknown_event_is_refused(partner_api, old_click):
 def test_date_in_the_future_is_refused(partner_api, old_click):
     future = (timezone.now() + timedelta(hours=1)).isoformat()
     refused(partner_api, report(old_click, occurred_at=future), "future_date", "occurred_at")
+
+
+def test_a_purchase_whose_payout_would_not_fit_is_refused_not_a_500(partner_api, old_click, partner):
+    partner.payout_purchase_percent = Decimal("100")  # the most a partner may pay: the whole purchase
+    partner.save()
+    body = refused(partner_api, report(old_click, event="purchase", amount="9999999999.99"), "amount_too_large",
+                   "amount")
+    assert "9999999999.99" in body["detail"]
+
+
+def test_a_purchase_share_above_100_percent_is_refused_in_the_admin(partner):
+    partner.payout_purchase_percent = Decimal("150")
+    with pytest.raises(ValidationError) as refused_share:
+        partner.full_clean()
+    assert "payout_purchase_percent" in refused_share.value.message_dict
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2025-13-45T00:00:00", "99999999999999"])
