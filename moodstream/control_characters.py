@@ -11,6 +11,9 @@ import re
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Taken out where text is kept as it comes (descriptions, Telegram updates): the same, and DEL.
 CONTROL_CHARACTERS_AND_DEL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What a text value that is stored must not hold: the refused control characters and lone surrogates
+# (a JSON feed's "\\ud800" decodes to one). A feed row holding either is rejected, naming the field.
+UNSTORABLE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 # A lone UTF-16 surrogate: valid in a JSON string ("\\ud800"), yet not a character, so it cannot be
 # encoded as UTF-8 for the database. Refused where control characters are.
 LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")

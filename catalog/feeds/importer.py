@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.models import Offer, Partner
+from moodstream.control_characters import LONE_SURROGATES
 
 from .genres import GenreMapper
 from .items import ItemResolver
@@ -34,7 +35,8 @@ def sku_hash(sku: str) -> int:
 
 def row_digest(row: OfferRow) -> bytes:
     """The row's 16-byte content hash; Offer.row_hash stores it as hex."""
-    return hashlib.blake2b(row.content_key().encode(), digest_size=16).digest()
+    # surrogatepass: a row holding a lone surrogate is hashed like any other, then rejected by validation.
+    return hashlib.blake2b(row.content_key().encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class StoredDigests:
@@ -203,8 +205,8 @@ class RowPreparer:
                     early.append(rejection(row, "sku", "missing: every offer needs its own id (SKU)"))
                 except RowRejected as exc:
                     early.append(rejection(row, exc.field, exc.reason, exc.value, exc.problems))
-                # A SKU with a NUL cannot be stored (nor be an offer's).
-                if sku and not duplicates[index] and "\x00" not in sku:
+                # A SKU with a NUL or a lone surrogate cannot be stored (nor be an offer's).
+                if sku and not duplicates[index] and "\x00" not in sku and not LONE_SURROGATES.search(sku):
                     seen_extra.append(sku)
             elif duplicates[index]:
                 early.append(rejection(row, "sku", "duplicate: an earlier offer in this feed has the same SKU", sku))

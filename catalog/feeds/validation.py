@@ -7,7 +7,7 @@ from math import ceil
 from operator import attrgetter
 
 from catalog.models import Kind, MusicMode, OfferType
-from moodstream.control_characters import CONTROL_CHARACTERS, CONTROL_CHARACTERS_AND_DEL
+from moodstream.control_characters import CONTROL_CHARACTERS_AND_DEL, UNSTORABLE_CHARACTERS
 
 from .genres import merchant_category
 from .languages import iso_639_1
@@ -334,27 +334,29 @@ def parse_barcode(value: str) -> str:
 
 
 def printable(text: str) -> str:
-    """The text with each C0 control character (tab and newline aside) shown as U+FFFD."""
-    return CONTROL_CHARACTERS.sub("\ufffd", text) if text and not text.isprintable() else text
+    """The text with each C0 control character (tab and newline aside) and lone surrogate shown as U+FFFD."""
+    return UNSTORABLE_CHARACTERS.sub("\ufffd", text) if text and not text.isprintable() else text
 
 
 def control_character_problems(row: OfferRow) -> list[RowRejected]:
-    """Every field holding a C0 control character (tab and newline aside): the row is rejected for
-    each, named. A NUL can never be stored in PostgreSQL text, and the others are never meant."""
+    """Every field holding a C0 control character (tab and newline aside) or a lone surrogate: the row is
+    rejected for each, named. A NUL can never be stored in PostgreSQL text, the other control characters
+    are never meant, and a lone surrogate (a JSON feed's "\\ud800") is not a character at all."""
     # One look at all the text for the common case (none), field by field only on a hit. Every C0
     # control character is unprintable, so printable text (most rows) needs no search at all.
     text = " ".join(_STRING_TEXTS(row))
     names = " ".join([" ".join(parts) for parts in _LIST_TEXTS(row)])
-    if (text.isprintable() or not CONTROL_CHARACTERS.search(text)) and (
-            names.isprintable() or not CONTROL_CHARACTERS.search(names)):
+    if (text.isprintable() or not UNSTORABLE_CHARACTERS.search(text)) and (
+            names.isprintable() or not UNSTORABLE_CHARACTERS.search(names)):
         return []
     values = _ROW_TEXTS(row)
     problems = []
     for name, value in zip(ROW_FIELDS, values):
         text = "\n".join(value) if isinstance(value, tuple) else value
-        if found := CONTROL_CHARACTERS.search(text):
-            problems.append(RowRejected(name, f"contains the control character U+{ord(found.group()):04X}",
-                                        CONTROL_CHARACTERS.sub("\ufffd", text)))
+        if found := UNSTORABLE_CHARACTERS.search(text):
+            code = ord(found.group())
+            what = "the lone surrogate" if 0xD800 <= code <= 0xDFFF else "the control character"
+            problems.append(RowRejected(name, f"contains {what} U+{code:04X}", UNSTORABLE_CHARACTERS.sub("\ufffd", text)))
     return problems
 
 
@@ -604,7 +606,8 @@ def _without_control_characters(row: OfferRow, fields: set[str]) -> OfferRow:
     changes = {}
     for name in fields:
         value = getattr(row, name)
-        changes[name] = tuple(CONTROL_CHARACTERS.sub("", part) for part in value) if isinstance(value, tuple) else CONTROL_CHARACTERS.sub("", value)
+        changes[name] = (tuple(UNSTORABLE_CHARACTERS.sub("", part) for part in value) if isinstance(value, tuple)
+                         else UNSTORABLE_CHARACTERS.sub("", value))
     return replace(row, **changes)
 
 

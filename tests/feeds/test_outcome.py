@@ -1,5 +1,7 @@
 """Issue 15 items 1-2 and issue 16's control characters: an honest outcome and every reason of a row."""
 
+import json
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -134,3 +136,20 @@ def test_a_control_character_rejects_that_row_alone_naming_the_field(partner, fi
     assert row["problems"][0]["reason"] == f"contains the control character U+{ord(char):04X}"
     assert "\x00" not in str(row)
     assert Offer.objects.get(partner=partner, sku="S-3").item.description == "Line one\nLine two\tand a tab"
+
+
+@pytest.mark.parametrize("field", ["sku", "title", "description", "creators"])
+def test_a_lone_surrogate_in_a_json_feed_rejects_that_row_alone_naming_the_field(partner, field):
+    # "\\ud800" is valid JSON but no character: it cannot be stored. Before, the whole import failed
+    # with an internal error.
+    rows = offers(4)
+    rows[2][field] = ["Author \udc00"] if field == "creators" else f"{rows[2].get(field, 'Text')}\ud800x"
+    feed = json.dumps(rows).encode()  # ASCII JSON: the surrogate travels as its escape
+    assert b"\\ud800" in feed or b"\\udc00" in feed
+    feed_import = run_import(partner, feed)
+
+    assert feed_import.status == "succeeded", feed_import.message
+    assert (feed_import.created_count, feed_import.rejected_count) == (3, 1)
+    [row] = feed_import.rejected_rows
+    assert row["problems"][0]["field"] == field
+    assert row["problems"][0]["reason"] in ("contains the lone surrogate U+D800", "contains the lone surrogate U+DC00")
