@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from telegram import Update
 
-from moodstream.control_characters import CONTROL_CHARACTERS_AND_DEL
+from moodstream.control_characters import STRIPPED_CHARACTERS
 from users.models import Profile
 from users.services import profile_follow_client_language, profile_get_or_create_for_telegram
 
@@ -43,13 +43,14 @@ class Outcome(enum.StrEnum):
 
 
 def without_control_chars(value):
-    """`value` (decoded JSON) with C0 control characters (NUL, …; not tab or newline) taken out of every string.
+    """`value` (decoded JSON) with C0 control characters (NUL, …; not tab or newline), DEL and lone surrogates
+    taken out of every string.
 
     PostgreSQL refuses NUL in text, so a first name with one failed the update (500) and Telegram
     redelivered it forever; no other control character means anything in a name or a message either.
     """
     if isinstance(value, str):
-        return CONTROL_CHARACTERS_AND_DEL.sub("", value) if CONTROL_CHARACTERS_AND_DEL.search(value) else value
+        return STRIPPED_CHARACTERS.sub("", value) if STRIPPED_CHARACTERS.search(value) else value
     if isinstance(value, dict):
         return {without_control_chars(key): without_control_chars(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -7,7 +7,7 @@ from math import ceil
 from operator import attrgetter
 
 from catalog.models import Kind, MusicMode, OfferType
-from moodstream.control_characters import CONTROL_CHARACTERS_AND_DEL, UNSTORABLE_CHARACTERS
+from moodstream.control_characters import STRIPPED_CHARACTERS, UNSTORABLE_CHARACTERS
 
 from .genres import merchant_category
 from .languages import iso_639_1
@@ -132,7 +132,7 @@ def clean_text(value: str, *, limit: int, field_name: str) -> str:
     """Plain text as given (escaping happens where it is shown), minus control characters."""
     if not value:
         return ""
-    value = (value if value.isprintable() else CONTROL_CHARACTERS_AND_DEL.sub("", value)).strip()
+    value = (value if value.isprintable() else STRIPPED_CHARACTERS.sub("", value)).strip()
     if len(value) > limit:
         raise RowRejected(field_name, f"{len(value)} characters, at most {limit} are allowed", value)
     return value
@@ -406,7 +406,7 @@ def _valid_row(row: OfferRow, max_description_chars: int) -> ValidOffer | None:
     kind = kind_of(row)
     description = row.description
     if description and not description.isprintable():
-        description = CONTROL_CHARACTERS_AND_DEL.sub("", description)
+        description = STRIPPED_CHARACTERS.sub("", description)
     description = description.strip()
     if len(description) > max_description_chars:
         return None
@@ -518,7 +518,7 @@ def _every_problem(row: OfferRow, *, max_description_chars: int) -> ValidOffer:
 
     description = row.description
     if description and not description.isprintable():
-        description = CONTROL_CHARACTERS_AND_DEL.sub("", description)
+        description = STRIPPED_CHARACTERS.sub("", description)
     description = description.strip()
     if len(description) > max_description_chars:
         check(_raise, "description", f"{len(description):,} characters, at most {max_description_chars:,} are allowed")

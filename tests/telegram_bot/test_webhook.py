@@ -236,7 +236,7 @@ def test_concurrent_updates_of_one_chat_are_handled_once_each_and_in_turn(fake_a
     assert methods == ["answerCallbackQuery", "editMessageReplyMarkup"] * len(presses)
 
 
-@pytest.mark.parametrize("bad", ["\x00", "\x01", "\x1b", "\x7f"])
+@pytest.mark.parametrize("bad", ["\x00", "\x01", "\x1b", "\x7f", "\ud800"])
 def test_control_characters_anywhere_in_an_update_are_cleaned_and_it_is_handled(user, catalogue, bad):
     user.user["first_name"] = f"Ан{bad}я"
     user.chat["first_name"] = f"Ан{bad}я"
