@@ -332,7 +332,8 @@ BOOK_MINUTES_PER_PAGE = Decimal(_setting(env.str, "BOOK_MINUTES_PER_PAGE", defau
 
 # Tracking
 ATTRIBUTION_WINDOW_DAYS = _setting(env.int, "ATTRIBUTION_WINDOW_DAYS", default=30)
-CLICK_DEDUP_SECONDS = _setting(env.int, "CLICK_DEDUP_SECONDS", default=10)
+# A day: a person's repeated clicks on one offer are billed once a day (docs/tracking.md, "What is billed").
+CLICK_DEDUP_SECONDS = _setting(env.int, "CLICK_DEDUP_SECONDS", default=86400)
 
 # Recommender
 RECOMMENDER_INDEX_REFRESH_SECONDS = _setting(env.int, "RECOMMENDER_INDEX_REFRESH_SECONDS", default=30)

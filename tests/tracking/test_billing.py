@@ -121,6 +121,20 @@ def test_anonymous_click_after_the_window_is_billed_again(client, anonymous_link
     assert billable_clicks().count() == 2
 
 
+def test_a_link_replayed_hours_later_by_the_same_person_is_billed_once_a_day(client, partner, offer, profile,
+                                                                            make_recommendation):
+    # The token names the person, so a script holding the link can replay it from anywhere.
+    path = go_path(make_recommendation(profile=profile), offer)
+    first = client.get(path, HTTP_USER_AGENT=BROWSER)["Location"]
+    Click.objects.update(created_at=timezone.now() - timedelta(hours=23))
+    again = client.get(path, HTTP_USER_AGENT="curl/8.5.0", REMOTE_ADDR="198.51.100.9")["Location"]
+    assert again == first  # the same click id: the shop sees the visit, the partner pays once
+    assert billable_clicks().count() == 1
+    Click.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    client.get(path, HTTP_USER_AGENT=BROWSER)
+    assert billable_clicks().count() == 2  # the next day's visit is a new click
+
+
 def test_the_client_address_is_never_stored(client, anonymous_link):
     client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
     row = Click.objects.values().get()

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 from scipy import stats as scipy_stats
 
@@ -220,6 +221,7 @@ def test_admin_refresh_button_rebuilds(client, staff_user, traffic):
     assert DailyKpi.objects.exists()
 
 
+@override_settings(CLICK_DEDUP_SECONDS=10)  # two billable clicks by one person, a minute apart
 def test_interval_on_the_page_with_enough_users(client, staff_user, offer, experiment, make_recommendation, click_on):
     # control: 10 users with one click each; treatment: 10 users with two clicks each.
     for variant, clicks in (("control", 1), ("treatment", 2)):
@@ -241,6 +243,7 @@ def test_interval_on_the_page_with_enough_users(client, staff_user, offer, exper
     assert re.search(r'class="kpi-diff">1[.,]0000<', html)
 
 
+@override_settings(CLICK_DEDUP_SECONDS=10)  # the person's second click, a day later, is billable
 def test_a_user_active_on_two_days_counts_once_over_the_range(client, staff_user, offer, profile,
                                                               make_recommendation, click_on):
     for days_ago in (1, 2):
