@@ -345,7 +345,8 @@ def _parse_moment(value, *, now: datetime) -> datetime:
     # would be billed, and the KPI refresh could not bound its day (nor read it back, on PostgreSQL).
     if moment.year < EARLIEST_OCCURRED_AT.year or moment < EARLIEST_OCCURRED_AT:
         raise ConversionRefused("invalid_date", gettext("occurred_at is before %(earliest)s: send the moment the "
-                                                        "conversion happened.") % {"earliest": "2000-01-01"},
+                                                        "conversion happened.")
+                                % {"earliest": EARLIEST_OCCURRED_AT.date().isoformat()},
                                 "occurred_at")
     return moment
 
