@@ -111,7 +111,8 @@ class DailyKpi(models.Model):
     registrations = models.PositiveIntegerField(verbose_name=_("registrations"), default=0)
     subscriptions = models.PositiveIntegerField(verbose_name=_("subscriptions"), default=0)
     purchases = models.PositiveIntegerField(verbose_name=_("purchases"), default=0)
-    payouts = models.DecimalField(verbose_name=_("payouts"), max_digits=14, decimal_places=2, default=Decimal("0"),
+    # Room for a million conversions of the largest payout (Conversion.payout: 12 digits) in one day.
+    payouts = models.DecimalField(verbose_name=_("payouts"), max_digits=18, decimal_places=2, default=Decimal("0"),
                                   help_text=_("Click payouts plus payouts of conversions not rejected."))
     # Each active profile's actions that day, packed as arrays (tracking.user_activity): the
     # units of the per-user confidence interval. A column of numbers instead of a row per

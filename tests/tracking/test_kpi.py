@@ -83,6 +83,17 @@ def test_a_conversion_stored_with_a_year_1_date_does_not_stop_the_kpi_refresh(tr
     assert DailyKpi.objects.get(variant="control").payouts == Decimal("51.00")  # the rest as before
 
 
+def test_a_day_of_the_largest_payouts_still_fits_the_kpi(traffic):
+    # 101 purchases at the largest payout a conversion holds sum past 10^12: the column they were summed
+    # into (14 digits) made PostgreSQL refuse the row, and every refresh after it failed.
+    click = traffic["clicks"][0]
+    for n in range(101):
+        convert(click, "purchase", at(-1, hour=13), status="approved", payout="9999999999.99", event_id=f"big-{n}")
+    kpi_refresh_recent()
+    control = DailyKpi.objects.get(variant="control")
+    assert control.payouts == Decimal("51.00") + 101 * Decimal("9999999999.99")
+
+
 def test_kpi_api_reports_actions_per_user_per_variant(client, staff_user, traffic):
     kpi_refresh_recent()
     client.force_login(staff_user)
