@@ -4,9 +4,10 @@ One mechanism for every operation, not a check per view:
 
 - `CleanJSONParser` (the API's default parser) walks a parsed JSON body and refuses a string or
   key holding a C0 control character other than tab, newline and carriage return — NUL first of
-  all, which PostgreSQL cannot store and which would otherwise surface as a 500 — with a 400
-  naming the field by its dotted path (`genres.film.0`). `CleanMultiPartParser` / `CleanFormParser`
-  do the same for form fields (the feed push's; files are the feed importer's to judge).
+  all, which PostgreSQL cannot store and which would otherwise surface as a 500 — or a lone
+  surrogate (`"\\ud800"`), with a 400 naming the field by its dotted path (`genres.film.0`).
+  `CleanMultiPartParser` / `CleanFormParser` do the same for form fields (the feed push's; files
+  are the feed importer's to judge).
 - `ApiRequestMiddleware` does the same for the query string of every request under /api/, and
   activates the language the client asks for there (`Accept-Language`; English by default). The
   project's LANGUAGE_CODE is Russian, for the bot's users; the rest of the site is left alone.
@@ -24,7 +25,7 @@ from rest_framework import exceptions
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from .api_errors import API_PREFIX, error_body, not_found
-from .control_characters import CONTROL_CHARACTERS, LONE_SURROGATES
+from .control_characters import CONTROL_CHARACTERS, UNSTORABLE_CHARACTERS, is_lone_surrogate
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 API_DEFAULT_LANGUAGE = "en"
@@ -43,23 +44,24 @@ def lone_surrogate_message(field: str) -> str:
         "field": field}
 
 
-def first_field_matching(data, pattern, path: str = "") -> str | None:
-    """The dotted path of the first string (value or key) in `data` that `pattern` finds, or None."""
+def unstorable_field(data, path: str = "") -> tuple[str, str] | None:
+    """The dotted path of the first string (value or key) in `data` holding a control character or a lone
+    surrogate, and that character; None when there is none."""
     if isinstance(data, str):
-        return (path or "body") if pattern.search(data) else None
+        found = UNSTORABLE_CHARACTERS.search(data)
+        return (path or "body", found.group()) if found else None
     if isinstance(data, dict):
         for key, value in data.items():
             sub = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and pattern.search(key):
-                return sub
-            if (found := first_field_matching(value, pattern, sub)) is not None:
-                return found
+            if isinstance(key, str) and (found := UNSTORABLE_CHARACTERS.search(key)):
+                return sub, found.group()
+            if (found_in := unstorable_field(value, sub)) is not None:
+                return found_in
         return None
     if isinstance(data, list):
         for index, value in enumerate(data):
-            found = first_field_matching(value, pattern, f"{path}.{index}" if path else str(index))
-            if found is not None:
-                return found
+            if (found_in := unstorable_field(value, f"{path}.{index}" if path else str(index))) is not None:
+                return found_in
     return None
 
 
@@ -69,11 +71,11 @@ class CleanJSONParser(JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
-        for pattern, message, code in ((CONTROL_CHARACTERS, control_characters_message, CONTROL_CHARACTERS_CODE),
-                                       (LONE_SURROGATES, lone_surrogate_message, LONE_SURROGATE_CODE)):
-            field = first_field_matching(data, pattern)
-            if field is not None:
-                raise exceptions.ValidationError({field: [exceptions.ErrorDetail(message(field), code)]})
+        if (found := unstorable_field(data)) is not None:
+            field, char = found
+            message, code = ((lone_surrogate_message, LONE_SURROGATE_CODE) if is_lone_surrogate(char)
+                             else (control_characters_message, CONTROL_CHARACTERS_CODE))
+            raise exceptions.ValidationError({field: [exceptions.ErrorDetail(message(field), code)]})
         return data
 
 

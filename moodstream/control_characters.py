@@ -8,14 +8,22 @@ which is no character and cannot be encoded as UTF-8 at all.
 
 import re
 
+_C0 = r"\x00-\x08\x0b\x0c\x0e-\x1f"  # the C0 control characters but tab, newline and carriage return
+_SURROGATES = r"\ud800-\udfff"
+
 # Refused where input is checked: a feed row is rejected, an API field answered 400.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# Taken out where text is kept as it comes (descriptions, Telegram updates): the same, DEL, and lone
-# surrogates (JSON can spell "\\ud800"; it is no character, and neither the database nor Telegram takes it).
-STRIPPED_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-# What a text value that is stored must not hold: the refused control characters and lone surrogates
-# (a JSON feed's "\\ud800" decodes to one). A feed row holding either is rejected, naming the field.
-UNSTORABLE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+CONTROL_CHARACTERS = re.compile(f"[{_C0}]")
 # A lone UTF-16 surrogate: valid in a JSON string ("\\ud800"), yet not a character, so it cannot be
 # encoded as UTF-8 for the database. Refused where control characters are.
-LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")
+LONE_SURROGATES = re.compile(f"[{_SURROGATES}]")
+# What a stored text value must not hold: both of the above. A feed row or an API body holding either
+# is refused, naming the field.
+UNSTORABLE_CHARACTERS = re.compile(f"[{_C0}{_SURROGATES}]")
+# Taken out where text is kept as it comes (descriptions, Telegram updates): the same, and DEL
+# (neither the database nor Telegram takes a lone surrogate).
+STRIPPED_CHARACTERS = re.compile(f"[{_C0}\\x7f{_SURROGATES}]")
+
+
+def is_lone_surrogate(char: str) -> bool:
+    """Whether a character UNSTORABLE_CHARACTERS found is a lone surrogate (else a control character)."""
+    return "\ud800" <= char <= "\udfff"

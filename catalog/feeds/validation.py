@@ -7,7 +7,7 @@ from math import ceil
 from operator import attrgetter
 
 from catalog.models import Kind, MusicMode, OfferType
-from moodstream.control_characters import STRIPPED_CHARACTERS, UNSTORABLE_CHARACTERS
+from moodstream.control_characters import STRIPPED_CHARACTERS, UNSTORABLE_CHARACTERS, is_lone_surrogate
 
 from .genres import merchant_category
 from .languages import iso_639_1
@@ -354,9 +354,9 @@ def control_character_problems(row: OfferRow) -> list[RowRejected]:
     for name, value in zip(ROW_FIELDS, values):
         text = "\n".join(value) if isinstance(value, tuple) else value
         if found := UNSTORABLE_CHARACTERS.search(text):
-            code = ord(found.group())
-            what = "the lone surrogate" if 0xD800 <= code <= 0xDFFF else "the control character"
-            problems.append(RowRejected(name, f"contains {what} U+{code:04X}", UNSTORABLE_CHARACTERS.sub("\ufffd", text)))
+            what = "the lone surrogate" if is_lone_surrogate(found.group()) else "the control character"
+            problems.append(RowRejected(name, f"contains {what} U+{ord(found.group()):04X}",
+                                        UNSTORABLE_CHARACTERS.sub("\ufffd", text)))
     return problems
 
 
