@@ -324,6 +324,8 @@ class StatementAdmin(ReportAdmin):
             rows += [["total", "", "", total, currency, "", "", ""] for currency, total in statement.totals.items()]
             rows.append(["pending (not owed yet)", "", statement.pending_count, statement.pending_payout,
                          partner.payout_currency, "", "", ""])
+            rows += [["pending (not owed yet)", "", "", amount, currency, "", "", ""]
+                     for currency, amount in statement.pending_elsewhere.items()]
             rows += [["rejected", c.event, 1, c.payout, c.payout_currency, c.event_id, c.occurred_at.isoformat(),
                       c.status_reason] for c in statement.rejected]
             return csv_response(f"statement-{partner.code}-{month:%Y-%m}.csv",

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -282,7 +282,9 @@ class Statement:
     lines: list[StatementLine]
     totals: dict[str, Decimal]  # owed per payout currency
     pending_count: int
-    pending_payout: Decimal
+    pending_payout: Decimal  # in the partner's payout currency
+    # Pending conversions priced in an earlier payout currency: currency → amount.
+    pending_elsewhere: dict[str, Decimal]
     rejected: list[Conversion]
 
 
@@ -317,14 +319,22 @@ def partner_statement(*, partner: Partner, month: date) -> Statement:
     for event, currency, n, payout in sorted(approved, key=lambda row: (EVENTS.index(row[0]), row[1])):
         lines.append(StatementLine(event, n, payout or ZERO, currency))
         totals[currency] += payout or ZERO
-    # Not owed yet, and shown in the partner's payout currency: the amount counts conversions priced in it.
-    pending = in_month.filter(status=Conversion.Status.PENDING).aggregate(
-        n=Count("id"), payout=Sum("payout", filter=Q(payout_currency=partner.payout_currency)))
+    # Not owed yet; each amount in the currency its conversions were priced in.
+    pending = (
+        in_month.filter(status=Conversion.Status.PENDING)
+        .values_list("payout_currency")
+        .annotate(n=Count("id"), payout=Sum("payout"))
+        .order_by("payout_currency")
+    )
+    pending_count = sum(n for _currency, n, _payout in pending)
+    pending_elsewhere = {currency: payout or ZERO for currency, _n, payout in pending}
+    pending_payout = pending_elsewhere.pop(partner.payout_currency, ZERO)
     rejected = list(
         in_month.filter(status=Conversion.Status.REJECTED).select_related("click").order_by("occurred_at", "pk")
     )
     return Statement(partner=partner, month=month.replace(day=1), lines=lines, totals=dict(totals),
-                     pending_count=pending["n"], pending_payout=pending["payout"] or ZERO, rejected=rejected)
+                     pending_count=pending_count, pending_payout=pending_payout, pending_elsewhere=pending_elsewhere,
+                     rejected=rejected)
 
 
 # --- Offer activity (the admin's offer lists) --------------------------------------------------------

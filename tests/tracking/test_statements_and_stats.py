@@ -66,6 +66,17 @@ def test_statement_page_and_csv(client, staff_user, partner, may):
     assert "'=HYPERLINK" in csv_text
 
 
+def test_pending_conversions_priced_in_an_earlier_currency_are_shown_in_it(client, staff_user, partner, may):
+    partner.payout_currency = "USD"  # May's conversions were priced in roubles
+    partner.save()
+    statement = partner_statement(partner=partner, month=date(2025, 5, 1))
+    assert (statement.pending_count, statement.pending_payout) == (1, Decimal("0"))
+    assert statement.pending_elsewhere == {"RUB": Decimal("150.00")}
+    client.force_login(staff_user)
+    html = client.get("/admin/tracking/monthlystatement/", {"partner": "kinoport", "month": "2025-05"}).content.decode()
+    assert re.search(r"earlier payout currency: 150[.,]00\xa0₽", html)
+
+
 @pytest.mark.parametrize("month", ["9999-12", "0001-01"])
 def test_statement_page_explains_a_month_out_of_range(client, staff_user, partner, may, month):
     client.force_login(staff_user)
