@@ -220,7 +220,7 @@ def _child(write_fd: int) -> None:
     # the parent's. Importing Django and the feed modules overlaps the parent's own preparations.
     settings.configure(INSTALLED_APPS=["catalog"], DATABASES={})
     django.setup()
-    from .importer import RowPreparer, StoredDigests
+    from .importer import RowPreparer, StoredDigests, collected_per_batch
     from .parsers import CountingReader, parser_for
 
     out = os.fdopen(write_fd, "wb", buffering=PIPE_BYTES)
@@ -237,12 +237,13 @@ def _child(write_fd: int) -> None:
         categories = config["categories"]
         preparer = RowPreparer(max_description_chars=config["max_description_chars"],
                                stored=StoredDigests.from_packed(stored))
-        with open(config["path"], "rb") as stream:
+        with open(config["path"], "rb") as stream, collected_per_batch() as collect:
             counting = CountingReader(stream)
             rows = parser_for(config["format"], column_map=config["column_map"]).rows(counting)
             for batch in preparer.batches(categories.mapped(rows)):
                 send(("batch", batch.rows, batch.early, batch.skus, batch.digests, _encode_outcomes(batch.outcomes),
                       batch.seen_extra, batch.unchanged, counting.bytes_read))
+                collect()
         send(("done", dict(categories.unmapped), counting.bytes_read))
     except FeedFormatError as exc:
         send(("format", str(exc)))
