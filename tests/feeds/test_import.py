@@ -4,6 +4,7 @@ import gc
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from catalog.feeds.services import feed_import_progress
 from catalog.models import ContentItem, FeedImport, Offer
@@ -104,6 +105,16 @@ def test_match_by_external_id_then_title_year_creator_else_create(partner):
     # Feeds never overwrite a matched item's catalogue data.
     by_isbn.refresh_from_db()
     assert by_isbn.title == "Мастер и Маргарита"
+
+
+def test_a_new_item_is_stamped_with_the_time_of_its_import(partner):
+    before = timezone.now()
+    run_import(partner, yml(BOOKS[:2]))
+    after = timezone.now()
+
+    stamps = list(ContentItem.objects.values_list("created_at", "updated_at"))
+    assert len(stamps) == 2
+    assert all(before <= created <= updated <= after for created, updated in stamps), (before, stamps, after)
 
 
 def test_reimport_counts_unchanged_and_updated_rows(partner):
