@@ -71,7 +71,13 @@ class RowRejected(ValueError):
         self.field = field_name
         self.reason = reason
         self.value = value
-        self.problems = problems or [self]
+        self._problems = problems
+
+    @property
+    def problems(self) -> list["RowRejected"]:
+        # Computed, not stored: a list holding the exception itself would make every rejection a
+        # reference cycle, left to the garbage collector (paused during an import).
+        return self._problems or [self]
 
     @classmethod
     def of(cls, problems: list["RowRejected"]) -> "RowRejected":
@@ -484,6 +490,9 @@ def _every_problem(row: OfferRow, *, max_description_chars: int) -> ValidOffer:
             return function(*args, **kwargs)
         except RowRejected as exc:
             if exc.field not in bad:
+                # Kept without its traceback and context: they hold this frame, whose caller holds
+                # `problems`, a reference cycle a rejected row would leave for the garbage collector.
+                exc.__traceback__ = exc.__context__ = None
                 problems.append(exc)
             return default
 

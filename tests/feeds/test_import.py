@@ -241,11 +241,11 @@ def test_first_100_rejected_rows_are_kept_with_position_field_and_reason(partner
     assert feed_import.rejected_rows[99]["position"] == "line 101"
 
 
-def test_what_a_batch_leaves_behind_is_freed_before_the_next_and_collection_is_restored(partner):
-    # Automatic garbage collection is off during an import (docs/feeds.md, "Seventh round"); a young
-    # collection after each batch frees what a batch leaves: a rejected row leaves a reference cycle
-    # (the problem kept in its list, whose traceback holds the frame that holds the list), about 30
-    # objects, which would pile up batch after batch without it. Memory stays flat in feed size.
+def test_a_rejected_row_leaves_nothing_behind_and_collection_is_restored(partner):
+    # Automatic garbage collection is off during an import, with a young collection only every ten
+    # batches (docs/feeds.md, "Seventh round"): a rejected row must leave no reference cycle behind
+    # (an exception listing itself among its problems, or keeping the traceback whose frames hold
+    # that list: about 40 objects a row), or the objects pile up batch after batch.
     held = []
 
     def count_objects(sender, **kwargs):
