@@ -232,9 +232,15 @@ class PostgresCopyWriter(OrmWriter):
         return count, chunks()
 
     def items_by_external_id(self, field: str, values: list[str]) -> list[tuple]:
+        # One probe of the id's partial unique index a value, as items_by_title does: given
+        # "= ANY(…)", the planner read the whole item table until it held ≈ 75,000 rows, statistics
+        # or not (it prices 700 random probes above a read of a table it does not know is cached):
+        # 10–22 ms a batch late in a 100k first import, 1 ms probing (docs/feeds.md, seventh round).
         column = ContentItem._meta.get_field(field).column
-        return self._fetch(f"SELECT {column}, id FROM {ContentItem._meta.db_table} "
-                           f"WHERE {column} = ANY(%s) AND {column} <> ''", [list(values)])
+        return self._fetch(f"SELECT found.{column}, found.id FROM unnest(%s::text[]) AS wanted (value) "
+                           f"CROSS JOIN LATERAL (SELECT {column}, id FROM {ContentItem._meta.db_table} "
+                           f"WHERE {column} = wanted.value AND {column} <> '' OFFSET 0) AS found",
+                           [list(values)])
 
     def items_by_title(self, pairs: list[tuple[str, str]], columns: tuple[str, ...]) -> list[tuple]:
         # One probe of item_match_idx a pair, whatever the table's size: the LATERAL subquery with
