@@ -5,7 +5,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -26,6 +26,7 @@ from recommender.models import Recommendation
 from .billing import advisory_lock_id, click_dedup_key
 from .links import LinkTarget
 from .models import Click, Conversion, DailyKpi, KpiRefreshState
+from .params import EARLIEST_DATE
 from .selectors import local_day_bounds
 from .user_activity import pack_user_activity
 
@@ -320,8 +321,9 @@ def conversion_report_parse(*, data: Mapping, partner: Partner, now: datetime | 
                             occurred_at=occurred_at)
 
 
-# No conversion of this service can be older: earlier moments are placeholders, not dates.
-EARLIEST_OCCURRED_AT = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+# No conversion of this service can be older (the first date the reports take): earlier moments are
+# placeholders, not dates.
+EARLIEST_OCCURRED_AT = datetime.combine(EARLIEST_DATE, time(), tzinfo=dt_timezone.utc)
 
 
 def _parse_moment(value, *, now: datetime) -> datetime:
