@@ -232,29 +232,34 @@ class PostgresCopyWriter(OrmWriter):
         return count, chunks()
 
     def items_by_external_id(self, field: str, values: list[str]) -> list[tuple]:
-        # One probe of the id's partial unique index a value, as items_by_title does: given
-        # "= ANY(…)", the planner read the whole item table until it held ≈ 75,000 rows, statistics
-        # or not (it prices 700 random probes above a read of a table it does not know is cached):
-        # 10–22 ms a batch late in a 100k first import, 1 ms probing (docs/feeds.md, seventh round).
         column = ContentItem._meta.get_field(field).column
-        return self._fetch(f"SELECT found.{column}, found.id FROM unnest(%s::text[]) AS wanted (value) "
-                           f"CROSS JOIN LATERAL (SELECT {column}, id FROM {ContentItem._meta.db_table} "
-                           f"WHERE {column} = wanted.value AND {column} <> '' OFFSET 0) AS found",
-                           [list(values)])
+        # The explicit "<> ''" lets each probe use the partial unique index on the id.
+        return self._probe_items({column: list(values)}, (column, "id"), also=f"item.{column} <> ''")
 
     def items_by_title(self, pairs: list[tuple[str, str]], columns: tuple[str, ...]) -> list[tuple]:
-        # One probe of item_match_idx a pair, whatever the table's size: the LATERAL subquery with
-        # OFFSET 0 is not flattened into a join, so the planner cannot swap the probes for a read of
-        # the whole table, which it preferred while the table was small enough: with "kind = ANY(…)
-        # AND normalized_title = ANY(…)" a batch of 2,000 took 22–26 ms at 100k items (every row
-        # read) and 25–27 ms at 1M; a plain join with the pairs hashed the whole table (42–84 ms a
-        # batch late in a 100k first import). Probing: 14 ms at 100k (docs/feeds.md, sixth round).
-        names = ", ".join(f"found.{ContentItem._meta.get_field(name).column}" for name in columns)
-        return self._fetch(f"SELECT {names} FROM unnest(%s::text[], %s::text[]) AS wanted (kind, title) "
+        return self._probe_items({"kind": [kind for kind, _title in pairs],
+                                  "normalized_title": [title for _kind, title in pairs]},
+                                 tuple(ContentItem._meta.get_field(name).column for name in columns))
+
+    def _probe_items(self, wanted: dict[str, list[str]], columns: tuple[str, ...], also: str = "") -> list[tuple]:
+        """`columns` of the items whose `wanted` columns equal each row of values (the lists zipped),
+        by id: one index probe a row, whatever the table's size.
+
+        The LATERAL subquery with OFFSET 0 is not flattened into a join, so the planner cannot swap
+        the probes for a read of the whole table, which it preferred while the table was small
+        enough. With "kind = ANY(…) AND normalized_title = ANY(…)" a batch of 2,000 titles took
+        22–26 ms at 100k items (every row read) and 25–27 ms at 1M; a plain join with the pairs
+        hashed the whole table (42–84 ms a batch late in a 100k first import); probing, 14 ms at
+        100k (docs/feeds.md, sixth round). With "isbn13 = ANY(…)" of ≈ 700 values it read the whole
+        table until it held ≈ 75,000 rows, statistics or not: 10–22 ms a batch late in a 100k first
+        import, 1 ms probing (seventh round).
+        """
+        names = ", ".join(wanted)
+        match = " AND ".join([*(f"item.{name} = wanted.{name}" for name in wanted), *([also] if also else [])])
+        return self._fetch(f"SELECT {', '.join(f'found.{column}' for column in columns)} "
+                           f"FROM unnest({', '.join(['%s::text[]'] * len(wanted))}) AS wanted ({names}) "
                            f"CROSS JOIN LATERAL (SELECT * FROM {ContentItem._meta.db_table} AS item "
-                           "WHERE item.kind = wanted.kind AND item.normalized_title = wanted.title OFFSET 0) AS found "
-                           "ORDER BY found.id",
-                           [[kind for kind, _title in pairs], [title for _kind, title in pairs]])
+                           f"WHERE {match} OFFSET 0) AS found ORDER BY found.id", list(wanted.values()))
 
     def insert_items(self, rows: list[dict], now: datetime) -> list[int]:
         table = ContentItem._meta.db_table
