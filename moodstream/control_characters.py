@@ -26,4 +26,4 @@ STRIPPED_CHARACTERS = re.compile(f"[{_C0}\\x7f{_SURROGATES}]")
 
 def is_lone_surrogate(char: str) -> bool:
     """Whether a character UNSTORABLE_CHARACTERS found is a lone surrogate (else a control character)."""
-    return "\ud800" <= char <= "\udfff"
+    return LONE_SURROGATES.fullmatch(char) is not None
