@@ -279,6 +279,10 @@ class Offer(models.Model):
     available = models.BooleanField(verbose_name=_("available"), default=True)
     # Hash of the feed row's fields, so an unchanged row costs no write.
     row_hash = models.CharField(verbose_name=_("row hash"), max_length=32, blank=True, editable=False)
+    # Hash of the feed's bytes for the offer (YML), so a re-import sets them aside unparsed
+    # (catalog.feeds.parsers.OfferSources); cleared with row_hash.
+    source_hash = models.CharField(verbose_name=_("source hash"), max_length=32, blank=True, default="",
+                                   editable=False)
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 

@@ -1,5 +1,6 @@
 """Mapping a source's genre and category names onto MoodStream's genres and kinds."""
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -65,6 +66,12 @@ class GenreMapper:
             for kind, name, genre_id in GenreAlias.objects.filter(source=source).values_list("kind", "name", "genre_id")
         }
         self._cache: dict[tuple[str, str], int | None] = {}
+
+    def fingerprint(self) -> bytes:
+        """The digest of every name this mapper resolves and how (parsers.OfferSources)."""
+        tables = repr((sorted(self._exact.items()), sorted(self._defaults.items(), key=repr),
+                       sorted(self._aliases.items(), key=repr)))
+        return hashlib.blake2b(tables.encode("utf-8", "surrogatepass"), digest_size=32).digest()
 
     def genre_ids(self, kind: str, names) -> list[int]:
         found: list[int] = []
@@ -142,6 +149,8 @@ class CategoryMapper:
         row.genres = names
         if unmapped:
             self.unmapped[unmapped] += 1
+            # Counted in every import's report, so never set aside unparsed (parsers.OfferSources).
+            row.source_digest = b""
 
     def _map(self, kind: str, names: tuple[str, ...]) -> tuple[str, tuple[str, ...], str]:
         kind_hint, mapped, known = "", [], False

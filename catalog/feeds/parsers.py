@@ -7,9 +7,11 @@ halfway) raises `FeedFormatError` with a message that starts "not a YML/CSV/JSON
 
 import codecs
 import csv
+import hashlib
 import io
 import json
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import BinaryIO, Protocol
@@ -35,11 +37,13 @@ class FeedParser(Protocol):
         """Yield the feed's offers in file order; raise FeedFormatError if it is not such a feed."""
 
 
-def parser_for(feed_format: str, *, column_map: dict[str, str] | None = None) -> FeedParser:
+def parser_for(feed_format: str, *, column_map: dict[str, str] | None = None,
+               sources: "OfferSources | None" = None) -> FeedParser:
     """The parser of a format. `column_map` is a partner's own column names (their column or JSON
-    key -> our field, "" to ignore it) for CSV, JSON and the delimited Google / Meta form."""
+    key -> our field, "" to ignore it) for CSV, JSON and the delimited Google / Meta form;
+    `sources` lets a YML re-import set the offers stored as they are aside (OfferSources)."""
     if feed_format == FeedFormat.YML:
-        return YmlParser()
+        return YmlParser(sources=sources)
     try:
         return {FeedFormat.CSV: CsvParser, FeedFormat.JSON: JsonParser,
                 FeedFormat.MERCHANT: MerchantParser}[feed_format](column_map=column_map)
@@ -159,22 +163,37 @@ class _YmlTarget:
         self._capturing = False
         self._child_attrs: dict[str, str] = {}
         self._text: list[str] = []
+        # Setting unchanged offers aside (_OffersSetAside; all in file offsets): the bytes removed
+        # from what expat saw so far and the newlines among them, where the last offer (or the
+        # <offers> tag) that expat saw began its end tag, and the offers expat will see with the
+        # digest of their bytes, in file order: (start, end, digest, categories version).
+        self.byte_shift = 0
+        self.line_shift = 0
+        self.boundary = -1
+        self.expected: deque[tuple[int, int, bytes, int]] = deque()
+        self._source: tuple[int, int, bytes, int] | None = None
+        self.categories_version = 0
+        self.unsafe_to_set_aside = ""  # why not, once seen: a namespace or a DTD that shapes elements
 
     def start(self, tag: str, attributes: dict[str, str]) -> None:
         self.depth += 1
         self.path.append(tag)
         depth = self.depth
-        if depth == 1 and tag != "yml_catalog":
+        if depth == 3 and tag == "offers":
+            self.boundary = self.expat.CurrentByteIndex + self.byte_shift
+        elif depth == 1 and tag != "yml_catalog":
             hint = " (a Google Merchant / Meta feed: use the format merchant)" if tag.rpartition("}")[2] in (
                 "rss", "feed") else ""
             raise FeedFormatError(f"not a YML feed: the root element is <{tag}>, expected <yml_catalog>{hint}")
         if depth == 4 and tag == "offer" and self.path[2] == "offers":
             self.offer_count += 1
             self._offer_attrs = attributes
-            self._offer_line = self.expat.CurrentLineNumber
+            expat = self.expat
+            self._offer_line = expat.CurrentLineNumber + self.line_shift
+            if self.expected:
+                self._source = self._expected_at(expat.CurrentByteIndex + self.byte_shift)
             self._fields = []
             self._texts = []
-            expat = self.expat
             expat.StartElementHandler = self._offer_start
             expat.EndElementHandler = self._offer_end
             expat.CharacterDataHandler = self._texts.append
@@ -193,6 +212,7 @@ class _YmlTarget:
             attributes = self._child_attrs
             self.categories[attributes.get("id", "")] = ("".join(self._text).strip(), attributes.get("parentId", ""))
             self._capturing = False
+            self.categories_version += 1
 
     def _offer_start(self, tag: str, attributes: dict[str, str]) -> None:
         self.depth += 1
@@ -209,14 +229,33 @@ class _YmlTarget:
             self._fields.append((child_tag, attributes,
                                  "" if not count else texts[first] if count == 1 else "".join(texts[first:])))
         elif depth == 4:
-            self.rows.append(self._offer_row())
+            row = self._offer_row()
+            self.rows.append(row)
             self.path.pop()
             expat = self.expat
+            self.boundary = expat.CurrentByteIndex + self.byte_shift
+            if self._source is not None:
+                # The scanned bytes were this very element (it ends where they end) and were hashed
+                # with the categories it was read with: the digest vouches for the row.
+                _start, end, digest, version = self._source
+                self._source = None
+                if self.boundary == end - len(_OFFER_END) and version == self.categories_version:
+                    row.source_digest = digest
             expat.StartElementHandler = self.start
             expat.EndElementHandler = self.end
             expat.CharacterDataHandler = self.data
 
     def close(self) -> None:
+        return None
+
+    def _expected_at(self, start: int) -> tuple[int, int, bytes, int] | None:
+        """The scanned offer that starts where expat's does, if any (a "<offer" the scan met inside
+        a comment or a CDATA section has no element: it is passed over)."""
+        expected = self.expected
+        while expected and expected[0][0] < start:
+            expected.popleft()
+        if expected and expected[0][0] == start:
+            return expected.popleft()
         return None
 
     def _category_names(self, category_id: str) -> tuple[str, ...]:
@@ -296,12 +335,7 @@ class _YmlTarget:
         return row
 
 
-def _xml_rows(stream: BinaryIO, target, *, what: str) -> Iterator[OfferRow]:
-    """Feed the stream in chunks to defusedxml's expat parser, yielding the rows `target` builds.
-
-    Entity declarations (XML bombs) and external entities are refused; the DOCTYPE line of ordinary
-    feeds is allowed. A broken file fails as "not <what>: …".
-    """
+def _expat_parser(target) -> DefusedXMLParser:
     parser = DefusedXMLParser(target=target, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     target.expat = parser.parser
     # Bind the element handlers straight to the target: ElementTree's wrappers cost more
@@ -311,20 +345,280 @@ def _xml_rows(stream: BinaryIO, target, *, what: str) -> Iterator[OfferRow]:
     parser.parser.CharacterDataHandler = target.data
     parser.parser.buffer_size = CHUNK_BYTES  # fewer, larger text callbacks
     parser.parser.ordered_attributes = False  # each element's attributes as a dict, built by expat
+    return parser
+
+
+def _xml_rows(stream: BinaryIO, target, *, what: str, sources: "OfferSources | None" = None) -> Iterator[OfferRow]:
+    """Feed the stream in chunks to defusedxml's expat parser, yielding the rows `target` builds
+    (with `sources`, a YML re-import: the offers stored as they are set aside, _OffersSetAside).
+
+    Entity declarations (XML bombs) and external entities are refused; the DOCTYPE line of ordinary
+    feeds is allowed. A broken file fails as "not <what>: …".
+    """
+    parser = _expat_parser(target)
+    setting_aside = None
     try:
-        while chunk := stream.read(CHUNK_BYTES):
-            parser.feed(chunk)
-            if target.rows:
-                yield from target.rows
-                target.rows.clear()
+        if sources is None:
+            while chunk := stream.read(CHUNK_BYTES):
+                parser.feed(chunk)
+                if target.rows:
+                    yield from target.rows
+                    target.rows.clear()
+        else:
+            setting_aside = _OffersSetAside(parser, target, sources)
+            yield from setting_aside.rows(stream)
         parser.close()
     except ParseError as exc:
+        if setting_aside is not None and setting_aside.set_aside:
+            # Expat's line and column count the bytes it saw: read the file again as it is, for
+            # the very message a first import of this file gives.
+            raise setting_aside.plain_error(stream, what, exc) from None
         raise FeedFormatError(f"not {what}: {exc}") from None
     except DefusedXmlException as exc:
         raise FeedFormatError(
             f"not {what}: entity declarations and external entities are refused ({exc!r})"
         ) from None
     yield from target.rows
+
+
+# --- YML re-imports: the offers stored as they are, set aside before expat sees them ------------
+
+_OFFER_START = b"<offer"
+_OFFER_END = b"</offer>"
+_AFTER_OFFER_TAG = frozenset(b" \t\r\n>/")
+_XML_SPACE = b" \t\r\n"
+# What may lie between where the last element expat saw began and an offer set aside after it:
+# the <offers> start tag or an offer's end tag, then XML white space. Nothing that could open a
+# comment, a CDATA section or a tag around the offer.
+_BOUNDARY_GAP = re.compile(rb"(?:<offers[ \t\r\n]*>|</offer[ \t\r\n]*>)[ \t\r\n]*")
+# An offer longer than this is not scanned for its end: expat reads it as usual.
+MAX_SCANNED_OFFER_BYTES = 1024 * 1024
+
+
+class OfferSources:
+    """What lets the YML parser set a re-imported offer aside unparsed: the digests of the offers'
+    bytes the partner's offers carry (Offer.source_hash; an object with `contains(list of
+    digests) -> list of bools`, importer.StoredDigests), and a key for everything outside the
+    offer's bytes that shapes its row (`context`: the parsing code, the partner's column and
+    category mappings, the genre table; services.source_context).
+
+    An offer's digest is blake2b of its bytes as written, from "<offer" to "</offer>", keyed with
+    that context, the file's XML declaration (its encoding) and the categories read before the
+    offer. Equal digests mean equal bytes read the same way, so the same row (and row hash) as the
+    offer that carries it; a changed category, mapping, genre or parser changes every digest and
+    the file is read in full. Offers whose categories map to nothing (the import report counts
+    them) carry no digest (genres.CategoryMapper).
+    """
+
+    def __init__(self, *, context: bytes, stored):
+        self.context = context
+        self.stored = stored
+
+
+class UnchangedOffer:
+    """An offer set aside unparsed: its bytes are those of the partner's offer with that SKU as it
+    is stored. A row of the feed all the same: its SKU counts as listed, or as a duplicate."""
+
+    __slots__ = ("number", "line", "sku")
+    genres = ()  # nothing for the category mapping to do
+
+    def __init__(self, number: int, line: int, sku: str):
+        self.number = number
+        self.line = line
+        self.sku = sku
+
+    @property
+    def position(self) -> str:
+        return f"offer #{self.number} (line {self.line})"
+
+
+class _OffersSetAside:
+    """Feeds a YML file to expat, leaving out the offers whose bytes the partner's offers carry.
+
+    Each complete "<offer ...>...</offer>" in the buffer is found with `bytes.find` and hashed
+    (keyed: OfferSources); the digests are looked up a buffer at a time. An offer whose digest is
+    stored is set aside (an UnchangedOffer takes its place among the rows) only where expat is
+    between two offers: expat has read everything up to it, it stands directly inside <offers>,
+    and nothing but white space lies between it and the end tag of the last offer expat read (or
+    the <offers> tag), so it cannot sit inside a comment, a CDATA section or a tag. The removed
+    bytes were one whole element the last time (the digest was stored only when expat's element
+    started and ended exactly there), so expat reads the rest exactly as in the whole file; the
+    target adds the removed bytes and lines back to expat's positions. Every other offer is read
+    by expat as usual, and its row carries its digest when expat's element is exactly the bytes
+    hashed. A file declaring a namespace or holding an internal DTD subset is read in full.
+    """
+
+    def __init__(self, parser: DefusedXMLParser, target: "_YmlTarget", sources: OfferSources):
+        self.parser = parser
+        self.target = target
+        self.sources = sources
+        self.set_aside = 0
+        self._key: tuple[int, bytes] = (-1, b"")
+        self._declaration = b""
+        expat = parser.parser
+        expat.StartNamespaceDeclHandler = self._namespace
+        expat.StartDoctypeDeclHandler = self._doctype
+
+    def _namespace(self, prefix, uri) -> None:
+        self.target.unsafe_to_set_aside = "a namespace"
+
+    def _doctype(self, name, system_id, public_id, has_internal_subset) -> None:
+        if has_internal_subset:
+            self.target.unsafe_to_set_aside = "an internal DTD subset"  # default attributes, say
+
+    def _hash_key(self) -> bytes:
+        target = self.target
+        version, key = self._key
+        if version != target.categories_version:
+            categories = repr(sorted(target.categories.items())).encode("utf-8", "surrogatepass")
+            key = hashlib.blake2b(self.sources.context + b"\0" + self._declaration + b"\0" + categories,
+                                  digest_size=32).digest()
+            self._key = (target.categories_version, key)
+        return key
+
+    def rows(self, stream: BinaryIO) -> Iterator:
+        target, feed = self.target, self.parser.feed
+        stored = self.sources.stored
+        blake2b = hashlib.blake2b
+        buffer, base = b"", 0  # the file from offset `base` on (what expat has had is kept while small)
+        fed = 0  # the file offset up to which expat has had the file (less what was set aside)
+        newlines, counted = 0, 0  # the newlines in the file before offset `counted`
+        end_of_file = False
+        while not end_of_file:
+            chunk = stream.read(CHUNK_BYTES)
+            end_of_file = not chunk
+            if fed == 0 and not buffer:
+                head = chunk.removeprefix(codecs.BOM_UTF8)
+                if head.startswith(b"<?xml"):
+                    self._declaration = head[:head.find(b"?>") + 2]
+            buffer += chunk
+            spans, scanned = self._scan(buffer, fed - base, end_of_file)
+            if spans and spans[0][0] > fed - base:
+                # Up to the first offer first: the categories before it are read, for its key.
+                feed(buffer[fed - base:spans[0][0]])
+                fed = base + spans[0][0]
+            key = self._hash_key()
+            version = target.categories_version
+            digests = [blake2b(buffer[start:end], digest_size=16, key=key).digest() for start, end in spans]
+            expected, rows = target.expected, target.rows
+            removing = -1  # where the offers being set aside (and the white space between them) begin
+            previous_end = -1  # where the last of them ends
+            for (start, end), digest, is_stored in zip(spans, digests, stored.contains(digests)):
+                if is_stored:
+                    if removing < 0:
+                        feed(buffer[fed - base:start])
+                        fed = base + start
+                    sku = self._sku(buffer, start)
+                    # Next to the offer set aside just before it (expat has read nothing since),
+                    # only the white space between the two is left to check.
+                    if sku is not None and (not buffer[previous_end - base:start].strip(_XML_SPACE)
+                                            if removing >= 0 else self._between_offers(buffer, base, start, version)):
+                        if removing < 0:
+                            removing = base + start
+                        newlines += buffer.count(b"\n", counted - base, start)
+                        counted = base + start
+                        target.offer_count += 1
+                        rows.append(UnchangedOffer(target.offer_count, newlines + 1, sku))
+                        previous_end = base + end
+                        self.set_aside += 1
+                        continue
+                if removing >= 0:
+                    fed = self._removed(buffer, base, removing, previous_end)
+                    removing = -1
+                expected.append((base + start, base + end, digest, version))
+            if removing >= 0:
+                fed = self._removed(buffer, base, removing, previous_end)
+            if base + scanned > fed:
+                feed(buffer[fed - base:scanned])
+                fed = base + scanned
+            newlines += buffer.count(b"\n", counted - base, scanned)
+            counted = base + scanned
+            # Keep the white space since the last offer's end tag (the next offer set aside is
+            # checked against it) unless it is long; the rest has been read.
+            keep = target.boundary - base if 0 <= fed - target.boundary <= 4096 and target.boundary >= base else scanned
+            buffer, base = buffer[keep:], base + keep
+            if target.rows:
+                yield from target.rows
+                target.rows.clear()
+
+    @staticmethod
+    def _scan(buffer: bytes, start_at: int, end_of_file: bool) -> tuple[list[tuple[int, int]], int]:
+        """The complete offers in the buffer from `start_at` on, as (start, end) offsets, and where
+        the scan stopped: at an offer not yet complete, or the buffer's end (less a tag's length)."""
+        spans: list[tuple[int, int]] = []
+        find, size, position = buffer.find, len(buffer), start_at
+        while True:
+            start = find(_OFFER_START, position)
+            if start < 0:
+                return spans, size if end_of_file else max(position, size - len(_OFFER_START) + 1)
+            after = start + len(_OFFER_START)
+            if after >= size:
+                if end_of_file:
+                    return spans, size
+                return spans, start
+            if buffer[after] not in _AFTER_OFFER_TAG:  # <offers>
+                position = after
+                continue
+            end = find(_OFFER_END, after)
+            if end < 0:
+                if end_of_file or size - start > MAX_SCANNED_OFFER_BYTES:
+                    position = after
+                    continue
+                return spans, start
+            position = end + len(_OFFER_END)
+            spans.append((start, position))
+
+    def _removed(self, buffer: bytes, base: int, start: int, end: int) -> int:
+        """Offers from file offset `start` to `end` (and the white space between them) were set
+        aside: expat's positions from here on are short of them. Returns where expat goes on."""
+        target = self.target
+        target.byte_shift += end - start
+        target.line_shift += buffer.count(b"\n", start - base, end - base)
+        target.boundary = end - len(_OFFER_END)
+        return end
+
+    def _between_offers(self, buffer: bytes, base: int, start: int, version: int) -> bool:
+        target = self.target
+        return (not target.unsafe_to_set_aside and target.depth == 3 and target.path[2] == "offers"
+                and target.categories_version == version and base <= target.boundary < base + start
+                and _BOUNDARY_GAP.fullmatch(buffer, target.boundary - base, start) is not None)
+
+    @staticmethod
+    def _sku(buffer: bytes, start: int) -> str | None:
+        """The offer's id as expat would give it, when it is written plainly (ASCII, no reference,
+        no white space to normalise); otherwise None, and expat reads the offer."""
+        after = start + len(_OFFER_START)
+        if buffer.startswith(b' id="', after):  # as nearly every shop writes it
+            value = buffer[after + 5:buffer.find(b'"', after + 5)]
+            return value.decode("ascii").strip() if _PLAIN_VALUE.fullmatch(value) else None
+        tag_end = buffer.find(b">", start)
+        for match in _ATTRIBUTE.finditer(buffer, start + len(_OFFER_START), tag_end):
+            if match["name"] == b"id":
+                value = match["value"][1:-1]
+                return value.decode("ascii").strip() if _PLAIN_VALUE.fullmatch(value) else None
+        return None
+
+    def plain_error(self, stream: BinaryIO, what: str, error: ParseError) -> FeedFormatError:
+        """The error a plain read of the whole file gives (its line and column count every byte);
+        expat's own if the stream cannot go back to its start (the importer's always can)."""
+        try:
+            rewind = getattr(stream, "rewind", None)  # a CountingReader; any seekable stream otherwise
+            rewind() if rewind else stream.seek(0)
+        except (OSError, ValueError):
+            return FeedFormatError(f"not {what}: {error}")
+        try:
+            for _row in _xml_rows(stream, type(self.target)(), what=what):
+                pass
+        except FeedFormatError as exc:
+            return exc
+        # Unreachable unless setting offers aside changed what expat read: fail loudly, not quietly.
+        raise RuntimeError("a YML file that expat reads whole broke once offers were set aside")
+
+
+# An attribute of a start tag (the tag was well-formed when its digest was stored) and a value
+# that expat passes on exactly as written.
+_ATTRIBUTE = re.compile(rb"""[ \t\r\n]+(?P<name>[^ \t\r\n=/>]+)[ \t\r\n]*=[ \t\r\n]*(?P<value>"[^"]*"|'[^']*')""")
+_PLAIN_VALUE = re.compile(rb"[\x20-\x25\x27-\x3b\x3d-\x7e]*")
 
 
 class YmlParser:
@@ -336,8 +630,13 @@ class YmlParser:
 
     format = FeedFormat.YML
 
+    def __init__(self, *, sources: OfferSources | None = None):
+        self.sources = sources
+
     def rows(self, stream: BinaryIO) -> Iterator[OfferRow]:
-        return _xml_rows(stream, _YmlTarget(), what="a YML feed")
+        """The rows, in file order; with `sources` (a re-import), an UnchangedOffer in place of each
+        offer stored as it is (OfferSources)."""
+        return _xml_rows(stream, _YmlTarget(), what="a YML feed", sources=self.sources)
 
 
 # --- CSV --------------------------------------------------------------------------------------
@@ -759,6 +1058,11 @@ class CountingReader:
 
     def readable(self) -> bool:
         return True
+
+    def rewind(self) -> None:
+        """Back to the file's start (a YML re-import reads a broken file again for its exact error)."""
+        self.stream.seek(0)
+        self.bytes_read = 0
 
     def readinto(self, buffer) -> int:
         count = self.stream.readinto(buffer)

@@ -16,7 +16,8 @@ catalogue app only and no database at all, so it cannot run a query. Starting it
 of CPU and the import waits for its first batch, so small feeds stay in the importing process:
 at 30,000 offers (14 MB) both ways took the same time, at 100,000 the reader was ahead.
 
-The child's stdin carries the pickled parameters, then the stored row hashes as raw bytes. The
+The child's stdin carries the pickled parameters, then the stored row hashes and source hashes as
+raw bytes. The
 pipe carries pickled tuples: ("batch", …), then ("done", unmapped categories, bytes read),
 or ("format", message) for a broken feed (FeedFormatError, the same message as in-process), or
 ("error", exception type, traceback) for anything else. The parent kills and reaps the child on
@@ -78,18 +79,20 @@ class FeedReader:
         self.finished = False  # 'done' received: the child exits by itself
 
     def start(self, *, path: str, feed_format: str, column_map: dict, categories, max_description_chars: int,
-              stored: memoryview) -> None:
-        """Send the import's parameters, then the stored row hashes as they are (16 bytes an offer,
-        not copied into the pickle); the child has been importing Django meanwhile."""
+              stored: memoryview, context: bytes, sources: memoryview) -> None:
+        """Send the import's parameters, then the stored row hashes and source hashes as they are
+        (16 bytes an offer each, not copied into the pickle); the child has been importing Django
+        meanwhile."""
         config = {
             "settings": {name: getattr(settings, name) for name in _CHILD_SETTINGS},
             "path": os.path.abspath(path), "format": feed_format, "column_map": column_map,
             "categories": categories, "max_description_chars": max_description_chars,
-            "stored_bytes": stored.nbytes,
+            "stored_bytes": stored.nbytes, "context": context, "sources_bytes": sources.nbytes,
         }
         try:
             self.process.stdin.write(pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL))
             self.process.stdin.write(stored)
+            self.process.stdin.write(sources)
             self.process.stdin.close()
         except OSError:
             raise self._died() from None
@@ -104,11 +107,11 @@ class FeedReader:
                 raise self._died() from None
             tag = message[0]
             if tag == "batch":
-                _tag, rows, early, skus, digests, outcomes, seen_extra, unchanged, bytes_read = message
+                _tag, rows, early, skus, digests, sources, outcomes, seen_extra, unchanged, resourced, bytes_read = message
                 self.bytes_read = bytes_read
-                yield PreparedBatch(rows=rows, early=early, skus=skus, digests=digests,
+                yield PreparedBatch(rows=rows, early=early, skus=skus, digests=digests, sources=sources,
                                     outcomes=_decode_outcomes(outcomes), seen_extra=seen_extra, unchanged=unchanged,
-                                    bytes_read=bytes_read)
+                                    resourced=resourced, bytes_read=bytes_read)
             elif tag == "done":
                 self.unmapped = Counter(message[1])
                 self.bytes_read = message[2]
@@ -221,7 +224,7 @@ def _child(write_fd: int) -> None:
     settings.configure(INSTALLED_APPS=["catalog"], DATABASES={})
     django.setup()
     from .importer import RowPreparer, StoredDigests, collected_per_batch
-    from .parsers import CountingReader, parser_for
+    from .parsers import CountingReader, OfferSources, parser_for
 
     out = os.fdopen(write_fd, "wb", buffering=PIPE_BYTES)
 
@@ -232,17 +235,20 @@ def _child(write_fd: int) -> None:
     try:
         config = pickle.load(sys.stdin.buffer)
         stored = sys.stdin.buffer.read(config["stored_bytes"])
+        sources = StoredDigests.from_packed(sys.stdin.buffer.read(config["sources_bytes"]))
         for name, value in config["settings"].items():
             setattr(settings, name, value)
         categories = config["categories"]
         preparer = RowPreparer(max_description_chars=config["max_description_chars"],
-                               stored=StoredDigests.from_packed(stored))
+                               stored=StoredDigests.from_packed(stored), sources=sources)
         with open(config["path"], "rb") as stream, collected_per_batch() as collect:
             counting = CountingReader(stream)
-            rows = parser_for(config["format"], column_map=config["column_map"]).rows(counting)
-            for batch in preparer.batches(categories.mapped(rows)):
-                send(("batch", batch.rows, batch.early, batch.skus, batch.digests, _encode_outcomes(batch.outcomes),
-                      batch.seen_extra, batch.unchanged, counting.bytes_read))
+            parser = parser_for(config["format"], column_map=config["column_map"],
+                                sources=OfferSources(context=config["context"], stored=sources))
+            for batch in preparer.batches(categories.mapped(parser.rows(counting))):
+                send(("batch", batch.rows, batch.early, batch.skus, batch.digests, batch.sources,
+                      _encode_outcomes(batch.outcomes), batch.seen_extra, batch.unchanged, batch.resourced,
+                      counting.bytes_read))
                 collect()
         send(("done", dict(categories.unmapped), counting.bytes_read))
     except FeedFormatError as exc:

@@ -67,6 +67,10 @@ class OfferRow:
     tracks: str = ""  # how many tracks a music offer has (an album has several)
     # Fields the parser met but that have no column here; never stored, kept for debugging.
     extra: dict = field(default_factory=dict, compare=False, repr=False)
+    # The digest of the offer's bytes as written, where the parser can vouch for them (a YML offer:
+    # parsers.OfferSources); stored as Offer.source_hash so that a re-import sets the same bytes
+    # aside unparsed. Not a value of the row: empty for every other format.
+    source_digest: bytes = field(default=b"", compare=False, repr=False)
 
     def content_key(self) -> str:
         """Every value that reaches the database, joined: the input of Offer.row_hash."""
@@ -78,7 +82,7 @@ class OfferRow:
 
 # The column names of CSV feeds and the field names of JSON feeds (docs/feeds.md lists them).
 ROW_FIELDS: tuple[str, ...] = tuple(
-    name for name in OfferRow.__dataclass_fields__ if name not in ("position", "extra")
+    name for name in OfferRow.__dataclass_fields__ if name not in ("position", "extra", "source_digest")
 )
 LIST_FIELDS = frozenset({"creators", "narrators", "cast", "genres"})
 _ROW_VALUES = attrgetter(*ROW_FIELDS)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,7 +37,7 @@ from moodstream.celery import QueueUnavailable, enqueue
 from .fetch import FeedFetchError, feed_fetch
 from .genres import CategoryMapper, GenreMapper
 from .importer import FeedReport, FeedRun
-from .parsers import CountingReader, detect_format, parser_for
+from .parsers import CountingReader, OfferSources, detect_format, parser_for
 from .reader_process import FeedReader, feed_reader, use_reader_process
 from .rows import FeedFormatError
 from .validation import printable
@@ -260,20 +260,23 @@ def _import_rows_with(feed_import: FeedImport, source, size: int, *, reader: Fee
 
     column_map = dict(PartnerColumnMapping.objects.filter(partner_id=feed_import.partner_id)
                       .values_list("column", "field"))
-    parser = parser_for(feed_import.format, column_map=column_map)
     genre_aliases_seed(source="feed")
     genres = GenreMapper("feed")
     categories = CategoryMapper(partner_id=feed_import.partner_id, genres=genres)
+    context = source_context(feed_import.format, column_map, categories)
     with transaction.atomic():
         partner = Partner.objects.select_for_update().get(pk=feed_import.partner_id)
         run = FeedRun(partner=partner, is_full=feed_import.is_full, progress=progress, genres=genres)
         if reader is None:
+            parser = parser_for(feed_import.format, column_map=column_map,
+                                sources=OfferSources(context=context, stored=run.sources))
             report = run.run(categories.mapped(parser.rows(source)))
         else:
             # The reader gets the row hashes stored: it sets unchanged rows aside unvalidated and
             # sends only their SKUs.
             reader.start(path=path, feed_format=feed_import.format, column_map=column_map, categories=categories,
-                         max_description_chars=run.max_description, stored=run.stored.packed())
+                         max_description_chars=run.max_description, stored=run.stored.packed(),
+                         context=context, sources=run.sources.packed())
             report = run.run_prepared(reader.batches())
             categories.unmapped = reader.unmapped
         report.unmapped_categories = categories.report()
@@ -281,6 +284,27 @@ def _import_rows_with(feed_import: FeedImport, source, size: int, *, reader: Fee
             raise FeedFormatError(f"not a {feed_import.format.upper()} feed: it lists no offers")
         _check_rejected_share(report, is_full=feed_import.is_full)
     return report
+
+
+@cache
+def _parsing_code() -> bytes:
+    """The digest of the code that turns an offer's bytes into its row (a new version reads every
+    offer again)."""
+    from . import genres, parsers, rows, validation
+    from catalog import services as catalog_services
+
+    digest = hashlib.blake2b(digest_size=32)
+    for module in (parsers, rows, genres, validation, catalog_services):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.digest()
+
+
+def source_context(feed_format: str, column_map: dict[str, str], categories: CategoryMapper) -> bytes:
+    """What shapes an offer's row besides its own bytes: the parsing code, the format, the partner's
+    column and category mappings and the genre table (parsers.OfferSources)."""
+    settings_ = repr((str(feed_format), sorted(column_map.items()), sorted(categories.partner.items())))
+    return hashlib.blake2b(_parsing_code() + settings_.encode("utf-8", "surrogatepass")
+                           + categories.genres.fingerprint(), digest_size=32).digest()
 
 
 def _check_rejected_share(report: FeedReport, *, is_full: bool) -> None:

@@ -20,6 +20,7 @@ from .test_commands import *  # noqa: F401,F403
 from .test_import import *  # noqa: F401,F403
 from .test_outcome import *  # noqa: F401,F403
 from .test_real_world_feeds import *  # noqa: F401,F403
+from .test_set_aside import *  # noqa: F401,F403
 
 
 @pytest.fixture(autouse=True)
