@@ -107,11 +107,12 @@ class FeedReader:
                 raise self._died() from None
             tag = message[0]
             if tag == "batch":
-                _tag, rows, early, skus, digests, sources, outcomes, seen_extra, unchanged, resourced, bytes_read = message
+                (_tag, rows, early, skus, digests, sources, outcomes, unchecked, seen_extra, unchanged, resourced,
+                 bytes_read) = message
                 self.bytes_read = bytes_read
                 yield PreparedBatch(rows=rows, early=early, skus=skus, digests=digests, sources=sources,
                                     outcomes=_decode_outcomes(outcomes), seen_extra=seen_extra, unchanged=unchanged,
-                                    resourced=resourced, bytes_read=bytes_read)
+                                    resourced=resourced, unchecked=_decode_rows(unchecked), bytes_read=bytes_read)
             elif tag == "done":
                 self.unmapped = Counter(message[1])
                 self.bytes_read = message[2]
@@ -214,6 +215,23 @@ def _decode_outcomes(encoded: list) -> list:
     return outcomes
 
 
+def _encode_rows(rows: list | None) -> list | None:
+    """Rows as tuples of their values (position first, then ROW_FIELDS, then extra)."""
+    if rows is None:
+        return None
+    from .rows import ROW_VALUES
+
+    return [(row.position, *ROW_VALUES(row), row.extra) for row in rows]
+
+
+def _decode_rows(encoded: list | None) -> list | None:
+    if encoded is None:
+        return None
+    from .rows import OfferRow
+
+    return [OfferRow(*values) for values in encoded]
+
+
 # --- the reader process -----------------------------------------------------------------------------
 
 def _child(write_fd: int) -> None:
@@ -239,16 +257,17 @@ def _child(write_fd: int) -> None:
         for name, value in config["settings"].items():
             setattr(settings, name, value)
         categories = config["categories"]
+        # The importing process checks the rows of a batch that has few to check (importer.CHECKS_LEFT_SHARE).
         preparer = RowPreparer(max_description_chars=config["max_description_chars"],
-                               stored=StoredDigests.from_packed(stored), sources=sources)
+                               stored=StoredDigests.from_packed(stored), sources=sources, leave_checks=True)
         with open(config["path"], "rb") as stream, collected_per_batch() as collect:
             counting = CountingReader(stream)
             parser = parser_for(config["format"], column_map=config["column_map"],
                                 sources=OfferSources(context=config["context"], stored=sources))
             for batch in preparer.batches(categories.mapped(parser.rows(counting))):
                 send(("batch", batch.rows, batch.early, batch.skus, batch.digests, batch.sources,
-                      _encode_outcomes(batch.outcomes), batch.seen_extra, batch.unchanged, batch.resourced,
-                      counting.bytes_read))
+                      _encode_outcomes(batch.outcomes), _encode_rows(batch.unchecked), batch.seen_extra,
+                      batch.unchanged, batch.resourced, counting.bytes_read))
                 collect()
         send(("done", dict(categories.unmapped), counting.bytes_read))
     except FeedFormatError as exc:

@@ -74,7 +74,7 @@ class OfferRow:
 
     def content_key(self) -> str:
         """Every value that reaches the database, joined: the input of Offer.row_hash."""
-        values = list(_ROW_VALUES(self))
+        values = list(ROW_VALUES(self))
         for index in _LIST_INDEXES:
             values[index] = "\x1e".join(values[index])
         return "\x1f".join(values)
@@ -85,6 +85,6 @@ ROW_FIELDS: tuple[str, ...] = tuple(
     name for name in OfferRow.__dataclass_fields__ if name not in ("position", "extra", "source_digest")
 )
 LIST_FIELDS = frozenset({"creators", "narrators", "cast", "genres"})
-_ROW_VALUES = attrgetter(*ROW_FIELDS)
+ROW_VALUES = attrgetter(*ROW_FIELDS)  # a row's values in ROW_FIELDS order: OfferRow(position, *values, extra)
 _LIST_INDEXES = [index for index, name in enumerate(ROW_FIELDS) if name in LIST_FIELDS]
 REQUIRED_COLUMNS: tuple[str, ...] = ("sku", "title", "url", "price")
