@@ -124,9 +124,9 @@ def fill(n_items: int, n_users: int, ratings_per_user: int, seed: int = 0) -> No
         all_items = cursor.fetchall()
         ids_by_kind = {k: np.array([i for i, kk in all_items if kk == k], dtype=np.int64) for k in shares}
         _copy(cursor, "catalog_offer", ["partner_id", "item_id", "sku", "url", "price", "currency", "offer_type",
-                                        "available", "row_hash", "created_at", "updated_at"],
+                                        "available", "row_hash", "source_hash", "created_at", "updated_at"],
               ((partners[kind], int(i), f"sku-{i}", f"https://bench-{kind}.example/{i}", "299.00", "RUB", "buy", True,
-                "", now, now) for kind, ids in ids_by_kind.items() for i in ids))
+                "", "", now, now) for kind, ids in ids_by_kind.items() for i in ids))
 
         def item_genres():
             for kind, ids in ids_by_kind.items():
