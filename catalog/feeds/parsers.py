@@ -531,6 +531,9 @@ class _OffersSetAside:
             if base + scanned > fed:
                 feed(buffer[fed - base:scanned])
                 fed = base + scanned
+            # Every offer scanned ended before `scanned` and expat has read that far: an entry left
+            # was no element of <offers> (an "<offer" elsewhere in the file), and never will be.
+            expected.clear()
             newlines += buffer.count(b"\n", counted - base, scanned)
             counted = base + scanned
             # Keep the white space since the last offer's end tag (the next offer set aside is
