@@ -83,6 +83,13 @@ def test_a_windows_1251_feed_is_set_aside_and_read_the_same(partner):
         partner, second.replace(b'encoding="windows-1251"', b'encoding="koi8-r"')))
 
 
+def _in_category(rows: list[dict], count: int, category: str) -> list[dict]:
+    """The rows, the first `count` of them in `category`."""
+    for row in rows[:count]:
+        row["genres"] = [category]
+    return rows
+
+
 def _bad(rows: list[dict]) -> list[dict]:
     rows[3]["price"] = "-5"
     rows[7]["url"] = "javascript:alert(1)"
@@ -154,10 +161,7 @@ def test_a_file_broken_after_offers_set_aside_fails_with_a_first_reads_message(p
 
 
 def test_a_renamed_category_rereads_the_offers_it_names(partner):
-    rows = offers(6)
-    for row in rows[:4]:
-        row["genres"] = ["Фантастика"]
-    first = yml(rows)
+    first = yml(_in_category(offers(6), 4, "Фантастика"))
     assert run_import(partner, first, "yml").status == "succeeded"
     second = _later(first).replace("Фантастика".encode(), "Детективы".encode())
     assert second.count("Детективы".encode()) == 1  # only the <category> changed: the offers' bytes did not
@@ -167,10 +171,7 @@ def test_a_renamed_category_rereads_the_offers_it_names(partner):
 
 
 def test_a_changed_category_mapping_rereads_the_offers_it_maps(partner):
-    rows = offers(6)
-    for row in rows[:3]:
-        row["genres"] = ["Полка 7"]
-    first = yml(rows)
+    first = yml(_in_category(offers(6), 3, "Полка 7"))
     books = Genre.objects.filter(kind="book").order_by("code")
     mapping = PartnerCategoryMapping.objects.create(partner=partner, category="полка 7", kind="book", genre=books[0])
     assert run_import(partner, first, "yml").status == "succeeded"
@@ -182,10 +183,7 @@ def test_a_changed_category_mapping_rereads_the_offers_it_maps(partner):
 
 
 def test_unmapped_categories_are_counted_on_every_import(partner):
-    rows = offers(8)
-    for row in rows[:5]:
-        row["genres"] = ["Всякое разное"]
-    first = yml(rows)
+    first = yml(_in_category(offers(8), 5, "Всякое разное"))
     counted = run_import(partner, first, "yml").unmapped_categories
     assert counted == [{"name": "Всякое разное", "offers": 5}]
     again = run_import(partner, _later(first), "yml")
