@@ -8,12 +8,14 @@ halfway) raises `FeedFormatError` with a message that starts "not a YML/CSV/JSON
 import codecs
 import csv
 import hashlib
+import importlib.util
 import io
 import json
 import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import BinaryIO, Protocol
 from xml.etree.ElementTree import ParseError
 
@@ -395,12 +397,28 @@ _BOUNDARY_GAP = re.compile(rb"(?:<offers[ \t\r\n]*>|</offer[ \t\r\n]*>)[ \t\r\n]
 MAX_SCANNED_OFFER_BYTES = 1024 * 1024
 
 
+def _parsing_code() -> bytes:
+    """The digest of the code that turns an offer's bytes into its row, read when this module is
+    imported, next to the code the process runs: a release that changes it reads every offer again,
+    and a process never vouches for rows with a newer version's key (a worker not yet restarted
+    after a release keeps its own)."""
+    digest = hashlib.blake2b(digest_size=32)
+    for name in _PARSING_MODULES:
+        digest.update(Path(importlib.util.find_spec(name).origin).read_bytes())
+    return digest.digest()
+
+
+_PARSING_MODULES = ("catalog.feeds.parsers", "catalog.feeds.rows", "catalog.feeds.genres", "catalog.feeds.validation",
+                    "catalog.services")
+PARSING_CODE = _parsing_code()
+
+
 class OfferSources:
     """What lets the YML parser set a re-imported offer aside unparsed: the digests of the offers'
     bytes the partner's offers carry (Offer.source_hash; an object with `contains(list of
     digests) -> list of bools`, importer.StoredDigests), and a key for everything outside the
-    offer's bytes that shapes its row (`context`: the parsing code, the partner's column and
-    category mappings, the genre table; services.source_context).
+    offer's bytes that shapes its row (`context`: the partner's column and category mappings, the
+    genre table; services.source_context; the parser adds its own code, PARSING_CODE).
 
     An offer's digest is blake2b of its bytes as written, from "<offer" to "</offer>", keyed with
     that context, the file's XML declaration (its encoding) and the categories read before the
@@ -471,8 +489,8 @@ class _OffersSetAside:
         version, key = self._key
         if version != target.categories_version:
             categories = repr(sorted(target.categories.items())).encode("utf-8", "surrogatepass")
-            key = hashlib.blake2b(self.sources.context + b"\0" + self._declaration + b"\0" + categories,
-                                  digest_size=32).digest()
+            key = hashlib.blake2b(PARSING_CODE + self.sources.context + b"\0" + self._declaration + b"\0"
+                                  + categories, digest_size=32).digest()
             self._key = (target.categories_version, key)
         return key
 

@@ -4,8 +4,10 @@ The importing process's Python CPU bounds a large import (one GIL for parsing, v
 the database side). Above FEED_READER_PROCESS_MIN_BYTES the importing process starts
 `python -m catalog.feeds.reader_process`, which reads the feed file, parses it, applies the
 partner's category mapping and runs `RowPreparer` (duplicate SKUs, row hashes, the rows whose
-hash the partner's offers already carry set aside, validation of the rest), and sends each
-prepared batch back through a pipe. The importing process keeps everything that
+hash the partner's offers already carry set aside, validation of the rest, or of none when a
+batch has few rows left to check: the importing process checks those), and sends each
+prepared batch back through a pipe. A YML re-import's offers stored as they are never reach
+the parser at all (parsers.OfferSources). The importing process keeps everything that
 needs the database (the lookups, matching, COPY, upserts, withdrawal) in its one transaction,
 so a feed that breaks halfway still changes nothing.
 

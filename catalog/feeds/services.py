@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -272,8 +272,8 @@ def _import_rows_with(feed_import: FeedImport, source, size: int, *, reader: Fee
                                 sources=OfferSources(context=context, stored=run.sources))
             report = run.run(categories.mapped(parser.rows(source)))
         else:
-            # The reader gets the row hashes stored: it sets unchanged rows aside unvalidated and
-            # sends only their SKUs.
+            # The reader gets the row hashes and source hashes stored: it sets unchanged rows aside
+            # unvalidated (and unchanged offers unread) and sends only their SKUs.
             reader.start(path=path, feed_format=feed_import.format, column_map=column_map, categories=categories,
                          max_description_chars=run.max_description, stored=run.stored.packed(),
                          context=context, sources=run.sources.packed())
@@ -286,25 +286,13 @@ def _import_rows_with(feed_import: FeedImport, source, size: int, *, reader: Fee
     return report
 
 
-@cache
-def _parsing_code() -> bytes:
-    """The digest of the code that turns an offer's bytes into its row (a new version reads every
-    offer again)."""
-    from . import genres, parsers, rows, validation
-    from catalog import services as catalog_services
-
-    digest = hashlib.blake2b(digest_size=32)
-    for module in (parsers, rows, genres, validation, catalog_services):
-        digest.update(Path(module.__file__).read_bytes())
-    return digest.digest()
-
-
 def source_context(feed_format: str, column_map: dict[str, str], categories: CategoryMapper) -> bytes:
-    """What shapes an offer's row besides its own bytes: the parsing code, the format, the partner's
-    column and category mappings and the genre table (parsers.OfferSources)."""
+    """What shapes an offer's row besides its own bytes and the code that parses it (the parser adds
+    that itself: parsers.PARSING_CODE): the format, the partner's column and category mappings and
+    the genre table (parsers.OfferSources)."""
     settings_ = repr((str(feed_format), sorted(column_map.items()), sorted(categories.partner.items())))
-    return hashlib.blake2b(_parsing_code() + settings_.encode("utf-8", "surrogatepass")
-                           + categories.genres.fingerprint(), digest_size=32).digest()
+    return hashlib.blake2b(settings_.encode("utf-8", "surrogatepass") + categories.genres.fingerprint(),
+                           digest_size=32).digest()
 
 
 def _check_rejected_share(report: FeedReport, *, is_full: bool) -> None:

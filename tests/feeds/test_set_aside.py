@@ -255,3 +255,12 @@ def test_stored_hashes_are_found_whatever_their_first_bytes():
     assert sum(expected) == len(stored[::5]) + 6
     assert rows.contains(wanted) == sources.contains(wanted) == expected
     assert StoredDigests.from_packed(rows.packed()).contains(wanted) == expected
+
+
+def test_a_release_that_changes_the_parsing_code_reads_every_offer_again(partner, monkeypatch):
+    first = yml(offers(8))
+    assert run_import(partner, first, "yml").status == "succeeded"
+    assert sum(isinstance(row, UnchangedOffer) for row in _read_with_sources(partner, _later(first))) == 8
+
+    monkeypatch.setattr(parsers, "PARSING_CODE", bytes(32))
+    assert not any(isinstance(row, UnchangedOffer) for row in _read_with_sources(partner, _later(first)))
