@@ -36,6 +36,7 @@ WITHDRAW_CHUNK = 5000
 # even at f ≈ 0.3: below it the reader is the longer and the idle importer takes the checks
 # (docs/feeds.md, eighth round).
 CHECKS_LEFT_SHARE = 0.3
+DUPLICATE_SKU = "duplicate: an earlier offer in this feed has the same SKU"
 
 
 # How often, in batches, collected_per_batch's callable runs a young collection.
@@ -286,7 +287,7 @@ class RowPreparer:
             if row.__class__ is UnchangedOffer:
                 # Its bytes are its offer's as stored (parsers.OfferSources): listed, or a duplicate.
                 if duplicates[index]:
-                    early.append(rejection(row, "sku", "duplicate: an earlier offer in this feed has the same SKU", sku))
+                    early.append(rejection(row, "sku", DUPLICATE_SKU, sku))
                 else:
                     unchanged.append(sku)
             elif not sku or printable(sku) != sku:
@@ -301,7 +302,7 @@ class RowPreparer:
                 if sku and not duplicates[index] and "\x00" not in sku and not LONE_SURROGATES.search(sku):
                     seen_extra.append(sku)
             elif duplicates[index]:
-                early.append(rejection(row, "sku", "duplicate: an earlier offer in this feed has the same SKU", sku))
+                early.append(rejection(row, "sku", DUPLICATE_SKU, sku))
             else:
                 candidates.append(index)
         digests = [row_digest(rows[index]) for index in candidates]

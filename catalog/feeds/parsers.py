@@ -611,13 +611,11 @@ class _OffersSetAside:
         after = start + len(_OFFER_START)
         if buffer.startswith(b' id="', after):  # as nearly every shop writes it
             value = buffer[after + 5:buffer.find(b'"', after + 5)]
-            return value.decode("ascii").strip() if _PLAIN_VALUE.fullmatch(value) else None
-        tag_end = buffer.find(b">", start)
-        for match in _ATTRIBUTE.finditer(buffer, start + len(_OFFER_START), tag_end):
-            if match["name"] == b"id":
-                value = match["value"][1:-1]
-                return value.decode("ascii").strip() if _PLAIN_VALUE.fullmatch(value) else None
-        return None
+        else:
+            tag_end = buffer.find(b">", start)
+            value = next((match["value"][1:-1] for match in _ATTRIBUTE.finditer(buffer, after, tag_end)
+                          if match["name"] == b"id"), None)
+        return value.decode("ascii").strip() if value is not None and _PLAIN_VALUE.fullmatch(value) else None
 
     def plain_error(self, stream: BinaryIO, what: str, error: ParseError) -> FeedFormatError:
         """The error a plain read of the whole file gives (its line and column count every byte);

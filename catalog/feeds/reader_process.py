@@ -45,7 +45,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .rows import FeedFormatError
+from .rows import ROW_VALUES, FeedFormatError, OfferRow
 
 logger = logging.getLogger(__name__)
 
@@ -221,16 +221,12 @@ def _encode_rows(rows: list | None) -> list | None:
     """Rows as tuples of their values (position first, then ROW_FIELDS, then extra)."""
     if rows is None:
         return None
-    from .rows import ROW_VALUES
-
     return [(row.position, *ROW_VALUES(row), row.extra) for row in rows]
 
 
 def _decode_rows(encoded: list | None) -> list | None:
     if encoded is None:
         return None
-    from .rows import OfferRow
-
     return [OfferRow(*values) for values in encoded]
 
 

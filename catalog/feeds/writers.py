@@ -41,7 +41,7 @@ _json_string = json.encoder.encode_basestring  # one JSON string literal, non-AS
 # last described, is analysed inside the import (PostgresCopyWriter._grew).
 ANALYZE_AFTER_ROWS = 20_000
 ANALYZE_GROWTH = 10
-# Stored row hashes are read this many at a time (StoredDigests.gather).
+# OrmWriter reads the stored row and source hashes this many offers at a time (StoredDigests.gather).
 DIGEST_CHUNK = 100_000
 _NO_HASH = "0" * 32  # an offer without a source hash, in stored_digests
 
