@@ -5,6 +5,7 @@ embedded defaults: a SQLite file, Celery tasks executed in-process, a local-memo
 With DEBUG off, a real SECRET_KEY is required and start-up stops with one line naming it.
 """
 
+import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -201,6 +202,28 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # gunicorn (and clients cannot reach gunicorn directly): then its word on HTTPS and the client's
 # address is believed. docker-compose.yml publishes gunicorn itself, so it is off there.
 TRUSTED_PROXY = _bool("TRUSTED_PROXY", default=False)
+
+
+def _networks(name: str, default: str) -> tuple:
+    """Comma-separated addresses or CIDR networks; a malformed entry stops start-up naming it."""
+    raw = env.str(name, default="").strip() or default
+    networks = []
+    for entry in raw.split(","):
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} is not valid: {entry.strip()!r} is not an IP address or network such as 10.0.0.0/8."
+            ) from None
+    return tuple(networks)
+
+
+# Where the proxy connects from: X-Forwarded-For is believed only from a peer in these networks, so a
+# client that reaches gunicorn directly past the proxy still cannot name its own address (and bill an
+# anonymous link again, or dodge the login lockout, with each made-up one). Default: loopback and the
+# private ranges a proxy on the same host or network (a compose network, a VPC) connects from.
+TRUSTED_PROXY_NETWORKS = _networks(
+    "TRUSTED_PROXY_NETWORKS", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7")
 if TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -112,6 +112,18 @@ def test_x_forwarded_proto_is_trusted_only_behind_a_declared_proxy():
     assert proxied.stdout.strip().splitlines()[-1] == "('HTTP_X_FORWARDED_PROTO', 'https') True", proxied.stderr
 
 
+def test_proxy_networks_are_read_and_a_malformed_one_stops_start_up():
+    show = ("shell", "-c", "from django.conf import settings; print(*settings.TRUSTED_PROXY_NETWORKS)")
+    default = run_manage(*show, env_overrides=PRODUCTION_ENV)
+    assert "127.0.0.0/8" in default.stdout and "10.0.0.0/8" in default.stdout, default.stderr
+    named = run_manage(*show, env_overrides={**PRODUCTION_ENV, "TRUSTED_PROXY_NETWORKS": "203.0.113.5, 2001:db8::/48"})
+    assert named.stdout.strip().splitlines()[-1] == "203.0.113.5/32 2001:db8::/48", named.stderr
+    broken = run_manage("check", env_overrides={**PRODUCTION_ENV, "TRUSTED_PROXY_NETWORKS": "10.0.0.0/8, proxy.local"})
+    assert broken.returncode != 0
+    assert ("TRUSTED_PROXY_NETWORKS is not valid: 'proxy.local' is not an IP address or network such as "
+            "10.0.0.0/8.") in broken.stderr
+
+
 def test_compose_publishes_gunicorn_directly_and_so_trusts_no_proxy_header():
     compose = (ROOT / "docker-compose.yml").read_text()
     assert '"8000:8000"' in compose

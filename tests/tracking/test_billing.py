@@ -1,5 +1,6 @@
 """Click billing: one billable click per (link, person) within the window; crawlers, prefetches and HEAD free."""
 
+import ipaddress
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
@@ -105,6 +106,24 @@ def test_forwarded_for_is_believed_only_behind_a_trusted_proxy(client, anonymous
         client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="10.0.0.2",
                    HTTP_X_FORWARDED_FOR=f"1.2.3.4, {person}")
     assert billable_clicks().count() == 3
+
+
+def test_forwarded_for_from_a_client_that_bypasses_the_proxy_does_not_bill_again(client, anonymous_link, settings):
+    """TRUSTED_PROXY on, but gunicorn reached directly from the internet: a made-up X-Forwarded-For on each
+    request must not make a new person, only the proxy's own networks are believed."""
+    settings.TRUSTED_PROXY = True
+    for forged in ("198.51.100.1", "198.51.100.2", "198.51.100.3", "not-an-address"):
+        client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=forged)
+    assert billable_clicks().count() == 1
+
+    # The proxy at an address named in TRUSTED_PROXY_NETWORKS (here a public one) is believed again.
+    settings.TRUSTED_PROXY_NETWORKS = (ipaddress.ip_network("203.0.113.0/28"),)
+    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7",
+               HTTP_X_FORWARDED_FOR="198.51.100.9")
+    # …but a proxy that forwards something that is not an address counts as its own address: already billed.
+    client.get(anonymous_link, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7",
+               HTTP_X_FORWARDED_FOR="198.51.100.10, unknown")
+    assert billable_clicks().count() == 2
 
 
 def test_one_client_on_two_anonymous_links_is_two_clicks(client, offer, make_recommendation):
