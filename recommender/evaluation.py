@@ -71,6 +71,8 @@ class EvaluationReport:
     watch_weight: float = 0.0  # λ of the "will watch" model, learned on the training users
     head_size: int = 0  # N of the will-pick head (0: the linear mix), learned with λ
     pick_weights: dict[str, float] = field(default_factory=dict)  # λ × will-watch, when the model has a head
+    cold_watch_weight: float | None = None  # the cold model's λ, when it serves a person with no opinion yet
+    cold_weights: dict[str, float] = field(default_factory=dict)  # the cold model's weights (PreferenceModel.cold_weights)
     references: dict = field(default_factory=dict)  # the references' settings, chosen on held-out stored users
     warmup: str = "picker"
 
@@ -188,6 +190,9 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple
                               watch_weight=learned.watch_weight, head_size=learned.head_size,
                               pick_weights=({f: round(float(w), 4) for f, w in zip(model.features, model.pick_weights)}
                                             if model.pick_weights is not None else {}),
+                              cold_watch_weight=learned.cold_watch_weight,
+                              cold_weights=({f: round(float(w), 4) for f, w in zip(model.features, model.cold_weights)}
+                                            if model.cold_weights is not None else {}),
                               references=references.settings, warmup=warmup)
     for protocol in protocols:
         test = []

@@ -24,8 +24,10 @@ of their id: each user is scored by both models fitted without their fold): the 
 best NDCG@10 among those whose ROC AUC beats top-rated's by at least one standard error of the
 paired per-user lead, whose NDCG@10 is at least popularity's and whose NDCG@10 for the same users
 before any answer (genres only) beats top-rated's by a standard error too (`choose_watch_weight`).
-Both models are then refitted on all training users. Nothing is fitted to test users, and no
-number depends on one dataset.
+Both models are then refitted on all training users. A third pair of the same regressions, fitted on
+the training users replayed before any answer, may serve a person with no opinion yet (the cold model,
+`choose_cold_model`, `scoring.PreferenceModel.cold_weights`): kept only when it serves held-out
+training users better there. Nothing is fitted to test users, and no number depends on one dataset.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from .scoring import BASELINE, POPULARITY, PreferenceModel, Strategy, evidence, 
 from .signals import FEATURES, KindTaste, Priors, preference_features
 
 COLD = "cold"  # the table's rows before any warm-up answer
+COLD_MODEL = "cold model"  # the cold model's rows (PreferenceModel.cold_weights)
 
 ANSWERS_PER_USER = 10
 PAIRS_PER_USER = 200
@@ -88,6 +91,10 @@ class LearnedCombination:
     like_pairs: int
     watch_pairs: int
     validation: dict = field(default_factory=dict)  # (λ, N) → metrics on held-out training users, and the references
+    # The cold model (see PreferenceModel.cold_weights): λ of its will-pick part when it serves a person with no
+    # opinion yet, None when the weights learned after answers serve them better (or there were too few users).
+    cold_watch_weight: float | None = None
+    cold_validation: dict = field(default_factory=dict)  # λ → metrics before any answer, on held-out training users
 
     @property
     def pairs(self) -> int:
@@ -153,8 +160,11 @@ def learn_preference_model(groups: list[TrainingGroup], seed: int = 0) -> Learne
     (five folds by a hash of the id): five times the users a single held-out fifth gives, so the
     choice, and the AUC lead it must keep, rest on ~500 users rather than ~100."""
     rng = np.random.default_rng(seed)
+    cold_rng = np.random.default_rng([seed, 1])  # its own draws: the warm pairs are those drawn before it existed
     like_rows: list[tuple[int, np.ndarray]] = []
     watch_rows: list[tuple[int, np.ndarray]] = []
+    cold_like_rows: list[tuple[int, np.ndarray]] = []
+    cold_watch_rows: list[tuple[int, np.ndarray]] = []
     validation: list[tuple[int, TrainingGroup, ReplayUser]] = []
     for group in groups:
         for user in group.users:
@@ -162,6 +172,10 @@ def learn_preference_model(groups: list[TrainingGroup], seed: int = 0) -> Learne
             like, watch = _user_pairs(features_for(group.ix, group.collab, user), group.ix, user, rng)
             like_rows.append((fold, like))
             watch_rows.append((fold, watch))
+            cold = cold_user(user)
+            like, watch = _user_pairs(features_for(group.ix, group.collab, cold), group.ix, cold, cold_rng)
+            cold_like_rows.append((fold, like))
+            cold_watch_rows.append((fold, watch))
             if user.heldout_liked.any():
                 validation.append((fold, group, user))
 
@@ -170,21 +184,33 @@ def learn_preference_model(groups: list[TrainingGroup], seed: int = 0) -> Learne
         return np.concatenate(chosen) if chosen else np.empty((0, len(FEATURES)), dtype=np.float32)
 
     table: dict = {}
-    watch_weight, head_size = DEFAULT_WATCH_WEIGHT, 0
+    cold_table: dict = {}
+    watch_weight, head_size, cold_weight = DEFAULT_WATCH_WEIGHT, 0, None
     if sum(fold == 0 for fold, _g, _u in validation) >= MIN_VALIDATION_USERS:
         per: dict = {}
         for fold in range(INNER_VALIDATION_SHARE):
             users = [(g, u) for f, g, u in validation if f == fold]
             if users:
                 like_w, watch_w = fit_pairwise(stack(like_rows, fold)), fit_pairwise(stack(watch_rows, fold))
-                _watch_weight_rows(users, like_w, watch_w, per)
+                cold_w = fit_pairwise(stack(cold_like_rows, fold)), fit_pairwise(stack(cold_watch_rows, fold))
+                _watch_weight_rows(users, like_w, watch_w, per, cold_w)
         table = _watch_weight_table(per)
+        cold_table = _cold_model_table(per)
         watch_weight, head_size = choose_watch_weight(table)
+        cold_weight = choose_cold_model(cold_table, table[(watch_weight, head_size)], per,
+                                        per[(COLD, watch_weight, head_size)])
+        if cold_weight is not None:
+            # The cold model serves everyone before their first answer, whichever (λ, N) is chosen: the
+            # cold-start condition of the choice is its own.
+            watch_weight, head_size = choose_watch_weight(table, cold_row=cold_table[cold_weight])
     like_w, watch_w = fit_pairwise(stack(like_rows)), fit_pairwise(stack(watch_rows))
     model = combined_model(like_w, watch_w, watch_weight, head_size)
+    if cold_weight is not None:
+        model.cold_weights = fit_pairwise(stack(cold_like_rows)) + cold_weight * fit_pairwise(stack(cold_watch_rows))
     return LearnedCombination(model=model, watch_weight=watch_weight, head_size=head_size, like_weights=like_w,
                               watch_weights=watch_w, like_pairs=len(stack(like_rows)),
-                              watch_pairs=len(stack(watch_rows)), validation=table)
+                              watch_pairs=len(stack(watch_rows)), validation=table,
+                              cold_watch_weight=cold_weight, cold_validation=cold_table)
 
 
 # Every candidate (λ, N): the linear mixes, and the heads (λ = 0 has no head: it is will-like alone).
@@ -210,13 +236,21 @@ def cold_user(user: ReplayUser) -> ReplayUser:
                       answered_positions=empty, priors=user.priors)
 
 
-def _watch_weight_rows(validation, like_w: np.ndarray, watch_w: np.ndarray, per: dict) -> None:
+def _watch_weight_rows(validation, like_w: np.ndarray, watch_w: np.ndarray, per: dict,
+                       cold_w: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Per-user metrics of held-out training users for every candidate (λ, N) and for both references, after
     the warm-up answers and (key ("cold", name)) before any: a new person must not be served worse than by
-    top-rated (the cold-start target) — will-watch leans on the collaborative signals an empty profile lacks."""
+    top-rated (the cold-start target) — will-watch leans on the collaborative signals an empty profile lacks.
+    With `cold_w` (the cold model's will-like and will-watch weights), its candidates λ before any answer too
+    (key ("cold", COLD_MODEL, λ))."""
     for group, replayed in validation:
         for user, prefix in ((replayed, ()), (cold_user(replayed), (COLD,))):
             features = features_for(group.ix, group.collab, user)
+            if prefix and cold_w is not None:
+                cold_like, cold_watch = (PreferenceModel(features=FEATURES, weights=w).score(features) for w in cold_w)
+                for weight in WATCH_WEIGHTS:
+                    per.setdefault((COLD, COLD_MODEL, weight), []).append(
+                        user_metrics((cold_like + weight * cold_watch).astype(np.float32), user))
             like = PreferenceModel(features=FEATURES, weights=like_w).score(features)
             watch = PreferenceModel(features=FEATURES, weights=watch_w).score(features)
             lifts = {n: evidence(user.taste.answer_positions.size) * head_lift(watch, n) for n in HEAD_SIZES if n}
@@ -246,6 +280,38 @@ def _watch_weight_table(per: dict) -> dict:
     return table
 
 
+def _cold_model_table(per: dict) -> dict:
+    """λ → the cold model's mean metrics before any answer, with its leads over top-rated there (ROC AUC, and
+    NDCG@10 as `cold_ndcg_lead_low`) and its NDCG@10 as `cold_ndcg`."""
+    table = {}
+    baseline = per.get((COLD, BASELINE), [])
+    for weight in WATCH_WEIGHTS:
+        rows = per.get((COLD, COLD_MODEL, weight))
+        if rows:
+            table[weight] = {**_mean_metrics(rows), "auc_lead_low": _paired_lead_low(rows, baseline),
+                             "cold_ndcg_lead_low": _paired_lead_low(rows, baseline, "ndcg")}
+            table[weight]["cold_ndcg"] = table[weight]["ndcg"]
+    return table
+
+
+def choose_cold_model(cold_table: dict, chosen: dict, per: dict, chosen_cold_rows: list[dict]) -> float | None:
+    """λ of the cold model, or None to serve a person with no opinion by the chosen (λ, N) as before.
+
+    Among the cold model's candidates that beat top-rated before any answer (ROC AUC and NDCG@10, each by
+    one standard error of the paired lead) and reach popularity's NDCG@10 there, the best NDCG@10; kept only
+    when that beats what the chosen (λ, N) gives the same people before any answer (`chosen`'s
+    `cold_ndcg`) by one standard error of the paired lead too: a second model has to earn its place."""
+    popularity = _mean_metrics(per.get((COLD, POPULARITY), [])).get("ndcg", 0.0)
+    feasible = [w for w, row in cold_table.items()
+                if row["auc_lead_low"] >= 0 and row["cold_ndcg_lead_low"] >= 0 and row["ndcg"] >= popularity]
+    if not feasible or "cold_ndcg" not in chosen:
+        return None
+    best = max(feasible, key=lambda w: (cold_table[w]["ndcg"], -w))
+    if _paired_lead_low(per[(COLD, COLD_MODEL, best)], chosen_cold_rows, "ndcg") <= 0:
+        return None
+    return best
+
+
 def _paired_lead_low(rows: list[dict], reference: list[dict], metric: str = "roc_auc") -> float:
     """Mean per-user ROC AUC lead over the reference minus one standard error of that mean.
 
@@ -258,19 +324,20 @@ def _paired_lead_low(rows: list[dict], reference: list[dict], metric: str = "roc
     return float(lead.mean() - lead.std(ddof=1) / np.sqrt(lead.size))
 
 
-def choose_watch_weight(table: dict):
+def choose_watch_weight(table: dict, cold_row: dict | None = None):
     """The candidate (λ, or (λ, N)) with the best NDCG@10 among those whose ROC AUC is at least top-rated's (by
     one standard error of the paired per-user lead, when the table has it: `_paired_lead_low`), whose NDCG@10
     is at least popularity's and whose NDCG@10 before any answer is at least top-rated's (`cold_ndcg`, when the
     table has it) — the product's targets: the best list for this person, never worse than the references at
     telling liked from not liked, nor for a new person (by one standard error of the paired lead too,
-    `cold_ndcg_lead_low`); when none qualifies, the best mean of ROC AUC and NDCG@10.
-    Ties go to the smaller λ (then the smaller head)."""
+    `cold_ndcg_lead_low`); when none qualifies, the best mean of ROC AUC and NDCG@10. With `cold_row` (the cold
+    model's, which then serves everyone before their first answer) that row's cold-start lead counts for every
+    candidate. Ties go to the smaller λ (then the smaller head)."""
     baseline, popularity = table[BASELINE], table[POPULARITY]
     candidates = [k for k in table if k not in (BASELINE, POPULARITY)]
 
     def cold_lead(key):  # by one standard error of the paired lead when the table has it, like the AUC
-        row = table[key]
+        row = table[key] if cold_row is None else cold_row
         return row.get("cold_ndcg_lead_low", row.get("cold_ndcg", np.inf) - baseline.get("cold_ndcg", -np.inf))
 
     def simpler(key):

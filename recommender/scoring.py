@@ -58,12 +58,20 @@ class PreferenceModel:
     shows) is ordered by will-pick and will-like together, everything beyond it by will-like; with no
     opinion yet there is no head (will-pick leans on the collaborative signals an empty profile lacks,
     and on stored users it served a new person worse than top-rated).
+
+    `cold_weights`, when learned (`learning.learn_preference_model`), order the catalogue for a person
+    with no like or dislike yet: a linear model fitted on the stored users replayed before any answer,
+    where the collaborative features describe the genre crowd rather than the person's neighbours and
+    the weights learned after answers can mean something else (a strong negative weight on how many
+    people know an item turns a new person's list obscure). Only kept when it served the stored users'
+    first list better than the weights learned after answers.
     """
 
     features: tuple[str, ...]
     weights: np.ndarray
     pick_weights: np.ndarray | None = None
     head_size: int = 0
+    cold_weights: np.ndarray | None = None
 
     def to_bytes(self) -> bytes:
         # numpy's own format, not pickle: loading an artifact from the database runs no code.
@@ -71,6 +79,8 @@ class PreferenceModel:
         head = {}
         if self.pick_weights is not None and self.head_size > 0:
             head = {"pick_weights": self.pick_weights.astype(np.float64), "head_size": np.array(self.head_size)}
+        if self.cold_weights is not None:
+            head["cold_weights"] = self.cold_weights.astype(np.float64)
         np.savez(buffer, weights=self.weights.astype(np.float64), features=np.array(self.features), **head)
         return buffer.getvalue()
 
@@ -80,6 +90,8 @@ class PreferenceModel:
             head = {}
             if "pick_weights" in arrays.files:  # artifacts before issue 11c are linear
                 head = {"pick_weights": arrays["pick_weights"], "head_size": int(arrays["head_size"])}
+            if "cold_weights" in arrays.files:  # and those before the ninth session have no cold model
+                head["cold_weights"] = arrays["cold_weights"]
             return cls(features=tuple(str(f) for f in arrays["features"]), weights=arrays["weights"], **head)
 
     def aligned(self, weights: np.ndarray | None = None) -> np.ndarray:
@@ -89,6 +101,8 @@ class PreferenceModel:
 
     def score(self, features: np.ndarray, opinions: int = 0) -> np.ndarray:
         """One preference number per item from the [F, n] features of a person with `opinions` likes and dislikes."""
+        if opinions <= 0 and self.cold_weights is not None:
+            return self.aligned(self.cold_weights) @ features
         like = self.aligned() @ features
         if self.pick_weights is None or self.head_size <= 0 or features.shape[1] == 0 or opinions <= 0:
             return like

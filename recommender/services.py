@@ -250,15 +250,23 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
                      "head_size": learned.head_size,
                      **({"head_weights": _rounded(model.features, model.pick_weights)}
                         if model.pick_weights is not None else {}),
+                     **({"cold_watch_weight": learned.cold_watch_weight,
+                         "cold_weights": _rounded(model.features, model.cold_weights)}
+                        if model.cold_weights is not None else {}),
                      "will_like_weights": _rounded(model.features, learned.like_weights),
                      "will_watch_weights": _rounded(model.features, learned.watch_weights),
                      "watch_weight_choice": {str(k): {m: round(v, 4) for m, v in row.items()}
-                                             for k, row in learned.validation.items()}},
+                                             for k, row in learned.validation.items()},
+                     "cold_model_choice": {str(k): {m: round(v, 4) for m, v in row.items()}
+                                           for k, row in learned.cold_validation.items()}},
             notes=("Pairwise logistic regressions on the recommender's preference signals: "
                    + (f"will-like, its {learned.head_size} best will-watch items raised by k/(k+1) × "
                       f"{learned.watch_weight} × will-watch above the edge of that head (k: the person's likes "
                       "and dislikes)." if learned.head_size else
-                      f"will-like + {learned.watch_weight} × will-watch.")),
+                      f"will-like + {learned.watch_weight} × will-watch.")
+                   + (f" Before a person's first like or dislike: the cold model, will-like + "
+                      f"{learned.cold_watch_weight} × will-watch fitted on training users before any answer."
+                      if model.cold_weights is not None else "")),
         )
         if promoted:
             ModelVersion.objects.filter(is_active=True).update(is_active=False)

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from recommender.evaluation import movielens_evaluate
-from recommender.learning import BASELINE, HEAD_SIZES, MIXES, POPULARITY, WATCH_WEIGHTS, choose_watch_weight
+from recommender.learning import (BASELINE, COLD, COLD_MODEL, HEAD_SIZES, MIXES, POPULARITY, WATCH_WEIGHTS,
+                                  _cold_model_table, choose_cold_model, choose_watch_weight)
 from recommender.models import Experiment, ExperimentVariant, ModelVersion, Recommendation
 from recommender.scoring import PreferenceModel
 from recommender.services import model_version_train, recommend
@@ -191,6 +192,46 @@ def test_a_model_with_a_head_orders_its_head_by_both_models_and_the_rest_by_will
     assert again.head_size == 20 and np.allclose(again.score(features, opinions=5), score)
     linear = PreferenceModel.from_bytes(PreferenceModel(features=FEATURES, weights=like_w).to_bytes())
     assert linear.pick_weights is None and np.allclose(linear.score(features, opinions=5), quality)
+
+
+def test_a_cold_model_serves_a_person_with_no_opinion_yet_and_is_saved_with_the_model():
+    rng = np.random.default_rng(5)
+    features = rng.random((len(FEATURES), 50), dtype=np.float32)
+    like_w, cold_w = np.zeros(len(FEATURES)), np.zeros(len(FEATURES))
+    like_w[FEATURES.index("collab_seen")] = -8.0  # learned after answers: among known items, the less known
+    cold_w[FEATURES.index("popularity")] = 1.0
+    model = PreferenceModel(features=FEATURES, weights=like_w, cold_weights=cold_w)
+    popularity, seen = features[FEATURES.index("popularity")], features[FEATURES.index("collab_seen")]
+    assert np.allclose(model.score(features, opinions=0), popularity)
+    assert np.allclose(model.score(features, opinions=1), -8.0 * seen)
+    again = PreferenceModel.from_bytes(model.to_bytes())
+    assert np.allclose(again.score(features, opinions=0), popularity)
+    # An artifact saved before cold models existed has none: the model serves everyone.
+    old = PreferenceModel.from_bytes(PreferenceModel(features=FEATURES, weights=like_w).to_bytes())
+    assert old.cold_weights is None and np.allclose(old.score(features, opinions=0), -8.0 * seen)
+
+
+def _cold_rows(ndcg: list[float], auc: float = 0.70) -> list[dict]:
+    return [{"roc_auc": auc, "ndcg": value, "map": value / 2} for value in ndcg]
+
+
+def test_a_cold_model_is_kept_only_when_it_serves_new_people_clearly_better_than_the_chosen_model():
+    users = 40
+    spread = np.linspace(-0.05, 0.05, users)
+    baseline = _cold_rows(list(0.20 + spread), auc=0.65)
+    served = _cold_rows(list(0.25 + spread))  # the chosen (λ, N) before any answer
+    per = {(COLD, BASELINE): baseline, (COLD, POPULARITY): _cold_rows(list(0.22 + spread), auc=0.58),
+           (COLD, 10.0, 50): served}
+    for weight in WATCH_WEIGHTS:
+        per[(COLD, COLD_MODEL, weight)] = _cold_rows(list(0.25 + spread))  # the same lists: no better
+    chosen = {"cold_ndcg": 0.25}
+    assert choose_cold_model(_cold_model_table(per), chosen, per, served) is None
+    # Clearly better for every new person at λ = 2: kept, with that λ.
+    per[(COLD, COLD_MODEL, 2.0)] = _cold_rows(list(0.30 + spread))
+    assert choose_cold_model(_cold_model_table(per), chosen, per, served) == 2.0
+    # Better than the chosen model but not than top-rated at telling liked from not liked: not kept.
+    per[(COLD, COLD_MODEL, 2.0)] = _cold_rows(list(0.30 + spread), auc=0.60)
+    assert choose_cold_model(_cold_model_table(per), chosen, per, served) is None
 
 
 def _write_movielens(folder: Path, users=30, movies=40, seed=3):

@@ -52,6 +52,14 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"model = will-like + {report.watch_weight} × will-watch (mix learned on held-out "
                               f"training users); weights: {weights}")
+        if report.cold_weights:
+            self.stdout.write(f"before the first like or dislike: the cold model (will-like + {report.cold_watch_weight} × "
+                              "will-watch, both fitted on the training users replayed before any answer; kept because "
+                              "it served held-out training users better there); weights: "
+                              + ", ".join(f"{k}={v}" for k, v in report.cold_weights.items()))
+        else:
+            self.stdout.write("before the first like or dislike: the model above (a cold model did not serve "
+                              "held-out training users better there)")
         self.stdout.write("references (settings chosen on held-out stored users): " + ", ".join(
             f"{name} " + " ".join(f"{k}={v}" for k, v in values.items()) for name, values in report.references.items()))
         self.stdout.write(f"({time.monotonic() - started:.0f} s)")
