@@ -197,8 +197,7 @@ def learn_preference_model(groups: list[TrainingGroup], seed: int = 0) -> Learne
         table = _watch_weight_table(per)
         cold_table = _cold_model_table(per)
         watch_weight, head_size = choose_watch_weight(table)
-        cold_weight = choose_cold_model(cold_table, table[(watch_weight, head_size)], per,
-                                        per[(COLD, watch_weight, head_size)])
+        cold_weight = choose_cold_model(cold_table, per, per.get((COLD, watch_weight, head_size), []))
         if cold_weight is not None:
             # The cold model serves everyone before their first answer, whichever (λ, N) is chosen: the
             # cold-start condition of the choice is its own.
@@ -294,17 +293,17 @@ def _cold_model_table(per: dict) -> dict:
     return table
 
 
-def choose_cold_model(cold_table: dict, chosen: dict, per: dict, chosen_cold_rows: list[dict]) -> float | None:
+def choose_cold_model(cold_table: dict, per: dict, chosen_cold_rows: list[dict]) -> float | None:
     """λ of the cold model, or None to serve a person with no opinion by the chosen (λ, N) as before.
 
     Among the cold model's candidates that beat top-rated before any answer (ROC AUC and NDCG@10, each by
     one standard error of the paired lead) and reach popularity's NDCG@10 there, the best NDCG@10; kept only
-    when that beats what the chosen (λ, N) gives the same people before any answer (`chosen`'s
-    `cold_ndcg`) by one standard error of the paired lead too: a second model has to earn its place."""
+    when that beats what the chosen (λ, N) gives the same people before any answer (`chosen_cold_rows`, per
+    user) by one standard error of the paired lead too: a second model has to earn its place."""
     popularity = _mean_metrics(per.get((COLD, POPULARITY), [])).get("ndcg", 0.0)
     feasible = [w for w, row in cold_table.items()
                 if row["auc_lead_low"] >= 0 and row["cold_ndcg_lead_low"] >= 0 and row["ndcg"] >= popularity]
-    if not feasible or "cold_ndcg" not in chosen:
+    if not feasible or not chosen_cold_rows:
         return None
     best = max(feasible, key=lambda w: (cold_table[w]["ndcg"], -w))
     if _paired_lead_low(per[(COLD, COLD_MODEL, best)], chosen_cold_rows, "ndcg") <= 0:

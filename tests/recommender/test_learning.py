@@ -224,14 +224,13 @@ def test_a_cold_model_is_kept_only_when_it_serves_new_people_clearly_better_than
            (COLD, 10.0, 50): served}
     for weight in WATCH_WEIGHTS:
         per[(COLD, COLD_MODEL, weight)] = _cold_rows(list(0.25 + spread))  # the same lists: no better
-    chosen = {"cold_ndcg": 0.25}
-    assert choose_cold_model(_cold_model_table(per), chosen, per, served) is None
+    assert choose_cold_model(_cold_model_table(per), per, served) is None
     # Clearly better for every new person at λ = 2: kept, with that λ.
     per[(COLD, COLD_MODEL, 2.0)] = _cold_rows(list(0.30 + spread))
-    assert choose_cold_model(_cold_model_table(per), chosen, per, served) == 2.0
+    assert choose_cold_model(_cold_model_table(per), per, served) == 2.0
     # Better than the chosen model but not than top-rated at telling liked from not liked: not kept.
     per[(COLD, COLD_MODEL, 2.0)] = _cold_rows(list(0.30 + spread), auc=0.60)
-    assert choose_cold_model(_cold_model_table(per), chosen, per, served) is None
+    assert choose_cold_model(_cold_model_table(per), per, served) is None
 
 
 def _write_movielens(folder: Path, users=30, movies=40, seed=3):
