@@ -90,7 +90,7 @@ class PreferenceModel:
             head = {}
             if "pick_weights" in arrays.files:  # artifacts before issue 11c are linear
                 head = {"pick_weights": arrays["pick_weights"], "head_size": int(arrays["head_size"])}
-            if "cold_weights" in arrays.files:  # and those before the ninth session have no cold model
+            if "cold_weights" in arrays.files:  # and those before the tenth session have no cold model
                 head["cold_weights"] = arrays["cold_weights"]
             return cls(features=tuple(str(f) for f in arrays["features"]), weights=arrays["weights"], **head)
 
