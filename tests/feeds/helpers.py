@@ -1,6 +1,10 @@
 import io
 
-from catalog.feeds.services import feed_import_create
+from catalog.feeds.genres import CategoryMapper, GenreMapper
+from catalog.feeds.importer import StoredDigests
+from catalog.feeds.parsers import OfferSources, YmlParser
+from catalog.feeds.services import feed_import_create, source_context
+from catalog.feeds.writers import writer_for_connection
 from catalog.models import FeedImport
 from catalog.tasks import import_partner_feed
 
@@ -21,3 +25,12 @@ def run_url_import(partner, url: str, feed_format: str = "") -> FeedImport:
     import_partner_feed.delay(str(feed_import.pk))
     feed_import.refresh_from_db()
     return feed_import
+
+
+def rows_with_sources(partner, data: bytes):
+    """The rows a YML re-import of `data` by `partner` parses, one by one: its offers' stored source
+    hashes and its mappings, as the import has them (offers stored as they are come as UnchangedOffer)."""
+    categories = CategoryMapper(partner_id=partner.pk, genres=GenreMapper("feed"))
+    _rows, stored = StoredDigests.gather(*writer_for_connection().stored_digests(partner.pk))
+    sources = OfferSources(context=source_context("yml", {}, categories), stored=stored)
+    return YmlParser(sources=sources).rows(io.BytesIO(data))

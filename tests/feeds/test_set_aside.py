@@ -2,22 +2,18 @@
 (catalog/feeds/parsers.py, OfferSources): whatever it sets aside, the partner sees exactly what
 reading the whole file gives, and an offer whose row would change is read."""
 
-import io
-
 import pytest
 
 from catalog.feeds import parsers
-from catalog.feeds.genres import CategoryMapper, GenreMapper
 from catalog.feeds.importer import StoredDigests
-from catalog.feeds.parsers import OfferSources, UnchangedOffer, YmlParser
+from catalog.feeds.parsers import UnchangedOffer
 from catalog.feeds.rows import FeedFormatError
-from catalog.feeds.services import source_context
-from catalog.feeds.writers import writer_for_connection
 from catalog.models import Genre, Offer, PartnerCategoryMapping
 from tests.factories import PartnerFactory
 
 from .feeds import offers, yml
-from .helpers import run_import
+from .helpers import rows_with_sources, run_import
+
 
 @pytest.fixture(autouse=True, params=["chunks of 256 KiB", "chunks of 700 bytes"])
 def _chunk_bytes(request, monkeypatch):
@@ -38,12 +34,7 @@ def _later(data: bytes) -> bytes:
 
 
 def _read_with_sources(partner, data: bytes) -> list:
-    """The rows a re-import of `data` by `partner` parses: its offers' stored source hashes and its
-    mappings, as the import has them."""
-    categories = CategoryMapper(partner_id=partner.pk, genres=GenreMapper("feed"))
-    _rows, stored = StoredDigests.gather(*writer_for_connection().stored_digests(partner.pk))
-    sources = OfferSources(context=source_context("yml", {}, categories), stored=stored)
-    return list(YmlParser(sources=sources).rows(io.BytesIO(data)))
+    return list(rows_with_sources(partner, data))
 
 
 def _report(feed_import) -> tuple:
@@ -136,10 +127,7 @@ def test_a_feed_on_one_line_keeps_its_positions_too(partner):
 def _set_aside_before_the_error(partner, data: bytes) -> int:
     read = []
     with pytest.raises(FeedFormatError):
-        categories = CategoryMapper(partner_id=partner.pk, genres=GenreMapper("feed"))
-        _rows, stored = StoredDigests.gather(*writer_for_connection().stored_digests(partner.pk))
-        sources = OfferSources(context=source_context("yml", {}, categories), stored=stored)
-        for row in YmlParser(sources=sources).rows(io.BytesIO(data)):
+        for row in rows_with_sources(partner, data):
             read.append(row)
     return sum(isinstance(row, UnchangedOffer) for row in read)
 

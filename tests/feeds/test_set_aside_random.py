@@ -9,22 +9,18 @@ changed, offers added, removed, commented out, moved, listed twice, written diff
 values, a comment inside one, a category renamed, bad values, and now and then a file cut short.
 """
 
-import io
 import random
 
 import pytest
 
 from catalog.feeds import parsers, reader_process
-from catalog.feeds.genres import CategoryMapper, GenreMapper
 from catalog.feeds.importer import StoredDigests
-from catalog.feeds.parsers import OfferSources, UnchangedOffer, YmlParser
+from catalog.feeds.parsers import UnchangedOffer
 from catalog.feeds.rows import FeedFormatError
-from catalog.feeds.services import source_context
-from catalog.feeds.writers import writer_for_connection
 from catalog.models import Offer
 from tests.factories import PartnerFactory
 
-from .helpers import run_import
+from .helpers import rows_with_sources, run_import
 
 EDITS = ["price", "url", "add", "remove", "move", "twice", "restyle", "between", "comment", "comment out", "entity",
          "bad price", "bad url", "category"]
@@ -205,12 +201,9 @@ def _compare(seed: int, read_in_full) -> None:
 
 def _set_aside(partner, data: bytes) -> int:
     """How many offers a re-import of `data` leaves unread (up to the error, in a broken file)."""
-    categories = CategoryMapper(partner_id=partner.pk, genres=GenreMapper("feed"))
-    _rows, stored = StoredDigests.gather(*writer_for_connection().stored_digests(partner.pk))
-    sources = OfferSources(context=source_context("yml", {}, categories), stored=stored)
     count = 0
     try:
-        for row in YmlParser(sources=sources).rows(io.BytesIO(data)):
+        for row in rows_with_sources(partner, data):
             count += isinstance(row, UnchangedOffer)
     except FeedFormatError:
         pass
