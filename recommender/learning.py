@@ -281,7 +281,7 @@ def _watch_weight_table(per: dict) -> dict:
 
 def _cold_model_table(per: dict) -> dict:
     """λ → the cold model's mean metrics before any answer, with its leads over top-rated there (ROC AUC, and
-    NDCG@10 as `cold_ndcg_lead_low`) and its NDCG@10 as `cold_ndcg`."""
+    NDCG@10 as `cold_ndcg_lead_low`, the cold-start condition `choose_watch_weight` reads from it)."""
     table = {}
     baseline = per.get((COLD, BASELINE), [])
     for weight in WATCH_WEIGHTS:
@@ -289,7 +289,6 @@ def _cold_model_table(per: dict) -> dict:
         if rows:
             table[weight] = {**_mean_metrics(rows), "auc_lead_low": _paired_lead_low(rows, baseline),
                              "cold_ndcg_lead_low": _paired_lead_low(rows, baseline, "ndcg")}
-            table[weight]["cold_ndcg"] = table[weight]["ndcg"]
     return table
 
 
