@@ -32,6 +32,7 @@ from .collab import KindCollab, kind_collab_from_triples
 from .index import KindIndex, padded_columns, quality_priors
 from .learning import (ANSWERS_PER_USER, MetricSummary, ReplayUser, TrainingGroup, evaluate_strategy,
                        inner_validation, learn_preference_model)
+from .movielens import DatasetError, read_movielens
 from .references import EASE_FOLDS, attach_ease, choose_references
 from .warmup import next_card, popular_cards
 from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, Strategy
@@ -46,10 +47,6 @@ PICKER, POPULAR_PICKER = "picker", "popular"
 TAPS = 3
 TAP_MIN_LIKES = 2
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
-
-
-class DatasetError(ValueError):
-    """The folder is not MovieLens-layout data; the message says what is missing."""
 
 
 @dataclass
@@ -80,16 +77,6 @@ class EvaluationReport:
     def rows(self) -> dict[str, MetricSummary]:
         """The first protocol's table."""
         return next(iter(self.protocols.values())).rows
-
-
-def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
-    if not path.is_file():
-        raise DatasetError(f"{path} is missing: a MovieLens folder has movies.csv and ratings.csv.")
-    frame = pd.read_csv(path)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DatasetError(f"{path.name} lacks the column(s) {', '.join(missing)}; expected {', '.join(columns)}.")
-    return frame
 
 
 def opinion(ratings: np.ndarray) -> np.ndarray:
@@ -132,12 +119,12 @@ class MovieLensSplit:
 def movielens_split(directory: str | Path, *, seed: int = 0) -> MovieLensSplit:
     """Read a MovieLens folder and split it as every evaluation does: a seeded 20% of users are test users."""
     directory = Path(directory)
-    movies = _read_csv(directory / "movies.csv", ["movieId", "title", "genres"]).sort_values("movieId", kind="stable")
-    ratings = _read_csv(directory / "ratings.csv", ["userId", "movieId", "rating"])
+    movies, ratings = read_movielens(directory)
+    movies = movies.sort_values("movieId", kind="stable")
     item_ids = movies["movieId"].to_numpy(np.int64)
     ratings = ratings[ratings["movieId"].isin(item_ids)].reset_index(drop=True)
     if ratings.empty:
-        raise DatasetError("ratings.csv has no ratings of the movies in movies.csv.")
+        raise DatasetError(f"{directory}: no rating is of a movie in its movie list.")
     positions = np.searchsorted(item_ids, ratings["movieId"].to_numpy(np.int64))
     stars = ratings["rating"].to_numpy(np.float64)
     user_of = ratings["userId"].to_numpy(np.int64)

@@ -13,7 +13,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--movielens", required=True, metavar="DIR",
-                            help="A folder with movies.csv and ratings.csv, e.g. ../shared/data/movielens_ml_latest_small")
+                            help="A MovieLens folder: movies.csv and ratings.csv (or movies.dat and ratings.dat, or "
+                                 "u.item and u.data), e.g. ../shared/data/movielens_ml_latest_small")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--protocol", choices=(*PROTOCOLS, "all"), default="all",
                             help="realistic: the bot's warm-up cards answered from real ratings; cold: genres only; "
