@@ -292,7 +292,6 @@ def index_from_database() -> CatalogueIndex:
 
 def _kind_from_rows(kind, rows, item_genres, item_moods, genres, mood_ids) -> KindIndex:
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    n = len(ids)
     kind_genre_ids = np.array(sorted(genres), dtype=np.int64)
     genre_col = {int(g): c for c, g in enumerate(kind_genre_ids)}
     mood_col = {int(m): c for c, m in enumerate(mood_ids)}
