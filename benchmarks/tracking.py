@@ -313,12 +313,15 @@ def seed_links(tokens: int) -> tuple[list[str], str]:
 
 
 def postback_requests(click_ids: list[str], key: str, *, first_event: int, count: int) -> list[bytes]:
-    """`count` postbacks with fresh event ids, each tenth sent again right after (a replay must not double)."""
+    """`count` postbacks with fresh event ids, each tenth sent again right after (a replay must not double).
+
+    Two in three are registrations, on clicks that have none yet (a click brings one); the rest purchases."""
     requests = []
     for n in range(first_event, first_event + count):
         params = {"key": key, "click_id": click_ids[n % len(click_ids)], "event_id": f"order-{n}"}
-        params.update({"event": "purchase", "amount": "499.00", "currency": "RUB"} if n % 3 == 0
-                      else {"event": "registration"})
+        signup = n % 3 != 0 and n < len(click_ids)
+        params.update({"event": "registration"} if signup
+                      else {"event": "purchase", "amount": "499.00", "currency": "RUB"})
         request = http_load.get_request(f"/postback/benchshop?{urlencode(params)}")
         requests.append(request)
         if n % 10 == 9:

@@ -41,9 +41,10 @@ class PartnerAPIView(APIView):
 
 class ConversionCreateView(PartnerAPIView):
     @extend_schema(request=ConversionReportSerializer, responses={201: ConversionSerializer, 200: ConversionSerializer,
-                                                                  400: RefusalSerializer})
+                                                                  400: RefusalSerializer, 409: RefusalSerializer})
     def post(self, request):
-        """Report an action on a click. 201 when created; 200 with the existing conversion on a replay of event_id."""
+        """Report an action on a click. 201 when created; 200 with the existing conversion on a replay of event_id;
+        409 for a second registration or subscription on one click (a click brings one of each)."""
         partner = request.auth
         if not isinstance(request.data, dict):
             return Response({"code": "invalid_body", "detail": gettext("Send a JSON object."), "field": None}, status=400)

@@ -81,6 +81,12 @@ class Conversion(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["partner", "event_id"], name="conversion_unique_partner_event"),
+            # A click brings one registration and one subscription, however many times (and under however
+            # many event ids) a partner's system reports them; each purchase is its own order. A rejected
+            # report does not count: a rejection is final, and the person may still sign up for real.
+            models.UniqueConstraint(
+                fields=["click", "event"], name="conversion_one_signup_per_click",
+                condition=models.Q(event__in=["registration", "subscription"]) & ~models.Q(status="rejected")),
             models.CheckConstraint(condition=models.Q(payout__gte=0), name="conversion_payout_not_negative"),
         ]
         indexes = [

@@ -408,7 +408,8 @@ def conversion_record(*, partner: Partner, report: ConversionReport) -> tuple[Co
     """Create the conversion a partner reported; a replay of (partner, event_id) returns the existing one.
 
     Returns (conversion, created). Raises ConversionRefused for an unknown click, another
-    partner's click, or a click older than the attribution window at the time of the event.
+    partner's click, a click older than the attribution window at the time of the event, or a second
+    registration or subscription on the click under another event_id (409: one of each per click).
     """
     existing_id, click = _existing_conversion_and_click(partner=partner, report=report)
     if existing_id is not None:
@@ -440,22 +441,40 @@ def conversion_record(*, partner: Partner, report: ConversionReport) -> tuple[Co
     )
     conversion.pk = _conversion_insert_unless_reported(conversion)
     if conversion.pk is None:
-        # The same report arrived twice at once: the other request created it.
-        return Conversion.objects.select_related("click").get(partner=partner, event_id=report.event_id), False
+        # Either the same report arrived twice at once (the other request created it), or this is a second
+        # registration or subscription on the click under another event_id (conversion_one_signup_per_click).
+        replayed = Conversion.objects.select_related("click").filter(partner=partner, event_id=report.event_id).first()
+        if replayed is not None:
+            return replayed, False
+        first = (Conversion.objects.filter(click=click, event=report.event)
+                 .exclude(status=Conversion.Status.REJECTED).values_list("id", "event_id").first())
+        raise _repeated_signup(click=click, event=report.event, first=first)
     conversion._state.adding, conversion._state.db = False, connection.alias
     return conversion, True
+
+
+def _repeated_signup(*, click: Click, event: str, first: tuple[int, str] | None) -> ConversionRefused:
+    """409 for a second registration or subscription on a click, naming the first (id, event_id)."""
+    if first is None:  # the first was rejected in between (a rejection is final): the report may come again
+        return ConversionRefused("retry", gettext("the report was not stored; send it again."), status=503)
+    return ConversionRefused(
+        "already_converted",
+        gettext("click %(click)s already has a %(event)s (conversion %(id)s, event_id %(event_id)s): a click brings "
+                "one registration and one subscription; report each purchase with its own event_id.")
+        % {"click": click.click_id, "event": event, "id": first[0], "event_id": first[1]}, "event", status=409)
 
 
 _CONVERSION_FIELDS = [field for field in Conversion._meta.concrete_fields if not field.primary_key]
 _CONVERSION_INSERT_UNLESS_REPORTED = (
     f"INSERT INTO {Conversion._meta.db_table} ({', '.join(field.column for field in _CONVERSION_FIELDS)})"
     f" VALUES ({', '.join(['%s'] * len(_CONVERSION_FIELDS))})"
-    f" ON CONFLICT (partner_id, event_id) DO NOTHING RETURNING id"
+    f" ON CONFLICT DO NOTHING RETURNING id"
 )
 
 
 def _conversion_insert_unless_reported(conversion: Conversion) -> int | None:
-    """Insert the conversion unless (partner, event_id) exists: its id, or None.
+    """Insert the conversion unless (partner, event_id) exists, or the click has this registration or subscription
+    already (conversion_one_signup_per_click): its id, or None.
 
     One statement in autocommit: no transaction, savepoint or IntegrityError to recover from when a
     replay races the original (the database waits for the other insert and then does nothing).

@@ -9,7 +9,7 @@ from django.db import connection, connections
 from tracking.billing import advisory_lock_id, click_dedup_key
 from tracking.links import read_offer_link_token
 from tracking.models import Click, Conversion
-from tracking.services import click_record, conversion_record, conversion_report_parse
+from tracking.services import ConversionRefused, click_record, conversion_record, conversion_report_parse
 
 from .conftest import go_path
 
@@ -56,6 +56,29 @@ def test_simultaneous_replays_of_one_event_are_one_conversion(partner, offer, pr
     assert Conversion.objects.count() == 1
     assert {conversion.pk for conversion, _created in results} == {Conversion.objects.get().pk}
     assert sum(created for _conversion, created in results) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_registrations_under_different_event_ids_are_one_conversion(partner, offer, profile, click_on):
+    # A partner's retry storm: eight reports of one sign-up, each with its own event id, all at once.
+    click = click_on(offer, profile=profile, ago=timedelta(minutes=1))
+    ids = iter(range(8))
+    reports = [conversion_report_parse(data={"click_id": click.click_id, "event": "registration",
+                                             "event_id": f"lead-{next(ids)}"}, partner=partner) for _ in range(8)]
+    queue = iter(reports)
+    lock = threading.Lock()
+
+    def report_one():
+        with lock:
+            report = next(queue)
+        try:
+            return conversion_record(partner=partner, report=report)[0].pk
+        except ConversionRefused as refused:
+            return (refused.status, refused.code)
+
+    results = run_at_once(report_one)
+    assert Conversion.objects.count() == 1
+    assert sorted(results, key=str) == sorted([Conversion.objects.get().pk] + [(409, "already_converted")] * 7, key=str)
 
 
 class HeldTransaction:

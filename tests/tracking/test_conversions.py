@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import override_settings
 from django.utils import timezone
 
@@ -67,6 +69,38 @@ def test_replay_returns_the_existing_conversion(partner_api, old_click):
     assert (first.status_code, replay.status_code) == (201, 200)
     assert replay.json() == first.json()
     assert Conversion.objects.count() == 1
+
+
+@pytest.mark.parametrize("event", ["registration", "subscription"])
+def test_a_second_signup_on_one_click_under_a_new_event_id_is_refused_not_billed(partner_api, old_click, event):
+    # A partner's system that retries with a fresh event id (or reports the same sign-up from two places)
+    # must not bill the person's registration twice.
+    first = partner_api.post(URL, report(old_click, event=event, event_id="signup-1"), format="json")
+    assert first.status_code == 201
+    body = refused(partner_api, report(old_click, event=event, event_id="signup-2"), "already_converted", "event",
+                   status=409)
+    assert f"conversion {first.json()['id']}, event_id signup-1" in body["detail"]
+    assert list(Conversion.objects.values_list("event_id", flat=True)) == ["signup-1"]
+    # The first one's replay is still answered as before.
+    assert partner_api.post(URL, report(old_click, event=event, event_id="signup-1"), format="json").status_code == 200
+
+
+def test_one_click_may_bring_a_registration_a_subscription_and_many_purchases(partner_api, old_click):
+    bodies = [report(old_click, event="registration", event_id="r-1"),
+              report(old_click, event="subscription", event_id="s-1"),
+              report(old_click, event="purchase", event_id="order-1", amount="100.00"),
+              report(old_click, event="purchase", event_id="order-2", amount="250.00")]
+    assert [partner_api.post(URL, body, format="json").status_code for body in bodies] == [201] * 4
+    assert sorted(Conversion.objects.values_list("event", flat=True)) == [
+        "purchase", "purchase", "registration", "subscription"]
+
+
+def test_a_rejected_registration_leaves_room_for_the_real_one(partner_api, old_click):
+    first = partner_api.post(URL, report(old_click, event_id="r-1"), format="json").json()
+    partner_api.patch(f"{URL}/{first['id']}", {"status": "rejected", "reason": "test account"}, format="json")
+    again = partner_api.post(URL, report(old_click, event_id="r-2"), format="json")
+    assert again.status_code == 201, again.json()
+    assert sorted(Conversion.objects.values_list("event_id", "status")) == [("r-1", "rejected"), ("r-2", "pending")]
 
 
 def test_same_event_id_from_two_partners_is_two_conversions(partner_api, other_partner_api, old_click, other_offer,
@@ -266,3 +300,25 @@ def test_answer_shape_matches_the_documented_serializer(partner_api, old_click):
     assert list(body) == ConversionSerializer.Meta.fields
     assert body["amount"] == "10.50"
     assert Conversion.objects.get().occurred_at == timezone.datetime.fromisoformat(body["occurred_at"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_one_signup_rule_rejects_the_repeats_it_finds_when_it_is_installed(partner, offer, profile, click_on):
+    # Reports accepted before the rule existed: three registrations of one click (one already rejected by
+    # the partner), a subscription and two purchases. Installing the rule keeps the earliest registration.
+    click = click_on(offer, profile=profile, ago=timedelta(hours=1))
+    executor = MigrationExecutor(connection)
+    executor.migrate([("tracking", "0008_kpi_payouts_wider")])
+    try:
+        for event_id, event, status in [("r-1", "registration", "rejected"), ("r-2", "registration", "approved"),
+                                        ("r-3", "registration", "pending"), ("s-1", "subscription", "pending"),
+                                        ("o-1", "purchase", "pending"), ("o-2", "purchase", "pending")]:
+            Conversion.objects.create(partner=partner, click=click, event=event, event_id=event_id, status=status,
+                                      payout=Decimal("50.00"), occurred_at=timezone.now())
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate([("tracking", "0009_conversion_one_signup_per_click")])
+    statuses = dict(Conversion.objects.values_list("event_id", "status"))
+    assert statuses == {"r-1": "rejected", "r-2": "approved", "r-3": "rejected", "s-1": "pending", "o-1": "pending",
+                        "o-2": "pending"}
+    assert "a click brings one registration" in Conversion.objects.get(event_id="r-3").status_reason

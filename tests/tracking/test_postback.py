@@ -39,6 +39,15 @@ def test_replayed_postback_is_one_conversion(client, postback_key, click):
     assert Conversion.objects.count() == 1
 
 
+def test_a_registration_postback_retried_under_a_new_event_id_is_not_billed_twice(client, postback_key, click):
+    first = client.get("/postback/kinoport", params(postback_key, click, event="registration", event_id="lead-1"))
+    retry = client.get("/postback/kinoport", params(postback_key, click, event="registration", event_id="lead-1-retry"))
+    assert (first.status_code, retry.status_code) == (201, 409)
+    assert retry.json()["code"] == "already_converted"
+    assert [(e, str(p)) for e, p in Conversion.objects.values_list("event_id", "payout")] == [
+        ("lead-1", first.json()["payout"])]
+
+
 def test_a_postback_costs_three_database_round_trips(client, postback_key, click, django_assert_num_queries):
     # The partner; its earlier report of this event and the click; the insert.
     with django_assert_num_queries(3):
