@@ -1,9 +1,9 @@
 """What makes a click on a tracked link billable, and who "the same person" is.
 
-Partners pay per click (DESIGN §7), so a click is billed once per (link, person) within
-settings.CLICK_DEDUP_SECONDS, and machines that fetch a link without a person behind it —
-link-preview crawlers of messengers and social networks, browser prefetches, HEAD requests —
-are redirected like anyone else but never billed (their click is recorded with billable=False,
+Partners pay per click (DESIGN §7), so a click is billed once per (offer, person) within
+settings.CLICK_DEDUP_SECONDS, whichever of the person's links it comes through, and machines that
+fetch a link without a person behind it — link-preview crawlers of messengers and social networks,
+browser prefetches, HEAD requests — are redirected like anyone else but never billed (their click is recorded with billable=False,
 so a conversion that still follows one is attributed; it costs the partner nothing).
 
 The person is the bot user (profile) when the recommendation has one; for an anonymous link
@@ -11,13 +11,12 @@ The person is the bot user (profile) when the recommendation has one; for an ano
 address, or the /64 prefix of its IPv6 address. The user agent is deliberately not part of it: a
 client can send a new one with every request for free, and so could bill a link as often as it
 liked; a /64 is what one IPv6 subscriber is given, and its lower bits rotate at will. Nothing of
-the address is stored: the de-duplication key is an HMAC (keyed by SECRET_KEY) of the link and the
+the address is stored: the de-duplication key is an HMAC (keyed by SECRET_KEY) of the offer and the
 person, good only for recognising a repeat.
 """
 
 import ipaddress
 import re
-import uuid
 from collections.abc import Mapping
 
 from django.utils.crypto import salted_hmac
@@ -62,17 +61,18 @@ def client_network(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
-def click_dedup_key(*, profile_id: int | None, offer_id: int, recommendation_id: uuid.UUID,
-                    client_address: str) -> str:
-    """32 hex digits naming (link, person): equal for repeats that must be billed once, unguessable otherwise.
+def click_dedup_key(*, profile_id: int | None, offer_id: int, client_address: str) -> str:
+    """32 hex digits naming (offer, person): equal for repeats that must be billed once, unguessable otherwise.
 
-    A known bot user is one person on one offer whichever card (recommendation) they tap, as
-    before; an anonymous link is keyed on the link itself and the client's network.
+    A known bot user is one person on one offer whichever card (recommendation) they tap; so is an
+    anonymous client's network, whichever link it opens: links are minted by every API request (a
+    partner site's widget makes one per page view), so keying on the link would let one reloading
+    client bill the same offer as often as it liked.
     """
     if profile_id is not None:
         subject = f"profile:{profile_id}:offer:{offer_id}"
     else:
-        subject = f"link:{recommendation_id.hex}:{offer_id}:client:{client_network(client_address)}"
+        subject = f"network:{client_network(client_address)}:offer:{offer_id}"
     return salted_hmac(_DEDUP_SALT, subject, algorithm="sha256").hexdigest()[:32]
 
 

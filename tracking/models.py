@@ -22,7 +22,7 @@ class Click(models.Model):
     # False for link-preview crawlers, prefetches and HEAD requests (tracking.billing): redirected and
     # recorded, never billed (payout 0); KPI, partner statistics and statements count billable clicks only.
     billable = models.BooleanField(verbose_name=_("billable"), default=True, db_default=True)
-    # HMAC of (link, person) for billable clicks: a repeat within CLICK_DEDUP_SECONDS finds the earlier
+    # HMAC of (offer, person) for billable clicks: a repeat within CLICK_DEDUP_SECONDS finds the earlier
     # click by it. Neither the client's address nor anything reversible is stored. Empty when not billable.
     dedup_key = models.CharField(verbose_name=_("dedup key"), max_length=32, blank=True, default="", db_default="", editable=False)
     # The partner's per-click rate when the click happened: statements stay exact if rates change.

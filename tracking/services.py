@@ -143,8 +143,7 @@ def click_record(*, target: LinkTarget, user_agent: str = "", client_address: st
         click_id = _click_insert(link=link, target=target, user_agent=user_agent, now=now)
         return ClickResult(click_id, offer_url_with_click_id(url=link.url, param=link.click_param, click_id=click_id),
                            created=True)
-    dedup_key = click_dedup_key(profile_id=link.profile_id, offer_id=link.offer_id,
-                                recommendation_id=target.recommendation_id, client_address=client_address)
+    dedup_key = click_dedup_key(profile_id=link.profile_id, offer_id=link.offer_id, client_address=client_address)
     window_start = now - timedelta(seconds=settings.CLICK_DEDUP_SECONDS)
     while True:
         click_id = _click_insert_unless_recent(link=link, target=target, user_agent=user_agent, now=now,

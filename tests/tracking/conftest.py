@@ -1,5 +1,6 @@
 """Fixtures for tracking tests: partners with tokens, recommendations, clicks through the real /go/ path."""
 
+import itertools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -63,11 +64,15 @@ def go_path(recommendation, offer) -> str:
 
 @pytest.fixture
 def click_on(client, make_recommendation):
-    """Click an offer through the real /go/ view; returns the recorded Click."""
+    """Click an offer through the real /go/ view; returns the recorded Click.
 
-    def click(offer, profile=None, recommendation=None, ago: timedelta | None = None):
+    Each call on an anonymous link comes from its own address (another person), unless `address` is given:
+    one network opening one offer is billed once a day, whichever links it opens."""
+    addresses = (f"198.18.{n // 250}.{1 + n % 250}" for n in itertools.count())
+
+    def click(offer, profile=None, recommendation=None, ago: timedelta | None = None, address: str | None = None):
         recommendation = recommendation or make_recommendation(profile=profile)
-        response = client.get(go_path(recommendation, offer))
+        response = client.get(go_path(recommendation, offer), REMOTE_ADDR=address or next(addresses))
         assert response.status_code == 302, response
         click = Click.objects.get(click_id=response["Location"].rsplit("=", 1)[1])
         if ago is not None:

@@ -126,10 +126,17 @@ def test_forwarded_for_from_a_client_that_bypasses_the_proxy_does_not_bill_again
     assert billable_clicks().count() == 2
 
 
-def test_one_client_on_two_anonymous_links_is_two_clicks(client, offer, make_recommendation):
-    for _ in range(2):
-        client.get(go_path(make_recommendation(), offer), HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
-    assert billable_clicks().count() == 2
+def test_a_client_minting_new_anonymous_links_to_one_offer_is_billed_once(client, offer, other_offer,
+                                                                           make_recommendation):
+    # A partner site's widget asks the API for a recommendation on every page view, so a client that reloads
+    # the page gets a fresh link each time: twenty links to one offer, opened from one network, bill once.
+    locations = {client.get(go_path(make_recommendation(), offer), HTTP_USER_AGENT=BROWSER,
+                            REMOTE_ADDR="203.0.113.7")["Location"] for _ in range(20)}
+    assert billable_clicks().count() == 1 and len(locations) == 1
+    # Another network on one of those links, or the same client on another offer, is another click.
+    client.get(go_path(make_recommendation(), offer), HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="198.51.100.20")
+    client.get(go_path(make_recommendation(), other_offer), HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.7")
+    assert billable_clicks().count() == 3
 
 
 @override_settings(CLICK_DEDUP_SECONDS=10)

@@ -133,8 +133,7 @@ def start_and_wait_until_blocked(func):
 def test_a_click_waiting_for_the_lock_sees_the_click_its_holder_committed(offer, profile, make_recommendation):
     # Another worker holds the lock of the (profile, offer) dedup key and has inserted its click, not yet committed.
     target = read_offer_link_token(go_path(make_recommendation(profile=profile), offer).rsplit("/", 1)[1])
-    key = click_dedup_key(profile_id=profile.pk, offer_id=offer.pk, recommendation_id=target.recommendation_id,
-                          client_address="")
+    key = click_dedup_key(profile_id=profile.pk, offer_id=offer.pk, client_address="")
     other = HeldTransaction()
     other.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_lock_id(key)])
     other.execute(f"INSERT INTO {Click._meta.db_table} (click_id, profile_id, offer_id, partner_id, variant,"

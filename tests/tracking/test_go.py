@@ -85,8 +85,8 @@ def test_variant_and_experiment_come_from_the_recommendation(client, offer, prof
 
 
 def test_click_ids_are_unique_and_random(client, offer, make_recommendation):
-    for _ in range(20):
-        client.get(go_path(make_recommendation(), offer))
+    for number in range(20):  # twenty people
+        client.get(go_path(make_recommendation(), offer), REMOTE_ADDR=f"203.0.113.{number + 1}")
     ids = set(Click.objects.values_list("click_id", flat=True))
     assert len(ids) == 20
 
