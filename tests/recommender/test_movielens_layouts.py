@@ -112,3 +112,19 @@ def test_a_folder_that_is_no_movielens_layout_says_what_it_needs(tmp_path):
         read_movielens(tmp_path)
     with pytest.raises(DatasetError, match="is not a folder"):
         read_movielens(tmp_path / "nowhere")
+
+
+def test_a_folder_with_more_users_than_the_cap_is_evaluated_on_a_seeded_sample(tmp_path, capsys):
+    folder = _folder(tmp_path, "csv")  # 30 users
+    report = movielens_evaluate(folder, seed=0, protocols=("realistic",), max_users=20)
+    again = movielens_evaluate(folder, seed=0, protocols=("realistic",), max_users=20)
+    assert (report.users, report.users_in_folder, report.test_users) == (20, 30, 4)
+    assert report.ratings == 20 * 20  # every rating of each sampled user
+    assert {k: v.as_dict() for k, v in report.rows.items()} == {k: v.as_dict() for k, v in again.rows.items()}
+
+    call_command("evaluate_recommender", "--movielens", str(folder), "--users", "20", "--protocol", "cold")
+    assert "users: a seeded sample of 20 of the folder's 30 (every rating of each; --users 0 for everyone)" \
+        in capsys.readouterr().out
+    call_command("evaluate_recommender", "--movielens", str(folder), "--users", "0", "--protocol", "cold")
+    out = capsys.readouterr().out
+    assert "6 test users" in out and "seeded sample" not in out

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from recommender.evaluation import PICKER, POPULAR_PICKER, PROTOCOLS, DatasetError, movielens_evaluate
+from recommender.evaluation import MAX_USERS, PICKER, POPULAR_PICKER, PROTOCOLS, DatasetError, movielens_evaluate
 from recommender.learning import K
 
 
@@ -19,19 +19,25 @@ class Command(BaseCommand):
         parser.add_argument("--protocol", choices=(*PROTOCOLS, "all"), default="all",
                             help="realistic: the bot's warm-up cards answered from real ratings; cold: genres only; "
                                  "oracle: answers drawn from the user's own ratings (the old replay); all (default)")
+        parser.add_argument("--users", type=int, default=MAX_USERS, metavar="N",
+                            help=f"a folder with more users is evaluated on a seeded sample of N of them, each with "
+                                 f"every rating (default {MAX_USERS}; 0: everyone)")
         parser.add_argument("--warmup", choices=(PICKER, POPULAR_PICKER), default=PICKER,
                             help="picker: the bot's warm-up picker (default); popular: the 10 most popular items")
 
-    def handle(self, *args, movielens, seed, protocol, warmup, **options):
+    def handle(self, *args, movielens, seed, protocol, warmup, users, **options):
         started = time.monotonic()
         protocols = PROTOCOLS if protocol == "all" else (protocol,)
         try:
-            report = movielens_evaluate(movielens, seed=seed, protocols=protocols, warmup=warmup)
+            report = movielens_evaluate(movielens, seed=seed, protocols=protocols, warmup=warmup, max_users=users)
         except DatasetError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"MovieLens replay of {movielens} (seed {seed}, warm-up {warmup}): {report.items} items, "
                           f"{report.ratings} ratings, {report.test_users} test users, model trained on "
                           f"{report.training_users} users ({report.training_pairs} pairs)")
+        if report.users < report.users_in_folder:
+            self.stdout.write(f"users: a seeded sample of {report.users:,} of the folder's {report.users_in_folder:,} "
+                              "(every rating of each; --users 0 for everyone)")
         for name, result in report.protocols.items():
             self.stdout.write(f"protocol: {name}")
             self.stdout.write(f"{'strategy':<12}{'ROC AUC':>9}{f'NDCG@{K}':>10}{f'MAP@{K}':>9}{'opinions':>10}"
