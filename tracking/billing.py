@@ -3,8 +3,9 @@
 Partners pay per click (DESIGN §7), so a click is billed once per (offer, person) within
 settings.CLICK_DEDUP_SECONDS, whichever of the person's links it comes through, and machines that
 fetch a link without a person behind it — link-preview crawlers of messengers and social networks,
-browser prefetches, HEAD requests — are redirected like anyone else but never billed (their click is recorded with billable=False,
-so a conversion that still follows one is attributed; it costs the partner nothing).
+browser prefetches, HEAD requests — are redirected like anyone else but never billed (their click
+is recorded with billable=False, so a conversion that still follows one is attributed; it costs the
+partner nothing).
 
 The person is the bot user (profile) when the recommendation has one; for an anonymous link
 (a recommendation made through the API without telegram_id) it is the client's network: its IPv4
