@@ -137,7 +137,7 @@ def _play_session(rng, profile, moods, summary, variant_of, advance) -> None:
             click = click_record(target=LinkTarget(result.request_id, offer.offer_id), user_agent="demo history")
         except OfferGone:
             continue
-        summary.clicks += 1
+        summary.clicks += click.created  # a tap the person made earlier that day is the same click
         if rng.random() < CONVERSION_CHANCE:
             _convert(rng, click.click_id, offer, summary, advance)
 
@@ -153,8 +153,10 @@ def _convert(rng, click_id, offer, summary, advance) -> None:
         occurred_at=timezone.now(),
     )
     try:
-        conversion, _created = conversion_record(partner=partner, report=report)
+        conversion, created = conversion_record(partner=partner, report=report)
     except ConversionRefused:
+        return
+    if not created:  # the shop reported this click's conversion before (a replay): counted and judged then
         return
     summary.conversions += 1
     # Shops approve most reports within days and reject a few (returns, fraud checks).
