@@ -41,7 +41,7 @@ from .signals import KindTaste, Priors
 TEST_SHARE = 0.2
 # A folder with more users than this is evaluated on a seeded sample of this many (every rating of each): the
 # replay's cost grows with users × ratings: 6,100 people (806,200 ratings, about ml-1m's size) took about five
-# minutes here, and ml-10m's 70,000 or ml-25m's 162,000 would take hours. `evaluate_recommender --users 0` takes everyone.
+# minutes here, and ml-10m's 70,000 or ml-25m's 162,000 would take hours. `--users 0` takes everyone.
 MAX_USERS = 7_000
 LIKE_AT, DISLIKE_AT = 4.0, 2.5
 REALISTIC, COLD, ORACLE = "realistic", "cold", "oracle"
@@ -76,8 +76,8 @@ class EvaluationReport:
     cold_weights: dict[str, float] = field(default_factory=dict)  # the cold model's weights (PreferenceModel.cold_weights)
     references: dict = field(default_factory=dict)  # the references' settings, chosen on held-out stored users
     warmup: str = "picker"
-    users: int = 0  # the users evaluated: the folder's, or a seeded sample of MAX_USERS of them
-    users_in_folder: int = 0
+    users: int = 0  # the users evaluated
+    sampled_from: int = 0  # the folder's users when `users` is a seeded sample of them (MAX_USERS), else 0
 
     @property
     def rows(self) -> dict[str, MetricSummary]:
@@ -106,7 +106,7 @@ class MovieLensSplit:
     users: np.ndarray
     test_users: np.ndarray
     ratings: int
-    users_in_folder: int = 0  # more than users.size when the folder's users were sampled (MAX_USERS)
+    sampled_from: int = 0  # the folder's users when these are a seeded sample of them (MAX_USERS), else 0
 
     def stored_replay(self, user, *, popular: bool = False, cards: int = ANSWERS_PER_USER) -> ReplayUser:
         """A stored user replayed the realistic way, their own ratings left out of the priors and the signals."""
@@ -130,11 +130,11 @@ def movielens_split(directory: str | Path, *, seed: int = 0, max_users: int = MA
     every rating; the rest of the folder is left out as if it were not there."""
     directory = Path(directory)
     movies, ratings = read_movielens(directory)
-    users_in_folder = int(ratings["userId"].nunique())
-    if 0 < max_users < users_in_folder:
-        sample = np.random.default_rng([seed, 2]).choice(np.unique(ratings["userId"].to_numpy(np.int64)), max_users,
-                                                          replace=False)
-        ratings = ratings[ratings["userId"].isin(sample)]
+    folder_users = np.unique(ratings["userId"].to_numpy(np.int64))
+    sampled_from = 0
+    if 0 < max_users < folder_users.size:
+        sample = np.random.default_rng([seed, 2]).choice(folder_users, max_users, replace=False)
+        ratings, sampled_from = ratings[ratings["userId"].isin(sample)], folder_users.size
     movies = movies.sort_values("movieId", kind="stable")
     item_ids = movies["movieId"].to_numpy(np.int64)
     ratings = ratings[ratings["movieId"].isin(item_ids)].reset_index(drop=True)
@@ -163,7 +163,7 @@ def movielens_split(directory: str | Path, *, seed: int = 0, max_users: int = MA
     collab.user_genres = stored_user_genres(ix, collab, taps, rows_by_user, positions, stars)
     return MovieLensSplit(ix=ix, collab=collab, taps=taps, rows_by_user=rows_by_user, positions=positions,
                           stars=stars, votes=votes, star_sums=star_sums, max_votes=max_votes, users=users,
-                          test_users=test_users, ratings=len(ratings), users_in_folder=users_in_folder)
+                          test_users=test_users, ratings=len(ratings), sampled_from=sampled_from)
 
 
 def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple[str, ...] = PROTOCOLS,
@@ -187,7 +187,7 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple
         MODEL: Strategy(MODEL, model=model),
     }
     report = EvaluationReport(protocols={}, items=n, ratings=split.ratings, test_users=len(test_users),
-                              users=len(split.users), users_in_folder=split.users_in_folder,
+                              users=len(split.users), sampled_from=split.sampled_from,
                               training_users=len(training), training_pairs=learned.pairs,
                               model_weights={f: round(float(w), 4) for f, w in zip(model.features, model.weights)},
                               watch_weight=learned.watch_weight, head_size=learned.head_size,

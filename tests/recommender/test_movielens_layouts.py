@@ -118,7 +118,7 @@ def test_a_folder_with_more_users_than_the_cap_is_evaluated_on_a_seeded_sample(t
     folder = _folder(tmp_path, "csv")  # 30 users
     report = movielens_evaluate(folder, seed=0, protocols=("realistic",), max_users=20)
     again = movielens_evaluate(folder, seed=0, protocols=("realistic",), max_users=20)
-    assert (report.users, report.users_in_folder, report.test_users) == (20, 30, 4)
+    assert (report.users, report.sampled_from, report.test_users) == (20, 30, 4)
     assert report.ratings == 20 * 20  # every rating of each sampled user
     assert {k: v.as_dict() for k, v in report.rows.items()} == {k: v.as_dict() for k, v in again.rows.items()}
 
@@ -128,3 +128,4 @@ def test_a_folder_with_more_users_than_the_cap_is_evaluated_on_a_seeded_sample(t
     call_command("evaluate_recommender", "--movielens", str(folder), "--users", "0", "--protocol", "cold")
     out = capsys.readouterr().out
     assert "6 test users" in out and "seeded sample" not in out
+    assert movielens_evaluate(folder, seed=0, protocols=("cold",), max_users=30).sampled_from == 0  # all of them

@@ -35,8 +35,8 @@ class Command(BaseCommand):
         self.stdout.write(f"MovieLens replay of {movielens} (seed {seed}, warm-up {warmup}): {report.items} items, "
                           f"{report.ratings} ratings, {report.test_users} test users, model trained on "
                           f"{report.training_users} users ({report.training_pairs} pairs)")
-        if report.users < report.users_in_folder:
-            self.stdout.write(f"users: a seeded sample of {report.users:,} of the folder's {report.users_in_folder:,} "
+        if report.sampled_from:
+            self.stdout.write(f"users: a seeded sample of {report.users:,} of the folder's {report.sampled_from:,} "
                               "(every rating of each; --users 0 for everyone)")
         for name, result in report.protocols.items():
             self.stdout.write(f"protocol: {name}")
