@@ -46,7 +46,11 @@ def read_movielens(directory: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                     raise DatasetError(f"{directory / name} is missing: a MovieLens folder has "
                                        f"{movies_name} and {ratings_name}.")
             read = {"movies.csv": _read_csv_layout, "movies.dat": _read_dat_layout, "u.item": _read_100k_layout}
-            movies, ratings = read[movies_name](directory)
+            try:
+                movies, ratings = read[movies_name](directory)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+                raise DatasetError(f"{directory}: {movies_name} and {ratings_name} cannot be read as MovieLens "
+                                   f"files ({exc}).") from None
             return movies, _numeric_ratings(ratings, ratings_name)
     raise DatasetError(f"{directory / 'movies.csv'} is missing: a MovieLens folder has movies.csv and ratings.csv "
                        "(or the older movies.dat and ratings.dat, or u.item and u.data).")

@@ -99,6 +99,13 @@ def test_a_rating_that_is_not_a_number_is_named_with_its_row(tmp_path):
         read_movielens(folder)
 
 
+def test_an_empty_ratings_file_is_named_not_a_traceback(tmp_path):
+    folder = _folder(tmp_path, "csv")
+    (folder / "ratings.csv").write_text("")
+    with pytest.raises(CommandError, match=r"movies\.csv and ratings\.csv cannot be read as MovieLens files"):
+        call_command("evaluate_recommender", "--movielens", str(folder))
+
+
 def test_a_movies_dat_line_without_its_fields_is_named(tmp_path):
     folder = _folder(tmp_path, "dat")
     with (folder / "movies.dat").open("ab") as movies:
