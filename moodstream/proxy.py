@@ -23,17 +23,18 @@ def client_ip(request) -> str | None:
     if settings.TRUSTED_PROXY and _is_trusted_proxy(peer):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         last = forwarded.rsplit(",", 1)[-1].strip()
-        if _address(last) is not None:
+        if parse_ip(last) is not None:
             return last
     return peer
 
 
 def _is_trusted_proxy(peer: str | None) -> bool:
-    address = _address(peer or "")
+    address = parse_ip(peer or "")
     return address is not None and any(address in network for network in settings.TRUSTED_PROXY_NETWORKS)
 
 
-def _address(text: str):
+def parse_ip(text: str):
+    """The IP address `text` names (an IPv4-mapped IPv6 address as its IPv4 one), None when it names none."""
     try:
         address = ipaddress.ip_address(text)
     except ValueError:

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 
 from django.utils.crypto import salted_hmac
 
+from moodstream.proxy import parse_ip
+
 # Link-preview crawlers and fetchers, matched in the User-Agent (case-insensitive):
 # Telegram, WhatsApp, Slack, Discord, Facebook / Messenger / Instagram, X (Twitterbot), LinkedIn,
 # Skype, VK, embed services; then any self-declared bot, crawler,
@@ -51,14 +53,11 @@ def is_billable_request(*, method: str, user_agent: str, headers: Mapping[str, s
 
 def client_network(address: str) -> str:
     """The part of a client address that names one subscriber: an IPv4 address, an IPv6 /64 prefix."""
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
+    ip = parse_ip(address.strip())
+    if ip is None:
         return address.strip()
-    if ip.version == 4:
+    if ip.version == 4:  # an IPv4-mapped IPv6 address comes as its IPv4 one
         return str(ip)
-    if ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
     return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
