@@ -35,7 +35,7 @@ from .learning import (ANSWERS_PER_USER, MetricSummary, ReplayUser, TrainingGrou
 from .movielens import DatasetError, read_movielens
 from .references import EASE_FOLDS, attach_ease, choose_references
 from .warmup import next_card, popular_cards
-from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, Strategy
+from .scoring import BASELINE, HEURISTIC, MODEL, POPULARITY, Strategy, named_weights
 from .signals import KindTaste, Priors
 
 TEST_SHARE = 0.2
@@ -189,13 +189,11 @@ def movielens_evaluate(directory: str | Path, *, seed: int = 0, protocols: tuple
     report = EvaluationReport(protocols={}, items=n, ratings=split.ratings, test_users=len(test_users),
                               users=len(split.users), sampled_from=split.sampled_from,
                               training_users=len(training), training_pairs=learned.pairs,
-                              model_weights={f: round(float(w), 4) for f, w in zip(model.features, model.weights)},
+                              model_weights=named_weights(model.features, model.weights, 4),
                               watch_weight=learned.watch_weight, head_size=learned.head_size,
-                              pick_weights=({f: round(float(w), 4) for f, w in zip(model.features, model.pick_weights)}
-                                            if model.pick_weights is not None else {}),
+                              pick_weights=named_weights(model.features, model.pick_weights, 4),
                               cold_watch_weight=learned.cold_watch_weight,
-                              cold_weights=({f: round(float(w), 4) for f, w in zip(model.features, model.cold_weights)}
-                                            if model.cold_weights is not None else {}),
+                              cold_weights=named_weights(model.features, model.cold_weights, 4),
                               references=references.settings, warmup=warmup)
     for protocol in protocols:
         test = []

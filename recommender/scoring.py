@@ -110,6 +110,11 @@ class PreferenceModel:
         return like + np.float32(evidence(opinions)) * head_lift(pick, self.head_size)
 
 
+def named_weights(features, weights: np.ndarray | None, digits: int) -> dict[str, float]:
+    """A model's weights by feature name, rounded for a report ({} when it has none)."""
+    return {} if weights is None else {f: round(float(w), digits) for f, w in zip(features, weights)}
+
+
 def evidence(opinions: int) -> float:
     """How much a head counts for a person with this many likes and dislikes: k / (k + 1)."""
     return opinions / (opinions + 1.0)

@@ -29,7 +29,7 @@ from .learning import ANSWERS_PER_USER, ReplayUser, TrainingGroup, evaluate_stra
 from .models import ModelVersion, Recommendation, RecommendationItem
 from .reasons import empty_reason, item_reasons
 from .references import EASE_FOLDS, SERVING_EASE_ITEMS, attach_ease
-from .scoring import BASELINE, MODEL, Strategy, build_playlist, pick_diverse, score_kind
+from .scoring import BASELINE, MODEL, Strategy, build_playlist, named_weights, pick_diverse, score_kind
 from .selectors import active_model_strategy, shown_items, strategy_assign, user_taste
 from .signals import KindTaste, MoodProfile, kind_taste
 from .types import ItemPick, Playlist, RecommendationRequest, RecommendationResult
@@ -245,16 +245,16 @@ def model_version_train(*, seed: int = 0, name: str | None = None) -> TrainingOu
             metrics={"validation": new_metrics, "serving": {"strategy": serving.name,
                                                              "model_version": serving.model_version_name,
                                                              **serving_metrics},
-                     "weights": _rounded(model.features, model.weights),
+                     "weights": named_weights(model.features, model.weights, 5),
                      "watch_weight": learned.watch_weight,
                      "head_size": learned.head_size,
-                     **({"head_weights": _rounded(model.features, model.pick_weights)}
+                     **({"head_weights": named_weights(model.features, model.pick_weights, 5)}
                         if model.pick_weights is not None else {}),
                      **({"cold_watch_weight": learned.cold_watch_weight,
-                         "cold_weights": _rounded(model.features, model.cold_weights)}
+                         "cold_weights": named_weights(model.features, model.cold_weights, 5)}
                         if model.cold_weights is not None else {}),
-                     "will_like_weights": _rounded(model.features, learned.like_weights),
-                     "will_watch_weights": _rounded(model.features, learned.watch_weights),
+                     "will_like_weights": named_weights(model.features, learned.like_weights, 5),
+                     "will_watch_weights": named_weights(model.features, learned.watch_weights, 5),
                      "watch_weight_choice": {str(k): {m: round(v, 4) for m, v in row.items()}
                                              for k, row in learned.validation.items()},
                      "cold_model_choice": {str(k): {m: round(v, 4) for m, v in row.items()}
@@ -284,10 +284,6 @@ def _with_ease_folds(kind_collab):
     # The same size as serving's fit (collab.attach_ease), so training features match serving ones.
     attach_ease(copied, folds=EASE_FOLDS, items=SERVING_EASE_ITEMS)
     return copied
-
-
-def _rounded(features, weights) -> dict[str, float]:
-    return {f: round(float(w), 5) for f, w in zip(features, weights)}
 
 
 def _replay_stored_user(ix, kind_collab, profile_id, answers, genre_ids, rng) -> ReplayUser | None:
