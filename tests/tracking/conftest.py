@@ -66,13 +66,13 @@ def go_path(recommendation, offer) -> str:
 def click_on(client, make_recommendation):
     """Click an offer through the real /go/ view; returns the recorded Click.
 
-    Each call on an anonymous link comes from its own address (another person), unless `address` is given:
-    one network opening one offer is billed once a day, whichever links it opens."""
+    Each call comes from its own address, another person on an anonymous link: one network opening one
+    offer is billed once a day, whichever links it opens."""
     addresses = (f"198.18.{n // 250}.{1 + n % 250}" for n in itertools.count())
 
-    def click(offer, profile=None, recommendation=None, ago: timedelta | None = None, address: str | None = None):
+    def click(offer, profile=None, recommendation=None, ago: timedelta | None = None):
         recommendation = recommendation or make_recommendation(profile=profile)
-        response = client.get(go_path(recommendation, offer), REMOTE_ADDR=address or next(addresses))
+        response = client.get(go_path(recommendation, offer), REMOTE_ADDR=next(addresses))
         assert response.status_code == 302, response
         click = Click.objects.get(click_id=response["Location"].rsplit("=", 1)[1])
         if ago is not None:

@@ -1,4 +1,4 @@
-"""Click billing: one billable click per (link, person) within the window; crawlers, prefetches and HEAD free."""
+"""Click billing: one billable click per (offer, person) within the window; crawlers, prefetches and HEAD free."""
 
 import ipaddress
 import threading
