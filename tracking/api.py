@@ -41,10 +41,12 @@ class PartnerAPIView(APIView):
 
 class ConversionCreateView(PartnerAPIView):
     @extend_schema(request=ConversionReportSerializer, responses={201: ConversionSerializer, 200: ConversionSerializer,
-                                                                  400: RefusalSerializer, 409: RefusalSerializer})
+                                                                  400: RefusalSerializer, 409: RefusalSerializer,
+                                                                  503: RefusalSerializer})
     def post(self, request):
         """Report an action on a click. 201 when created; 200 with the existing conversion on a replay of event_id;
-        409 for a second registration or subscription on one click (a click brings one of each)."""
+        409 for a second registration or subscription on one click (a click brings one of each); 503 `retry` in
+        the rare race where the sign-up it met was rejected meanwhile (nothing stored: send it again)."""
         partner = request.auth
         if not isinstance(request.data, dict):
             return Response({"code": "invalid_body", "detail": gettext("Send a JSON object."), "field": None}, status=400)
