@@ -83,8 +83,8 @@ def _read_dat_layout(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _read_100k_layout(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     genres = list(ML100K_GENRES)
     if (directory / "u.genre").is_file():
-        named = [line.rsplit("|", 1) for line in _text(directory / "u.genre").splitlines() if "|" in line]
-        genres = [name for name, _column in sorted(named, key=lambda pair: int(pair[1]))]
+        pairs = [line.rsplit("|", 1) for line in _text(directory / "u.genre").splitlines() if "|" in line]
+        genres = [name for name, _column in sorted(pairs, key=lambda pair: int(pair[1]))]
     items = pd.read_csv(io.StringIO(_text(directory / "u.item")), sep="|", header=None, dtype=str,
                         quoting=csv.QUOTE_NONE, keep_default_na=False)
     if items.shape[1] < 5 + len(genres):
@@ -116,10 +116,7 @@ def _with_columns(frame: pd.DataFrame, name: str, columns: list[str]) -> pd.Data
 
 def _integers(values: pd.Series, name: str, column: str) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna() | (numbers != numbers.round())
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DatasetError(f"{name}, row {row + 1}: {column} {values.iloc[row]!r} is not a whole number.")
+    _refuse_first(numbers.isna() | (numbers != numbers.round()), values, name, column, "a whole number")
     return numbers.astype(np.int64)
 
 
@@ -128,10 +125,13 @@ def _numeric_ratings(ratings: pd.DataFrame, name: str) -> pd.DataFrame:
     for column in ("userId", "movieId"):
         ratings[column] = _integers(ratings[column], name, column)
     stars = pd.to_numeric(ratings["rating"], errors="coerce")
-    bad = stars.isna() | (stars < 0) | (stars > 5)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DatasetError(f"{name}, row {row + 1}: rating {ratings['rating'].iloc[row]!r} is not a number "
-                           "from 0 to 5.")
+    _refuse_first(stars.isna() | (stars < 0) | (stars > 5), ratings["rating"], name, "rating", "a number from 0 to 5")
     ratings["rating"] = stars.astype(np.float64)
     return ratings
+
+
+def _refuse_first(bad: pd.Series, values: pd.Series, name: str, column: str, should_be: str) -> None:
+    """DatasetError naming the first row where `bad` holds, with the value as written."""
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DatasetError(f"{name}, row {row + 1}: {column} {values.iloc[row]!r} is not {should_be}.")
