@@ -361,8 +361,11 @@ class FeedRun:
         # A partner with no offer yet (a first import) has none to find: every row's SKU is new,
         # since a SKU listed twice is rejected, so the per-batch SKU lookups are skipped.
         self.had_offers = self.writer.has_offers(partner.pk)
+        # A full feed withdraws the offers it leaves out, so it keeps the SKUs it lists; a partner with
+        # no offer yet has nothing to withdraw.
+        self.lists_skus = is_full and self.had_offers
         # The SKUs listed, for a withdrawal done in Python (not PostgreSQL's set-based one).
-        self.seen = SeenSkus() if is_full and not self.writer.set_based_withdrawal else None
+        self.seen = SeenSkus() if self.lists_skus and not self.writer.set_based_withdrawal else None
         # The caller's mapper when it has one (the import's category mapping loaded it already).
         self.items = ItemResolver(genres=genres or GenreMapper("feed"), writer=self.writer)
         self._background: ThreadPoolExecutor | None = None
@@ -383,11 +386,11 @@ class FeedRun:
             self.writer.connection.inc_thread_sharing()
             self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-writer")
         try:
-            with collected_per_batch() as collect:
+            with collected_per_batch() as collect, self.writer.foreign_keys_checked_per_batch():
                 for batch in batches:
                     self._batch(batch)
                     collect()
-            self._written()
+                self._written()
             if self.is_full:
                 self._withdraw_missing()
         finally:
@@ -423,7 +426,7 @@ class FeedRun:
         report = self.report
         report.rows_total += batch.rows
         report.unchanged += len(batch.unchanged)
-        if self.is_full:
+        if self.lists_skus:
             listed = [*batch.skus, *batch.unchanged, *batch.seen_extra]
             if self.seen is not None:
                 self.seen.add([sku_hash(sku) for sku in listed])
@@ -460,7 +463,7 @@ class FeedRun:
             (offer.sku, item_id, offer.url, offer.price, offer.currency, offer.offer_type, offer.available, digest,
              source)
             for (offer, digest, source, _exists), item_id in zip(valid, resolved.item_ids)
-        ], timezone.now())
+        ], timezone.now(), all_new=not self.had_offers)
         updated = sum(1 for _offer, _digest, _source, exists in valid if exists)
         self.report.updated += updated
         self.report.created += len(valid) - updated
@@ -470,6 +473,8 @@ class FeedRun:
         if self.report.rows_total == 0:
             return
         self.report.withdrawal_ran = True
+        if not self.lists_skus:
+            return  # the partner had no offer when the import began: every offer it has now, the feed listed
         if self.writer.set_based_withdrawal:
             self.report.withdrawn = self.writer.withdraw_missing(self.partner.pk, timezone.now())
             return
