@@ -1,9 +1,9 @@
 """Batch writes of new items, their genres and upserted offers.
 
-On PostgreSQL rows go through COPY (a temporary staging table plus one
-INSERT ... ON CONFLICT (partner, sku) DO UPDATE for offers; ids reserved from the sequence
-for items): building Django model instances and SQL for a 2,000-row batch costs more than
-the database's work. Elsewhere (the SQLite default) the same rows go through bulk_create.
+On PostgreSQL rows go through COPY (a first import's offers straight into the table, others
+through a temporary staging table plus one INSERT ... ON CONFLICT (partner, sku) DO UPDATE; ids
+reserved from the sequence for items): building Django model instances and SQL for a 2,000-row
+batch costs more than the database's work. Elsewhere (the SQLite default) the same rows go through bulk_create.
 """
 
 import json
