@@ -52,8 +52,8 @@ def _json_list(values: list) -> str:
     """A list of strings, or of tuples of strings, as one JSON parameter for the batch lookups.
 
     psycopg turns a Python list into a PostgreSQL array value by value in Python: 3.4 ms of CPU for
-    2,000 titles, ≈ 0.4 s of a 100k first import's lookups; json does it in C, 0.3 ms
-    (docs/feeds.md, twelfth session). The values are checked ones (no NUL, no lone surrogate)."""
+    2,000 titles, 0.23 s of the importing process's CPU in a 100k first import; json does it in C,
+    0.3 ms for the same titles (docs/feeds.md, twelfth session). The values are checked ones (no NUL, no lone surrogate)."""
     return _to_json(values)
 
 
@@ -379,8 +379,8 @@ class PostgresCopyWriter(OrmWriter):
 
         A first import's offers are all new (the partner had none, its row is locked, a SKU listed
         twice is rejected), so the staging table and the upsert's conflict checks are work for
-        nothing: 1.6 s of PostgreSQL's time in a 100k first import against 0.8 s this way
-        (docs/feeds.md, twelfth session). An offer added meanwhile by other means (the admin) makes
+        nothing: 1.7 s of PostgreSQL's time in a 100k first import against 1.5 s this way, the
+        foreign-key checks included in both (docs/feeds.md, twelfth session). An offer added meanwhile by other means (the admin) makes
         the COPY fail on the unique (partner, SKU) index; the batch then goes the upsert's way.
         """
         # Here, not at the top: the feed reader process imports this module and never needs psycopg
