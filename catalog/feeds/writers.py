@@ -260,7 +260,7 @@ class PostgresCopyWriter(OrmWriter):
     def offer_skus(self, partner_id: int, skus: list[str]) -> list[str]:
         # ARRAY(…) is computed once, so the SKUs are still probed in the (partner, sku) index.
         rows = self._fetch(f"SELECT sku FROM {Offer._meta.db_table} WHERE partner_id = %s "
-                           f"AND sku = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))",
+                           "AND sku = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))",
                            [partner_id, _json_list(skus)])
         return [sku for (sku,) in rows]
 
