@@ -1,6 +1,7 @@
 """The realistic replay (issue 11): the answering rule, the genre taps and the warm-up picker on small synthetic data."""
 
 import numpy as np
+import scipy.sparse as sp
 
 from recommender.collab import kind_collab_from_triples
 from recommender.evaluation import GenreTaps, answer, opinion, realistic_replay
@@ -78,3 +79,24 @@ def test_after_dont_know_the_picker_turns_to_what_other_people_know_not_to_the_s
     # Doesn't know item 0: not its sequel (known by the same 8 people, now unlikely), but item 2, known by
     # 7 other people.
     assert next_card(ix, collab, opinion_positions=none, opinion_values=np.empty(0, dtype=np.int8), **ask) == 2
+
+
+def test_before_any_answer_the_first_card_is_what_people_who_chose_the_same_genres_know():
+    # Four films of one genre (genre fit cannot decide), item 0 the most voted. Stored users 1-6 chose
+    # genre 1 and know item 2; users 7-15 chose no genre and know item 0.
+    ix = _index([[0]] * 4, [50, 40, 30, 20])
+    users = np.arange(1, 16)
+    items = np.array([2] * 6 + [0] * 9)
+    collab = kind_collab_from_triples(users, items, np.ones(len(items), dtype=np.int8), ix.size)
+    collab.opinions = 10_000  # as if the kind had enough opinions for the collaborative signals
+    chose = np.array([1.0] * 6 + [0.0] * 9, dtype=np.float32)
+    collab.user_genres = sp.csr_matrix(np.column_stack([np.zeros(15), chose, np.zeros(15)]).astype(np.float32))
+    none = np.empty(0, dtype=np.int64)
+    ask = dict(asked=none, opinion_positions=none, opinion_values=np.empty(0, dtype=np.int8))
+    assert next_card(ix, collab, genre_columns=np.array([1]), **ask) == 2
+    # Nobody chose genre 2 or no genre at all: what everyone knows best.
+    assert next_card(ix, collab, genre_columns=np.array([2]), **ask) == 0
+    assert next_card(ix, collab, genre_columns=none, **ask) == 0
+    # And after a "don't know" on item 2, a genre-1 person is asked the film everyone else knows.
+    assert next_card(ix, collab, genre_columns=np.array([1]), asked=np.array([2]), opinion_positions=none,
+                     opinion_values=np.empty(0, dtype=np.int8)) == 0
