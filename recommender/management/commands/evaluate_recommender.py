@@ -48,7 +48,7 @@ class Command(BaseCommand):
             if result.popular_opinions is not None:
                 ratio = result.opinions / result.popular_opinions if result.popular_opinions else float("inf")
                 self.stdout.write(f"warm-up opinions per user: {warmup} {result.opinions:.2f}, the 10 most popular "
-                                  f"items {result.popular_opinions:.2f} ({ratio:.2f}×)")
+                                  f"items {result.popular_opinions:.2f} ({ratio:.3f}×)")
         weights = ", ".join(f"{k}={v}" for k, v in report.model_weights.items())
         if report.head_size:
             self.stdout.write(f"model = will-like, its {report.head_size} best will-watch items raised by "
