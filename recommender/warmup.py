@@ -33,8 +33,8 @@ probably *knows*, leaning to the genres they just chose:
 - genre fit is the cosine of the item's genres with the chosen genres (0..1), so well-known
   items of the chosen genres come first but a very well-known item outside them can still be
   asked (a dislike is an answer too). GENRE_WEIGHT is 1 when P(knows) learns from the stored
-  users' genres (it leans to the chosen genres already), 2 when P(knows) is genre-blind (no
-  stored ratings or genres yet).
+  users' genres (it leans to the chosen genres already), 2 when P(knows) is blind to them (no
+  stored ratings yet, or no other stored user chose any of these genres).
 - no two cards of one series or by one creator.
 The weights and the ridge were chosen on held-out stored users, never on test users.
 """
@@ -53,8 +53,8 @@ from .index import KindIndex
 # averaged in (issue 11d, one half of the stored users) 0.5 / 1 / 1.5 / 2 → 1.284× / 1.300× / 1.299× / 1.292×;
 # with the genres as regressors (thirteenth session, half 0) 0.5 / 1 / 1.5 → 1.299× / 1.314× / 1.308×.
 GENRE_WEIGHT = 1.0
-# The same when P(knows) is genre-blind — the catalogue's popularity, no stored ratings or genres yet: the
-# genre fit alone carries the chosen genres, at issue 11's weight.
+# The same when P(knows) is blind to the chosen genres — no stored ratings yet (the catalogue's popularity), or
+# no other stored user chose any of them: the genre fit alone carries them, at issue 11's weight.
 GENRE_WEIGHT_WITHOUT_GENRES = 2.0
 # The neighbours' similarity divides the overlap by degree ** this (cosine: ½). What is predicted is
 # *knowing* an item, and people who know many films know more of what this person knows, so a
@@ -174,8 +174,13 @@ def _share(collab: KindCollab, weights: np.ndarray) -> np.ndarray:
     return ((collab.seen_t @ weights.astype(np.float32)) * collab.item_norm).astype(np.float32)
 
 
-def _learns_from_genres(collab: KindCollab | None) -> bool:
-    return collab is not None and collab.enabled and collab.user_genres is not None and len(collab.user_ids) > 1
+def _learns_from_genres(collab: KindCollab | None, genre_columns: np.ndarray, own_row: int | None) -> bool:
+    """Whether P(knows) leans to the chosen genres already: another stored user chose one of them."""
+    if collab is None or not collab.enabled or collab.user_genres is None or genre_columns.size == 0:
+        return False
+    chosen = genre_columns[genre_columns < collab.user_genres.shape[1]]
+    choosers = np.flatnonzero(np.asarray(collab.user_genres[:, chosen].sum(axis=1)).ravel())
+    return bool(np.any(choosers != own_row)) if own_row is not None else choosers.size > 0
 
 
 def _vote_share(ix: KindIndex, collab: KindCollab | None, popularity: np.ndarray | None) -> np.ndarray:
@@ -194,7 +199,7 @@ def next_card(ix: KindIndex, collab: KindCollab | None, *, genre_columns: np.nda
     unknown = np.setdiff1d(asked, opinion_positions)
     known = know_probability(ix, collab, opinion_positions=opinion_positions, unknown_positions=unknown,
                              own_row=own_row, popularity=popularity, genre_columns=genre_columns)
-    weight = GENRE_WEIGHT if _learns_from_genres(collab) else GENRE_WEIGHT_WITHOUT_GENRES
+    weight = GENRE_WEIGHT if _learns_from_genres(collab, genre_columns, own_row) else GENRE_WEIGHT_WITHOUT_GENRES
     score = known * (1.0 + weight * genre_fit(ix, genre_columns))
     # Votes break ties between items nobody similar knows (an empty ratings matrix, say).
     score = score.astype(np.float64) + 1e-9 * np.log1p(ix.votes)

@@ -100,3 +100,17 @@ def test_before_any_answer_the_first_card_is_what_people_who_chose_the_same_genr
     # And after a "don't know" on item 2, a genre-1 person is asked the film everyone else knows.
     assert next_card(ix, collab, genre_columns=np.array([1]), asked=np.array([2]), opinion_positions=none,
                      opinion_values=np.empty(0, dtype=np.int8)) == 0
+
+
+def test_a_genre_nobody_else_chose_still_leads_the_first_card_through_the_genre_fit():
+    # Item 0 (genre 0) is known by 9 stored users, item 1 (genre 1) by 4; no stored user chose a genre.
+    ix = _index([[0], [1]], [90, 40])
+    users = np.arange(1, 14)
+    items = np.array([0] * 9 + [1] * 4)
+    collab = kind_collab_from_triples(users, items, np.ones(len(items), dtype=np.int8), ix.size)
+    collab.opinions = 10_000  # as if the kind had enough opinions for the collaborative signals
+    collab.user_genres = sp.csr_matrix((13, 3), dtype=np.float32)
+    none = np.empty(0, dtype=np.int64)
+    # A person who chose genre 1 is asked its best-known film first, though fewer people know it.
+    assert next_card(ix, collab, genre_columns=np.array([1]), asked=none, opinion_positions=none,
+                     opinion_values=np.empty(0, dtype=np.int8)) == 1
