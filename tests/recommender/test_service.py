@@ -352,3 +352,26 @@ def test_top_positions_are_best_first_and_ties_go_to_the_lower_rows():
     assert top_positions(score, 4).tolist() == [1, 3, 2, 5]
     assert top_positions(score, 20).tolist() == [1, 3, 2, 5, 6, 7, 0]
     assert top_positions(np.full(4, -np.inf, dtype=np.float32), 2).tolist() == []
+
+
+def test_the_first_warmup_film_is_what_people_who_chose_the_same_genres_know(taxonomy, shop, settings):
+    # Two comedies of the same genres (the genre fit cannot decide); "Everyone's" is known by more people,
+    # but the stored users who chose Horror, besides Comedy, know "Horror fans'".
+    from recommender.selectors import warmup_card
+
+    settings.RECOMMENDER_COLLAB_MIN_RATINGS = 10
+    genres, _moods = taxonomy
+    comedy, horror = genres[("film", "comedy")], genres[("film", "horror")]
+    everyones = make_item(shop, [comedy], title="Everyone's", votes=5000)
+    fans = make_item(shop, [comedy], title="Horror fans'", votes=100)
+    for chose, item, count in (([comedy], everyones, 8), ([comedy, horror], fans, 5)):
+        for _ in range(count):
+            other = ProfileFactory()
+            other.genres.set(chose)
+            RatingFactory(profile=other, item=item, value=Rating.Value.LIKE)
+    me = ProfileFactory()
+    me.genres.set([comedy, horror])
+    assert warmup_card(profile=me, asked_item_ids=[], kinds=("film",)) == fans.pk
+    someone = ProfileFactory()
+    someone.genres.set([comedy])
+    assert warmup_card(profile=someone, asked_item_ids=[], kinds=("film",)) == everyones.pk
