@@ -31,7 +31,11 @@ _ITEM_DEFAULTS = {field.attname: field.get_default() for field in _ITEM_FIELDS}
 _COPY_NAMES = ["id", *(field.column for field in _ITEM_FIELDS)]
 _COPY_PLAN = [(field.attname, _ITEM_DEFAULTS[field.attname]) for field in _ITEM_FIELDS]
 _JSON_AT = [1 + index for index, field in enumerate(_ITEM_FIELDS) if field.get_internal_type() == "JSONField"]
-# json.dumps(value, ensure_ascii=False) without building an encoder for each value.
+# json.dumps(value, ensure_ascii=False) without building an encoder for each value. Also how the batch
+# lookups pass their values (a list of strings, or of tuples of strings) as one jsonb parameter: psycopg
+# turns a Python list into a PostgreSQL array value by value in Python, 3.4 ms of CPU for 2,000 titles
+# (0.23 s of the importing process's CPU in a 100k first import); json does it in C, 0.3 ms for the same
+# titles (docs/feeds.md, twelfth session). The values are checked ones (no NUL, no lone surrogate).
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 _STAMPS_AT = [1 + index for index, (name, _default) in enumerate(_COPY_PLAN) if name in ("created_at", "updated_at")]
 # Where each column the rows may give goes (the timestamps are the write's own).
@@ -46,15 +50,6 @@ DIGEST_CHUNK = 100_000
 _NO_HASH = "0" * 32  # an offer without a source hash, in stored_digests
 
 logger = logging.getLogger(__name__)
-
-
-def _json_list(values: list) -> str:
-    """A list of strings, or of tuples of strings, as one JSON parameter for the batch lookups.
-
-    psycopg turns a Python list into a PostgreSQL array value by value in Python: 3.4 ms of CPU for
-    2,000 titles, 0.23 s of the importing process's CPU in a 100k first import; json does it in C,
-    0.3 ms for the same titles (docs/feeds.md, twelfth session). The values are checked ones (no NUL, no lone surrogate)."""
-    return _to_json(values)
 
 
 def _json_names(values) -> str:
@@ -261,7 +256,7 @@ class PostgresCopyWriter(OrmWriter):
         # ARRAY(…) is computed once, so the SKUs are still probed in the (partner, sku) index.
         rows = self._fetch(f"SELECT sku FROM {Offer._meta.db_table} WHERE partner_id = %s "
                            "AND sku = ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))",
-                           [partner_id, _json_list(skus)])
+                           [partner_id, _to_json(skus)])
         return [sku for (sku,) in rows]
 
     def stored_digests(self, partner_id: int) -> tuple[int, Iterator[bytes]]:
@@ -314,7 +309,7 @@ class PostgresCopyWriter(OrmWriter):
                            f"FROM (SELECT {names} FROM jsonb_array_elements(%s::jsonb)) AS wanted "
                            f"CROSS JOIN LATERAL (SELECT * FROM {ContentItem._meta.db_table} AS item "
                            f"WHERE {match} OFFSET 0) AS found ORDER BY found.id",
-                           [_json_list(list(zip(*wanted.values())))])
+                           [_to_json(list(zip(*wanted.values())))])
 
     def insert_items(self, rows: list[dict], now: datetime) -> list[int]:
         table = ContentItem._meta.db_table
@@ -408,7 +403,7 @@ class PostgresCopyWriter(OrmWriter):
             cursor.execute(f"UPDATE {table} AS offer SET source_hash = given.source_hash "
                            "FROM (SELECT value->>0 AS sku, value->>1 AS source_hash "
                            "FROM jsonb_array_elements(%s::jsonb)) AS given "
-                           "WHERE offer.partner_id = %s AND offer.sku = given.sku", [_json_list(pairs), partner_id])
+                           "WHERE offer.partner_id = %s AND offer.sku = given.sku", [_to_json(pairs), partner_id])
 
     def note_seen_skus(self, skus: list[str]) -> None:
         """Stream every SKU the feed lists (rejected rows too) into a temporary table, so the
