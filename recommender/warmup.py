@@ -84,7 +84,7 @@ def know_probability(ix: KindIndex, collab: KindCollab | None, *, opinion_positi
                      unknown_positions: np.ndarray, own_row: int | None = None,
                      popularity: np.ndarray | None = None, genre_columns: np.ndarray | None = None) -> np.ndarray:
     """How likely this person knows each item, from who else knows it (see the module docstring)."""
-    if collab is None or not collab.enabled or not len(collab.user_ids):
+    if collab is None or not collab.enabled:
         return _vote_share(ix, collab, popularity)
     everyone = np.ones(len(collab.user_ids), dtype=np.float64)
     if own_row is not None:
