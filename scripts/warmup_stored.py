@@ -8,7 +8,8 @@ For each seed, the split of `evaluate_recommender` (the same 20% test users, lef
 of the collaborative matrices and the priors — and by the reference picker (the 10 most popular items).
 Prints the mean opinions (likes + dislikes) gathered, the ratio, the standard error of the paired
 per-user difference and the picker's time per card. `--half 0|1` replays only one half of the stored
-users (by a hash of their id), for a choice made on one half and checked on the other.
+users (by a hash of their id), for a choice made on one half and checked on the other. `--per-card` adds
+each card's share of people with an opinion on it (card 1, card 2, …): where a picker gains or runs dry.
 """
 
 import argparse
@@ -25,25 +26,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "moodstream.settings")
 django.setup()
 
-from recommender.evaluation import DatasetError, movielens_split  # noqa: E402
+from recommender.evaluation import ANSWERS_PER_USER, DatasetError, movielens_split  # noqa: E402
 
 
 def half_of(user: int) -> int:
     return hashlib.sha256(f"warmup-half:{user}".encode()).digest()[0] % 2
 
 
+def opinions_by_card(replay) -> np.ndarray:
+    """1 for each card shown (in order) that the person had an opinion on, 0 for a "don't know"; 10 long."""
+    hits = np.zeros(ANSWERS_PER_USER)
+    shown = replay.answered_positions[:ANSWERS_PER_USER]
+    hits[:shown.size] = np.isin(shown, replay.taste.answer_positions)
+    return hits
+
+
 def measure(directory: str, seed: int, half: int | None) -> dict:
     split = movielens_split(directory, seed=seed)
     users = [u for u in split.stored_users if half is None or half_of(int(u)) == half]
     started = time.process_time()
-    picker = np.array([split.stored_replay(u).taste.answer_positions.size for u in users], dtype=np.float64)
+    picker = np.array([opinions_by_card(split.stored_replay(u)) for u in users])
     cpu = time.process_time() - started
-    popular = np.array([split.stored_replay(u, popular=True).taste.answer_positions.size for u in users],
-                       dtype=np.float64)
-    diff = picker - popular
-    return {"seed": seed, "users": len(users), "picker": picker.mean(), "popular": popular.mean(),
-            "ratio": picker.mean() / popular.mean(), "se": diff.std(ddof=1) / np.sqrt(len(users)) / popular.mean(),
-            "ms_per_card": 1000 * cpu / max(len(users) * 10, 1)}
+    popular = np.array([opinions_by_card(split.stored_replay(u, popular=True)) for u in users])
+    diff = picker.sum(axis=1) - popular.sum(axis=1)
+    mean_picker, mean_popular = picker.sum(axis=1).mean(), popular.sum(axis=1).mean()
+    return {"seed": seed, "users": len(users), "picker": mean_picker, "popular": mean_popular,
+            "ratio": mean_picker / mean_popular, "se": diff.std(ddof=1) / np.sqrt(len(users)) / mean_popular,
+            "ms_per_card": 1000 * cpu / max(len(users) * ANSWERS_PER_USER, 1),
+            "picker_by_card": picker.mean(axis=0), "popular_by_card": popular.mean(axis=0)}
 
 
 def main() -> None:
@@ -51,6 +61,7 @@ def main() -> None:
     parser.add_argument("movielens", help="a MovieLens folder (movies.csv, ratings.csv)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--half", type=int, choices=(0, 1), default=None)
+    parser.add_argument("--per-card", action="store_true", help="each card's share of people with an opinion on it")
     args = parser.parse_args()
     for seed in args.seeds:
         try:
@@ -60,6 +71,10 @@ def main() -> None:
         print(f"seed {r['seed']}: {r['users']} stored users, opinions picker {r['picker']:.3f} / popular "
               f"{r['popular']:.3f} = {r['ratio']:.3f}× (± {r['se']:.3f}), {r['ms_per_card']:.1f} ms CPU per card "
               "(replay included)", flush=True)
+        if args.per_card:
+            for name in ("picker", "popular"):
+                shares = " ".join(f"{share:.2f}" for share in r[f"{name}_by_card"])
+                print(f"  {name:<8} by card: {shares}", flush=True)
 
 
 if __name__ == "__main__":
