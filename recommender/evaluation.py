@@ -269,7 +269,11 @@ def realistic_replay(ix: KindIndex, collab: KindCollab, taps: GenreTaps, rated: 
     popularity = priors.popularity if priors is not None else None
     asked: list[int] = []
     values: list[int] = []
-    fixed = popular_cards(ix, popularity, cards) if popular else None
+    # The reference picker shows everyone the same list: the training data's most popular items. Not the list
+    # re-ranked without a stored user's own votes: at a tie for tenth place that list always drops the tied item
+    # the person rated and shows one they did not (latest-small seed 0: its tenth card 8% answered, against the
+    # 27% of the list's own tenth item), which understated the reference on the stored users.
+    fixed = popular_cards(ix, None, cards) if popular else None
     for step in range(cards):
         if fixed is not None:
             card = int(fixed[step]) if step < len(fixed) else None

@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from recommender.collab import kind_collab_from_triples
 from recommender.evaluation import GenreTaps, answer, opinion, realistic_replay
 from recommender.index import KindIndex, padded_columns
+from recommender.signals import Priors
 from recommender.warmup import next_card, popular_cards
 
 
@@ -48,6 +49,22 @@ def test_a_replayed_user_answers_the_cards_from_their_ratings_and_keeps_the_rest
     popular = realistic_replay(ix, collab, taps, rated, stars, user_id=1, cards=4, popular=True)
     assert popular.answered_positions.tolist() == popular_cards(ix, None, 4).tolist() == [0, 1, 2, 3]
     assert popular.taste.answer_values.tolist() == [-1]
+
+
+def test_the_reference_picker_shows_a_stored_user_the_list_everyone_sees_not_one_reranked_without_their_votes():
+    # Items 2 and 3 tie for the last place of a three-card list (70 votes each); the tie goes to item 2.
+    ix = _index([[0]] * 4, [100, 90, 70, 70])
+    collab = kind_collab_from_triples(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                                      np.zeros(0, dtype=np.int8), ix.size)
+    taps = GenreTaps(share=np.array([1.0, 0.0, 0.0]))
+    # A stored user who rated item 2 is replayed with their own vote left out of the priors (69 votes).
+    rated, stars = np.array([2]), np.array([5.0])
+    own = Priors(quality=np.zeros(4, dtype=np.float32), popularity=np.log1p([100, 90, 69, 70]).astype(np.float32))
+    replayed = realistic_replay(ix, collab, taps, rated, stars, user_id=1, cards=3, priors=own, popular=True)
+    # They are asked what everyone is asked, their film included: a list re-ranked without their vote would
+    # swap in item 3, which they never rated, and count against the reference a card everyone else gets.
+    assert replayed.answered_positions.tolist() == [0, 1, 2]
+    assert replayed.taste.answer_positions.tolist() == [2]
 
 
 def test_after_a_known_card_the_picker_asks_what_people_who_know_it_also_know():
