@@ -25,8 +25,9 @@ probably *knows*, leaning to the genres they just chose:
     opinions given so far (the overlap of the binary rows over degree^¼ · √k: softer than
     cosine, so people who know many films count more), a "don't know" counting against those
     who know that card. With k opinions the neighbours' share is shrunk toward the conditional
-    expectation from the genres alone (plain popularity when the genres are unknown) as
-    (k · neighbours + prior) / (k + 1) — one opinion is thin evidence.
+    expectation (plain popularity when the genres are unknown) as (k · neighbours + prior) / (k + 1) —
+    one opinion is thin evidence. So the conditional expectation carries the whole estimate before the
+    first opinion (after "don't know" answers too) and half of it in the long run.
   After a "don't know" the next card is therefore a well-known one that other people know
   (DESIGN: "after Don't know, something better known"); after a like or a dislike it is what
   people who know that item also know.
@@ -95,13 +96,9 @@ def know_probability(ix: KindIndex, collab: KindCollab | None, *, opinion_positi
     genres = _genre_regressors(collab, genre_columns)
     share = _share(collab, everyone).astype(np.float64)
     conditional = _conditional_share(collab, everyone, share, opinion_positions, unknown_positions, genres)
-    if genres is None:
-        prior = _vote_share(ix, collab, popularity)
-    elif opinion_positions.size + unknown_positions.size == 0:
-        prior = conditional.astype(np.float32)
-    else:  # what people who choose these genres know, before any answer
-        nothing = np.empty(0, dtype=np.int64)
-        prior = _conditional_share(collab, everyone, share, nothing, nothing, genres).astype(np.float32)
+    # The neighbours are shrunk toward the best estimate without them: the conditional expectation from the genres
+    # and every answer, the "don't know" answers included, which the neighbours cannot use before an opinion.
+    prior = _vote_share(ix, collab, popularity) if genres is None else conditional.astype(np.float32)
     neighbours = _neighbour_share(collab, prior, opinion_positions, unknown_positions, own_row)
     return (0.5 * (neighbours + conditional)).astype(np.float32)
 
