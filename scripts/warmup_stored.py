@@ -34,7 +34,7 @@ def half_of(user: int) -> int:
 
 
 def opinions_by_card(replay) -> np.ndarray:
-    """1 for each card shown (in order) that the person had an opinion on, 0 for a "don't know"; 10 long."""
+    """Per card of the replay, in order: 1 when the person had an opinion on it, 0 for a "don't know" (or no card)."""
     hits = np.zeros(ANSWERS_PER_USER)
     shown = replay.answered_positions[:ANSWERS_PER_USER]
     hits[:shown.size] = np.isin(shown, replay.taste.answer_positions)
