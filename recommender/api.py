@@ -47,7 +47,7 @@ class RecommendationsView(ApiKeyView):
         result = recommend(RecommendationRequest(
             mood=values["mood"], minutes=values["minutes"], kinds=values.get("kinds") or ALL_KINDS,
             limit=values["limit"], profile=profile, genre_ids=genre_ids,
-            exclude_item_ids=frozenset(values["exclude"]), channel="api",
+            exclude_item_ids=frozenset(values["exclude"]), channel="api", language=request.LANGUAGE_CODE,
         ))
         return Response(s.result_data(result))
 

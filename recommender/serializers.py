@@ -227,7 +227,9 @@ class RecommendationOutput(serializers.Serializer):
     strategy = serializers.CharField()
     model_version = serializers.CharField(allow_null=True)
     variant = serializers.CharField()
-    language = serializers.CharField()
+    language = serializers.CharField(help_text="The language of every reason's `text`: the user's own when the "
+                                               "request names a known user, else the request's Accept-Language "
+                                               "(en or ru; English by default).")
     results = serializers.DictField(child=ItemOutput(many=True))
     playlist = PlaylistOutput(allow_null=True)
     empty_reasons = serializers.DictField(child=ReasonOutput())

@@ -41,7 +41,7 @@ __all__ = ["BASELINE", "model_version_train", "recommend"]
 def recommend(request: RecommendationRequest) -> RecommendationResult:
     """Pick items per kind for the request, log the recommendation and return it."""
     profile = request.profile
-    language = profile.language if profile else "ru"
+    language = profile.language if profile else request.language
     catalogue = catalogue_index()
     collab = collab_index()
     assignment = strategy_assign(profile)

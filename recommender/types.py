@@ -34,6 +34,8 @@ class RecommendationRequest:
     # Items to leave out of this one request ("show me others"); never read from history.
     exclude_item_ids: frozenset[int] = frozenset()
     channel: str = "api"
+    # The reasons' language when there is no profile (an API caller's Accept-Language); a profile's own wins.
+    language: str = "ru"
 
 
 @dataclass

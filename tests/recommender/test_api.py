@@ -62,6 +62,20 @@ def test_unknown_telegram_id_gets_recommendations_from_the_given_genres(client, 
     assert not Profile.objects.filter(telegram_id=999).exists()
 
 
+def test_a_request_without_a_user_explains_its_picks_in_the_language_the_client_asks_for(client, catalogue):
+    payload = {"mood": "joyful", "minutes": 120, "kinds": ["film"], "genres": ["film:comedy"]}
+    english = client.post(URL, payload, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["language"] == "en"
+    assert english["results"]["film"][0]["reasons"][0]["text"] == "comedy for a joyful mood"
+    russian = client.post(URL, payload, format="json", HTTP_ACCEPT_LANGUAGE="ru").json()
+    reason = russian["results"]["film"][0]["reasons"][0]
+    assert russian["language"] == "ru" and reason["text"] == reason["ru"] != reason["en"]
+    # A known user's own language wins over the client's header: the bot speaks to them in it.
+    ProfileFactory(telegram_id=7, language="ru")
+    theirs = client.post(URL, {**payload, "telegram_id": 7}, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert theirs["language"] == "ru"
+
+
 def test_no_items_fit_is_an_empty_list_with_a_reason(client, catalogue):
     response = client.post(URL, {"mood": "joyful", "minutes": 5, "kinds": ["film"]}, format="json")
     assert response.status_code == 200
