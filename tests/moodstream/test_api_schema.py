@@ -14,7 +14,8 @@ def test_committed_schema_matches_the_code(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(generated))
     committed = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
     assert yaml.safe_load(generated.read_text(encoding="utf-8")) == committed, (
-        "docs/openapi.yaml is out of date: run `DEBUG=1 python manage.py spectacular --lang en --file docs/openapi.yaml`"
+        "docs/openapi.yaml is out of date: run "
+        "`DEBUG=1 python manage.py spectacular --lang en --file docs/openapi.yaml`"
     )
 
 
